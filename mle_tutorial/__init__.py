@@ -1,0 +1,36 @@
+"""mle_tutorial: the seven steps of maximum likelihood estimation, as functions.
+
+Step 1 :func:`starting_values` (and :func:`simulate_linear` for example data),
+step 2 :func:`predict`, step 3 :func:`residuals`, steps 4-5
+:func:`normal_pdf` / :func:`normal_logpdf`, step 6 :func:`log_likelihood`,
+step 7 :func:`negative_log_likelihood` with its gradient, and
+:func:`fit_linear`, which returns a :class:`FitResult`.
+"""
+
+from .density import normal_logpdf, normal_pdf
+from .fit import fit_linear
+from .least_squares import solve_least_squares
+from .likelihood import log_likelihood, negative_log_likelihood, negative_log_likelihood_gradient
+from .predict import predict
+from .residuals import residuals
+from .result import ConvergenceWarning, FitResult
+from .simulate import simulate_linear
+from .start import starting_values
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceWarning",
+    "FitResult",
+    "fit_linear",
+    "log_likelihood",
+    "negative_log_likelihood",
+    "negative_log_likelihood_gradient",
+    "normal_logpdf",
+    "normal_pdf",
+    "predict",
+    "residuals",
+    "simulate_linear",
+    "solve_least_squares",
+    "starting_values",
+]

@@ -1,0 +1,198 @@
+r"""Exact least squares: the closed form of the normal linear model's MLE.
+
+Maximising the normal log-likelihood over :math:`\beta` is the same as
+minimising the residual sum of squares, so the MLE of :math:`\beta` is the
+least-squares solution. Computing it *to every digit* on badly scaled or
+highly collinear designs needs more care than the normal equations
+:math:`X^\top X\beta = X^\top y` (which square the condition number) or a
+plain QR solve. :func:`solve_least_squares` combines the known tools:
+
+1. **Column scaling** by powers of two (exact in binary floating point), so
+   that columns that differ by many orders of magnitude do not matter.
+2. **Householder QR with column pivoting** (LAPACK ``geqp3``), which is
+   backward stable and reveals a rank-deficient design.
+3. **Iterative refinement of the augmented system** (Björck, 1967)
+
+   .. math:: \begin{pmatrix} I & X \\ X^\top & 0 \end{pmatrix}
+             \begin{pmatrix} r \\ \beta \end{pmatrix} =
+             \begin{pmatrix} y \\ 0 \end{pmatrix},
+
+   with the residuals of that system computed in double-double arithmetic
+   (error-free transformations, so it works on every platform, not only where
+   ``numpy.longdouble`` is 80-bit). Refining ``r`` and ``beta`` together also
+   removes the :math:`\kappa^2` error term that makes plain refinement stall
+   on problems with large residuals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+from numpy.typing import NDArray
+
+_SPLIT = 134217729.0  # 2**27 + 1, Dekker's splitting constant for float64
+
+
+def _two_sum(a, b):
+    """Error-free sum: a + b == s + e exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, e
+
+
+def _split(a):
+    c = _SPLIT * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    """Error-free product: a * b == p + e exactly (Dekker), no FMA needed."""
+    p = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    return p, e
+
+
+def _residual_dd(X: NDArray, beta: NDArray, y: NDArray, r: NDArray | None = None) -> NDArray:
+    """``y - r - X @ beta`` computed as if in twice the working precision."""
+    if r is None:
+        s, c = y.copy(), np.zeros_like(y)
+    else:
+        s, c = _two_sum(y, -r)
+    for j in range(X.shape[1]):
+        prod, e1 = _two_prod(X[:, j], -beta[j])
+        s, e2 = _two_sum(s, prod)
+        c += e1 + e2
+    return s + c
+
+
+def _xt_r_dd(X: NDArray, r: NDArray) -> NDArray:
+    """``X.T @ r`` with every product exact and every sum correctly rounded."""
+    out = np.empty(X.shape[1])
+    for j in range(X.shape[1]):
+        hi, lo = _two_prod(X[:, j], r)
+        out[j] = math.fsum(np.concatenate((hi, lo)))
+    return out
+
+
+@dataclass(frozen=True)
+class LeastSquaresSolution:
+    """What :func:`solve_least_squares` returns.
+
+    Attributes
+    ----------
+    beta : ndarray, shape (p,)
+        The least-squares coefficients.
+    residuals : ndarray, shape (n,)
+        ``y - X @ beta``, accurate to working precision.
+    rss : float
+        Residual sum of squares, summed without cancellation (``math.fsum``).
+    n_refine : int
+        Refinement steps taken.
+    converged : bool
+        Whether the refinement reached working precision.
+    cond : float
+        Estimated 2-norm condition number of the column-scaled design.
+    """
+
+    beta: NDArray[np.float64]
+    residuals: NDArray[np.float64]
+    rss: float
+    n_refine: int
+    converged: bool
+    cond: float
+
+
+def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> LeastSquaresSolution:
+    r"""Solve :math:`\min_\beta \lVert y - X\beta \rVert_2` to working precision.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, p)
+        Full design matrix, already validated (finite floats, ``n > p``).
+    y : ndarray, shape (n,)
+        Response.
+    max_refine : int
+        Most refinement steps; two or three are usual.
+
+    Returns
+    -------
+    LeastSquaresSolution
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is rank deficient (a column is, to working precision, a
+        linear combination of the others).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), [1.0, 2.0, 3.0, 4.0]])
+    >>> solve_least_squares(X, np.array([1.0, 3.0, 5.0, 7.5])).beta.round(6)
+    array([-1.25,  2.15])
+    """
+    n, p = X.shape
+    # 1. scale columns by powers of two: exact, and undone exactly at the end
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    zero = np.flatnonzero(norms == 0)
+    if zero.size:
+        raise ValueError(
+            f"X is rank deficient: column {int(zero[0])} is all zeros, so its coefficient "
+            "is not identified"
+        )
+    scale = np.exp2(np.round(np.log2(norms)))
+    Xs = X / scale
+    # 2. pivoted Householder QR
+    Q, R, perm = scipy.linalg.qr(Xs, mode="economic", pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R))
+    tol = max(n, p) * np.finfo(float).eps * diag[0]
+    if diag[-1] <= tol:
+        bad = int(perm[-1])
+        raise ValueError(
+            f"X is rank deficient: column {bad} is (to working precision) a linear combination "
+            f"of the others (pivoted QR gives |R[{p - 1},{p - 1}]| / |R[0,0]| = "
+            f"{diag[-1] / diag[0]:.1e}); drop or combine collinear columns"
+        )
+    cond = float(np.linalg.cond(R))
+    Xp = Xs[:, perm]
+
+    def solve_augmented(f, g):
+        h = scipy.linalg.solve_triangular(R, g, trans="T", check_finite=False)
+        d = Q.T @ f - h
+        return f - Q @ d, scipy.linalg.solve_triangular(R, d, check_finite=False)
+
+    # initial solve: beta = R^{-1} Q^T y, r = y - X beta (in double-double)
+    z = scipy.linalg.solve_triangular(R, Q.T @ y, check_finite=False)
+    r = _residual_dd(Xp, z, y)
+    # 3. Björck's refinement of the augmented system
+    eps = np.finfo(float).eps
+    converged = False
+    steps = 0
+    prev = np.inf
+    for steps in range(1, max_refine + 1):
+        f = _residual_dd(Xp, z, y, r)
+        g = -_xt_r_dd(Xp, r)
+        dr, dz = solve_augmented(f, g)
+        z = z + dz
+        r = r + dr
+        size = np.max(np.abs(dz)) / max(np.max(np.abs(z)), np.finfo(float).tiny)
+        if size <= eps:
+            converged = True
+            break
+        if size >= 0.5 * prev:  # no longer contracting: at the attainable accuracy
+            converged = size <= 1e3 * eps
+            break
+        prev = size
+    beta = np.empty(p)
+    beta[perm] = z
+    beta /= scale
+    r = _residual_dd(X, beta, y)
+    rss = math.fsum(r * r)
+    return LeastSquaresSolution(beta, r, rss, steps, converged, cond)

@@ -1,0 +1,56 @@
+r"""Step 1: starting values.
+
+An optimiser needs somewhere to start. The starting :math:`\beta` does not
+have to be good, but :math:`\sigma` should match it: for a given
+:math:`\beta`, the :math:`\sigma` that maximises the normal likelihood is the
+root mean square of the residuals,
+
+.. math:: \hat\sigma(\beta) = \sqrt{\tfrac{1}{n}\textstyle\sum_i (y_i - x_i^\top\beta)^2}.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validate import check_beta, check_design
+
+
+def starting_values(X: ArrayLike, y: ArrayLike, beta: ArrayLike | None = None) -> NDArray[np.float64]:
+    r"""Starting parameters ``[beta..., sigma]`` for the optimiser.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, p)
+        Full design matrix (include a column of ones for an intercept).
+    y : array_like, shape (n,)
+        Response.
+    beta : array_like, shape (p,), optional
+        Starting coefficients; zeros if not given.
+
+    Returns
+    -------
+    ndarray, shape (p + 1,)
+        ``beta`` followed by :math:`\sigma = \sqrt{\sum_i (y_i - x_i^\top\beta)^2 / n}`,
+        the best :math:`\sigma` for that :math:`\beta`. σ is on its natural scale,
+        like :attr:`FitResult.params`.
+
+    Raises
+    ------
+    ValueError
+        On bad ``X``, ``y`` or ``beta``, or if the residuals are all zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(4), [1.0, 2.0, 3.0, 4.0]])
+    >>> starting_values(X, [1.0, -1.0, 1.0, -1.0])
+    array([0., 0., 1.])
+    """
+    X, y = check_design(X, y)
+    beta = np.zeros(X.shape[1]) if beta is None else check_beta(beta, X.shape[1])
+    resid = y - X @ beta
+    sigma = float(np.sqrt(np.mean(resid * resid)))
+    if not sigma > 0:
+        raise ValueError("beta fits y exactly (all residuals are 0), so sigma would be 0")
+    return np.append(beta, sigma)
