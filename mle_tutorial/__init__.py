@@ -10,7 +10,12 @@ step 7 :func:`negative_log_likelihood` with its gradient, and
 from .density import normal_logpdf, normal_pdf
 from .fit import fit_linear
 from .least_squares import solve_least_squares
-from .likelihood import log_likelihood, negative_log_likelihood, negative_log_likelihood_gradient
+from .likelihood import (
+    log_likelihood,
+    negative_log_likelihood,
+    negative_log_likelihood_gradient,
+    negative_log_likelihood_hessian,
+)
 from .predict import predict
 from .residuals import residuals
 from .result import ConvergenceWarning, FitResult
@@ -26,6 +31,7 @@ __all__ = [
     "log_likelihood",
     "negative_log_likelihood",
     "negative_log_likelihood_gradient",
+    "negative_log_likelihood_hessian",
     "normal_logpdf",
     "normal_pdf",
     "predict",

@@ -183,12 +183,14 @@ def _newton_distance(theta, X, y) -> float:
 def _fit_qr(X, y) -> FitResult:
     n, p = X.shape
     sol = solve_least_squares(X, y)
-    if not sol.rss > 0:
-        raise ValueError(
-            "y is fitted exactly by X (residual sum of squares is 0): sigma-hat would be 0 "
-            "and the likelihood is unbounded"
-        )
     sigma = float(np.sqrt(sol.rss / n))
+    # Residuals no bigger than the rounding error in y or in X @ beta mean an exact fit.
+    rounding = 8 * np.finfo(float).eps * max(np.max(np.abs(y)), np.max(np.abs(X) @ np.abs(sol.beta)))
+    if not sigma > rounding:
+        raise ValueError(
+            f"y is fitted exactly by X (sigma-hat = {sigma:.1e} is at the rounding level of y): "
+            "the likelihood is unbounded as sigma -> 0, so there is no MLE"
+        )
     if not sol.converged:
         warnings.warn(
             "fit_linear(method='qr'): iterative refinement did not reach working precision "

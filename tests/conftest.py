@@ -1,0 +1,22 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def worked_example():
+    """The seed's worked example: n = 1000, beta = [0.5, 1, 2, 3], sigma = 0.5."""
+    from mle_tutorial import simulate_linear
+
+    return simulate_linear(1000, [0.5, 1.0, 2.0, 3.0], 0.5, seed=408)
+
+
+def correct_digits(estimate, reference) -> float:
+    """Smallest number of correct significant digits (log relative error, LRE) over all entries."""
+    estimate, reference = np.atleast_1d(estimate), np.atleast_1d(reference)
+    rel = np.abs(estimate - reference) / np.abs(reference)
+    worst = float(np.max(rel))
+    return np.inf if worst == 0 else -np.log10(worst)
