@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import check_beta, check_design
+from .predict import predict
+from .residuals import residuals
 
 
 def starting_values(X: ArrayLike, y: ArrayLike, beta: ArrayLike | None = None) -> NDArray[np.float64]:
@@ -49,7 +51,7 @@ def starting_values(X: ArrayLike, y: ArrayLike, beta: ArrayLike | None = None) -
     """
     X, y = check_design(X, y)
     beta = np.zeros(X.shape[1]) if beta is None else check_beta(beta, X.shape[1])
-    resid = y - X @ beta
+    resid = residuals(y, predict(X, beta))
     sigma = float(np.sqrt(np.mean(resid * resid)))
     if not sigma > 0:
         raise ValueError("beta fits y exactly (all residuals are 0), so sigma would be 0")
