@@ -33,6 +33,7 @@ test: lint unit nbval book-check
 
 lint: env
 	$(BIN)/ruff check mle_tutorial tests scripts
+	$(BIN)/ruff format --check mle_tutorial tests scripts
 
 unit: env
 	$(BIN)/python -m pytest -W error::RuntimeWarning --doctest-modules mle_tutorial tests

@@ -18,9 +18,7 @@ def as_float_array(value: ArrayLike, name: str, ndim: int | None = None) -> NDAr
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be read as an array: {exc}") from exc
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{name} must be numeric (integers or floats), got an array of dtype {arr.dtype}"
-        )
+        raise ValueError(f"{name} must be numeric (integers or floats), got an array of dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:
         what = {0: "a scalar", 1: "a 1-D array", 2: "a 2-D array"}[ndim]

@@ -43,7 +43,7 @@ OPTIMALITY_TOL = 1e-6
 
 
 def _names(p: int) -> tuple[str, ...]:
-    return tuple(f"beta[{j}]" for j in range(p)) + ("sigma",)
+    return (*(f"beta[{j}]" for j in range(p)), "sigma")
 
 
 def _max_loglik(n: int, sigma: float) -> float:
@@ -125,7 +125,9 @@ def fit_linear(
     if method == "BFGS":
         opts = {"gtol": 1e-6 * n, "maxiter": 1000}
         opts.update(options or {})
-        res = scipy.optimize.minimize(_nll, theta0, args=(X, y), jac=_nll_gradient, method="BFGS", options=opts)
+        res = scipy.optimize.minimize(
+            _nll, theta0, args=(X, y), jac=_nll_gradient, method="BFGS", options=opts
+        )
     else:
         k = p + 1
         opts = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 2000 * k, "maxfev": 4000 * k}
@@ -168,7 +170,7 @@ def fit_linear(
 
 
 def _newton_distance(theta, X, y) -> float:
-    """Largest relative move of a Newton step from ``theta`` (inf where the Hessian is not positive definite)."""
+    """Largest relative move of a Newton step from ``theta``; inf if the Hessian is not positive definite."""
     g = _nll_gradient(theta, X, y)
     H = _nll_hessian(theta, X, y)
     try:

@@ -144,8 +144,7 @@ def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> Leas
     zero = np.flatnonzero(norms == 0)
     if zero.size:
         raise ValueError(
-            f"X is rank deficient: column {int(zero[0])} is all zeros, so its coefficient "
-            "is not identified"
+            f"X is rank deficient: column {int(zero[0])} is all zeros, so its coefficient is not identified"
         )
     scale = np.exp2(np.round(np.log2(norms)))
     Xs = X / scale
@@ -176,7 +175,8 @@ def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> Leas
     converged = False
     steps = 0
     prev = np.inf
-    for steps in range(1, max_refine + 1):
+    while steps < max_refine:
+        steps += 1
         f = _residual_dd(Xp, z, y, r)
         g = -_xt_r_dd(Xp, r)
         dr, dz = solve_augmented(f, g)

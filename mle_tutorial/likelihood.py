@@ -72,7 +72,7 @@ def _split_params(params: ArrayLike, p: int) -> tuple[NDArray[np.float64], float
 def negative_log_likelihood(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> float:
     r"""Minus the log-likelihood of the normal linear model: the function step 7 minimises.
 
-    .. math:: \mathrm{NLL}(\beta, \eta) = -\sum_{i=1}^n \log f\!\left(y_i - x_i^\top\beta;\; 0, e^{\eta}\right)
+    .. math:: \mathrm{NLL}(\beta, \eta) = -\sum_{i=1}^n \log f(y_i - x_i^\top\beta;\ 0, e^{\eta})
 
     Parameters
     ----------

@@ -63,5 +63,6 @@ class FitResult:
             f"converged={self.converged}, n_iter={self.n_iter})"
         )
         lines = [head, f"  loglik = {self.loglik:.6g}"]
-        lines += [f"  {name:<{width}} = {value: .8g}" for name, value in zip(self.param_names, self.params)]
+        for name, value in zip(self.param_names, self.params, strict=True):
+            lines.append(f"  {name:<{width}} = {value: .8g}")
         return "\n".join(lines)

@@ -38,7 +38,7 @@ CASES = [
     (lambda: mle.log_likelihood([0.1, 0.2], 0.0), "sigma must be > 0"),
     (lambda: mle.log_likelihood([], 1.0), "resid is empty"),
     (lambda: mle.log_likelihood([0.1, np.nan], 1.0), "resid contains 1 NaN"),
-    (lambda: mle.negative_log_likelihood(THETA_OK[:3], X_OK, Y_OK), "params has 3 values but X has 3 columns"),
+    (lambda: mle.negative_log_likelihood(THETA_OK[:3], X_OK, Y_OK), "params has 3 values but X has 3"),
     (lambda: mle.negative_log_likelihood(THETA_OK, X_OK, Y_OK[:-1]), "X has 20 rows but y has 19 values"),
     (lambda: mle.negative_log_likelihood(with_value(THETA_OK, -800.0), X_OK, Y_OK), "sigma"),
     (lambda: mle.negative_log_likelihood_gradient(THETA_OK, X_OK, Y_OK[:-1]), "X has 20 rows"),
