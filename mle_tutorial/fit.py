@@ -1,6 +1,6 @@
 r"""Fitting the normal linear model by maximum likelihood.
 
-:func:`fit_linear` maximises
+:func:`fit_linear` maximizes
 
 .. math:: \ell(\beta, \sigma) = -\frac n2\log(2\pi\sigma^2) - \frac{\lVert y - X\beta\rVert^2}{2\sigma^2}
 
@@ -13,7 +13,7 @@ in one of three ways:
     :func:`~mle_tutorial.least_squares.solve_least_squares`), and then
     :math:`\hat\sigma = \sqrt{\mathrm{RSS}/n}`.
 ``"BFGS"``
-    Quasi-Newton minimisation of :func:`negative_log_likelihood` over
+    Quasi-Newton minimization of :func:`negative_log_likelihood` over
     :math:`[\beta, \log\sigma]`, with the analytic gradient.
 ``"Nelder-Mead"``
     Derivative-free simplex search on the same function: the recipe of the
@@ -37,7 +37,7 @@ from .start import starting_values
 
 METHODS = ("qr", "BFGS", "Nelder-Mead")
 
-#: An optimiser's answer counts as converged only if a Newton step from it would
+#: An optimizer's answer counts as converged only if a Newton step from it would
 #: move no parameter by more than this, relative to ``max(1, |parameter|)``.
 OPTIMALITY_TOL = 1e-6
 
@@ -70,10 +70,10 @@ def fit_linear(
     method : {"qr", "BFGS", "Nelder-Mead"}
         ``"qr"`` (default) is the closed form, exact to working precision even
         on badly scaled or highly collinear designs. ``"BFGS"`` and
-        ``"Nelder-Mead"`` minimise :func:`negative_log_likelihood` numerically
+        ``"Nelder-Mead"`` minimize :func:`negative_log_likelihood` numerically
         with :func:`scipy.optimize.minimize`; they are here to teach.
     start : array_like, shape (p + 1,), optional
-        Starting ``[beta..., sigma]`` for the optimisers (σ on its natural
+        Starting ``[beta..., sigma]`` for the optimizers (σ on its natural
         scale, > 0). Defaults to :func:`starting_values` with ``beta = 0``.
         Ignored by ``"qr"``.
     options : dict, optional
@@ -96,7 +96,7 @@ def fit_linear(
     Warns
     -----
     ConvergenceWarning
-        When an optimiser stops before converging; the result then has
+        When an optimizer stops before converging; the result then has
         ``converged=False``.
 
     Examples
@@ -136,7 +136,7 @@ def fit_linear(
     converged = bool(res.success)
     message = str(res.message)
     if converged:
-        # Do not take the optimiser's word for it: check first-order optimality.
+        # Do not take the optimizer's word for it: check first-order optimality.
         off = _newton_distance(res.x, X, y)
         if not off <= OPTIMALITY_TOL:
             converged = False

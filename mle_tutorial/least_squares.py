@@ -1,7 +1,7 @@
 r"""Exact least squares: the closed form of the normal linear model's MLE.
 
-Maximising the normal log-likelihood over :math:`\beta` is the same as
-minimising the residual sum of squares, so the MLE of :math:`\beta` is the
+Maximizing the normal log-likelihood over :math:`\beta` is the same as
+minimizing the residual sum of squares, so the MLE of :math:`\beta` is the
 least-squares solution. Computing it *to every digit* on badly scaled or
 highly collinear designs needs more care than the normal equations
 :math:`X^\top X\beta = X^\top y` (which square the condition number) or a

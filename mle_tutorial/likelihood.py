@@ -1,4 +1,4 @@
-r"""Steps 6 and 7: the log-likelihood, and the negative log-likelihood to minimise.
+r"""Steps 6 and 7: the log-likelihood, and the negative log-likelihood to minimize.
 
 With residuals :math:`\varepsilon_i = y_i - x_i^\top\beta` assumed independent
 :math:`N(0, \sigma^2)`, the log-likelihood is the *sum of the log densities*
@@ -6,7 +6,7 @@ With residuals :math:`\varepsilon_i = y_i - x_i^\top\beta` assumed independent
 .. math:: \ell(\beta, \sigma) = \sum_{i=1}^n \log f(\varepsilon_i)
           = -\frac n2\log(2\pi) - n\log\sigma - \frac{1}{2\sigma^2}\sum_{i=1}^n \varepsilon_i^2 .
 
-Optimisers minimise, so step 7 hands them :math:`-\ell`. They also work
+Optimizers minimize, so step 7 hands them :math:`-\ell`. They also work
 best without constraints, so the parameter vector carries
 :math:`\eta = \log\sigma` (any real number) instead of :math:`\sigma > 0`:
 
@@ -70,7 +70,7 @@ def _split_params(params: ArrayLike, p: int) -> tuple[NDArray[np.float64], float
 
 
 def negative_log_likelihood(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> float:
-    r"""Minus the log-likelihood of the normal linear model: the function step 7 minimises.
+    r"""Minus the log-likelihood of the normal linear model: the function step 7 minimizes.
 
     .. math:: \mathrm{NLL}(\beta, \eta) = -\sum_{i=1}^n \log f(y_i - x_i^\top\beta;\ 0, e^{\eta})
 
@@ -78,7 +78,7 @@ def negative_log_likelihood(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> fl
     ----------
     params : array_like, shape (p + 1,)
         ``[beta..., log(sigma)]``. Working on :math:`\log\sigma` keeps
-        :math:`\sigma = e^{\eta}` positive whatever the optimiser tries.
+        :math:`\sigma = e^{\eta}` positive whatever the optimizer tries.
     X : array_like, shape (n, p)
         Full design matrix.
     y : array_like, shape (n,)
@@ -172,7 +172,7 @@ def negative_log_likelihood_hessian(params: ArrayLike, X: ArrayLike, y: ArrayLik
 
 
 def _nll(theta: NDArray, X: NDArray, y: NDArray) -> float:
-    """Unchecked NLL on already-validated arrays (for optimisers)."""
+    """Unchecked NLL on already-validated arrays (for optimizers)."""
     p = X.shape[1]
     r = y - X @ theta[:p]
     eta = theta[p]

@@ -24,14 +24,14 @@ class FitResult:
     param_names : tuple of str
         A name for each entry of ``params``.
     loglik : float
-        The maximised log-likelihood :math:`\\ell(\\hat\\theta)`.
+        The maximized log-likelihood :math:`\\ell(\\hat\\theta)`.
     nobs : int
         Number of observations.
     converged : bool
         Whether the method's convergence test passed. A fit that did not
         converge also raises a :class:`ConvergenceWarning`.
     n_iter : int
-        Iterations taken (optimiser iterations, or refinement steps of the exact solver).
+        Iterations taken (optimizer iterations, or refinement steps of the exact solver).
     method : str
         The method that produced the fit.
     message : str

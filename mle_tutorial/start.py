@@ -1,8 +1,8 @@
 r"""Step 1: starting values.
 
-An optimiser needs somewhere to start. The starting :math:`\beta` does not
+An optimizer needs somewhere to start. The starting :math:`\beta` does not
 have to be good, but :math:`\sigma` should match it: for a given
-:math:`\beta`, the :math:`\sigma` that maximises the normal likelihood is the
+:math:`\beta`, the :math:`\sigma` that maximizes the normal likelihood is the
 root mean square of the residuals,
 
 .. math:: \hat\sigma(\beta) = \sqrt{\tfrac{1}{n}\textstyle\sum_i (y_i - x_i^\top\beta)^2}.
@@ -19,7 +19,7 @@ from .residuals import residuals
 
 
 def starting_values(X: ArrayLike, y: ArrayLike, beta: ArrayLike | None = None) -> NDArray[np.float64]:
-    r"""Starting parameters ``[beta..., sigma]`` for the optimiser.
+    r"""Starting parameters ``[beta..., sigma]`` for the optimizer.
 
     Parameters
     ----------

@@ -44,7 +44,7 @@ def toc_notebooks() -> list[Path]:
     return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
 
 
-def normalise(nb: nbformat.NotebookNode, stem: str) -> None:
+def normalize(nb: nbformat.NotebookNode, stem: str) -> None:
     """Make metadata and cell ids independent of the machine and of the run."""
     nb.metadata = nbformat.NotebookNode(
         kernelspec=KERNELSPEC,
@@ -72,7 +72,7 @@ def execute(path: Path) -> float:
     )
     client.execute()
     seconds = time.perf_counter() - start
-    normalise(nb, path.stem)
+    normalize(nb, path.stem)
     for cell in nb.cells:
         if cell.cell_type == "code":
             for out in cell.outputs:

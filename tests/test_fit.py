@@ -1,5 +1,5 @@
 """fit_linear against independent oracles: NIST certified values, a 120-digit rational oracle,
-statsmodels OLS; the optimiser paths against the closed form; properties with hypothesis."""
+statsmodels OLS; the optimizer paths against the closed form; properties with hypothesis."""
 
 import warnings
 
@@ -160,9 +160,9 @@ def test_agrees_with_statsmodels_ols(worked_example):
     assert fit.nobs == 1000 and fit.method == "qr" and fit.converged
 
 
-# --- the optimiser paths ----------------------------------------------------------------------
+# --- the optimizer paths ----------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["BFGS", "Nelder-Mead"])
-def test_optimisers_agree_with_the_closed_form_on_the_worked_example(worked_example, method):
+def test_optimizers_agree_with_the_closed_form_on_the_worked_example(worked_example, method):
     X, y = worked_example
     exact = mle.fit_linear(X, y)
     fit = mle.fit_linear(X, y, method=method, start=[0.2, 0.5, 1.0, 1.0, 1.0])

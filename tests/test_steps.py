@@ -36,7 +36,7 @@ def test_starting_values_sigma_is_best_for_its_beta(worked_example):
     start = mle.starting_values(X, y, beta0)
     assert np.array_equal(start[:4], beta0)
     assert start[4] == pytest.approx(np.sqrt(np.mean((y - X @ beta0) ** 2)), rel=1e-14)
-    # d NLL / d log(sigma) = 0 there: sigma is the maximiser for that beta
+    # d NLL / d log(sigma) = 0 there: sigma is the maximizer for that beta
     grad = mle.negative_log_likelihood_gradient(np.append(beta0, np.log(start[4])), X, y)
     assert abs(grad[-1]) < 1e-9 * len(y)
     assert np.array_equal(mle.starting_values(X, y)[:4], np.zeros(4))
