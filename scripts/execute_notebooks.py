@@ -56,8 +56,26 @@ def normalize(nb: nbformat.NotebookNode, stem: str) -> None:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
         if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
             for out in cell.outputs:
                 out.get("metadata", {}).pop("execution", None)
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout (or stderr) chunks: how a kernel splits a stream depends on timing."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and out.output_type == "stream"
+            and prev.output_type == "stream"
+            and prev.name == out.name
+        ):
+            prev.text += out.text
+        else:
+            merged.append(out)
+    return merged
 
 
 def execute(path: Path) -> float:
