@@ -4,11 +4,20 @@ Step 1 :func:`starting_values` (and :func:`simulate_linear` for example data),
 step 2 :func:`predict`, step 3 :func:`residuals`, steps 4-5
 :func:`normal_pdf` / :func:`normal_logpdf`, step 6 :func:`log_likelihood`,
 step 7 :func:`negative_log_likelihood` with its gradient, and
-:func:`fit_linear`, which returns a :class:`FitResult`.
+:func:`fit_linear`, which returns a :class:`FitResult` (with standard errors,
+``conf_int``, ``aic``, ``bic`` and ``summary``). After the fit:
+:func:`profile_likelihood`, :func:`profile_interval`, :func:`likelihood_ratio_test`.
 """
 
 from .density import normal_logpdf, normal_pdf
 from .fit import fit_linear
+from .inference import (
+    LikelihoodRatioTest,
+    covariance_from_hessian,
+    likelihood_ratio_test,
+    profile_interval,
+    profile_likelihood,
+)
 from .least_squares import solve_least_squares
 from .likelihood import (
     log_likelihood,
@@ -18,7 +27,7 @@ from .likelihood import (
 )
 from .predict import predict
 from .residuals import residuals
-from .result import ConvergenceWarning, FitResult
+from .result import ConvergenceWarning, FitResult, HessianWarning, Summary
 from .simulate import simulate_linear
 from .start import starting_values
 
@@ -27,7 +36,12 @@ __version__ = "0.1.0"
 __all__ = [
     "ConvergenceWarning",
     "FitResult",
+    "HessianWarning",
+    "LikelihoodRatioTest",
+    "Summary",
+    "covariance_from_hessian",
     "fit_linear",
+    "likelihood_ratio_test",
     "log_likelihood",
     "negative_log_likelihood",
     "negative_log_likelihood_gradient",
@@ -35,6 +49,8 @@ __all__ = [
     "normal_logpdf",
     "normal_pdf",
     "predict",
+    "profile_interval",
+    "profile_likelihood",
     "residuals",
     "simulate_linear",
     "solve_least_squares",

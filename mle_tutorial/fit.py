@@ -22,6 +22,7 @@ in one of three ways:
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -30,6 +31,7 @@ import scipy.optimize
 from numpy.typing import ArrayLike
 
 from ._validate import as_float_array, check_design
+from .inference import covariance_from_hessian
 from .least_squares import solve_least_squares
 from .likelihood import _nll, _nll_gradient, _nll_hessian
 from .result import ConvergenceWarning, FitResult
@@ -155,6 +157,9 @@ def fit_linear(
         )
     beta = res.x[:p].copy()
     sigma = float(np.exp(res.x[p]))
+    # observed information in (beta, log sigma); the delta method puts sigma on its own scale
+    jacobian = np.diag(np.append(np.ones(p), sigma))
+    cov = covariance_from_hessian(_nll_hessian(res.x, X, y), jacobian)
     return FitResult(
         params=np.append(beta, sigma),
         param_names=_names(p),
@@ -166,6 +171,8 @@ def fit_linear(
         message=message,
         beta=beta,
         sigma=sigma,
+        cov=cov,
+        profile=_linear_profile(X, y),
     )
 
 
@@ -211,4 +218,57 @@ def _fit_qr(X, y) -> FitResult:
         message=f"least squares by pivoted QR with {sol.n_refine} refinement step(s)",
         beta=sol.beta,
         sigma=sigma,
+        cov=_linear_cov(sol.xtx_inv, sigma, n),
+        profile=_linear_profile(X, y, sol.rss),
     )
+
+
+def _linear_cov(xtx_inv, sigma: float, n: int):
+    r"""Inverse observed information of the normal linear model at the MLE, on (beta, sigma).
+
+    At the maximum the information is block diagonal: :math:`X^\top X / \hat\sigma^2` for
+    :math:`\beta` and :math:`2n / \hat\sigma^2` for :math:`\sigma`.
+    """
+    p = xtx_inv.shape[0]
+    cov = np.zeros((p + 1, p + 1))
+    cov[:p, :p] = sigma**2 * xtx_inv
+    cov[p, p] = sigma**2 / (2.0 * n)
+    return cov
+
+
+def _linear_profile(X, y, rss: float | None = None):
+    """Profile log-likelihood of the normal linear model, re-maximized exactly.
+
+    Holding ``beta[j]`` at ``b``: project ``y`` and ``X[:, j]`` off the other columns
+    (``u`` and ``v``); the best remaining RSS is ``|u - b v|^2 = rss_j + |v|^2 (b - b_j)^2``,
+    and sigma is profiled out as sqrt(RSS / n). Holding ``sigma`` at ``s``: beta-hat does
+    not depend on sigma, so the profile is the log-likelihood at (beta-hat, s).
+    """
+    n, p = X.shape
+    cache: dict[int, tuple[float, float, float]] = {}
+    if rss is None:
+        rss = solve_least_squares(X, y).rss
+
+    def projection(j: int) -> tuple[float, float, float]:
+        if j not in cache:
+            others = np.delete(X, j, axis=1)
+            if others.shape[1] == 0:
+                u, v = y, X[:, j]
+            else:
+                u = solve_least_squares(others, y).residuals
+                v = solve_least_squares(others, X[:, j]).residuals
+            vv = math.fsum(v * v)
+            b_j = math.fsum(u * v) / vv
+            cache[j] = (b_j, vv, rss)
+        return cache[j]
+
+    def profile(j: int, value: float) -> float:
+        if j == p:
+            if not value > 0:
+                return -np.inf
+            return float(-n * np.log(value) - 0.5 * n * np.log(2 * np.pi) - rss / (2 * value**2))
+        b_j, vv, rss_j = projection(j)
+        rss_b = rss_j + vv * (value - b_j) ** 2
+        return float(_max_loglik(n, np.sqrt(rss_b / n)))
+
+    return profile

@@ -99,6 +99,9 @@ class LeastSquaresSolution:
         Whether the refinement reached working precision.
     cond : float
         Estimated 2-norm condition number of the column-scaled design.
+    xtx_inv : ndarray, shape (p, p)
+        :math:`(X^\top X)^{-1}`, from the triangular factor (never by forming
+        :math:`X^\top X`): the unscaled covariance of ``beta``.
     """
 
     beta: NDArray[np.float64]
@@ -107,6 +110,7 @@ class LeastSquaresSolution:
     n_refine: int
     converged: bool
     cond: float
+    xtx_inv: NDArray[np.float64]
 
 
 def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> LeastSquaresSolution:
@@ -195,4 +199,10 @@ def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> Leas
     beta /= scale
     r = _residual_dd(X, beta, y)
     rss = math.fsum(r * r)
-    return LeastSquaresSolution(beta, r, rss, steps, converged, cond)
+    # (X^T X)^{-1} = D^{-1} P R^{-1} R^{-T} P^T D^{-1}, with D the column scales
+    r_inv = scipy.linalg.solve_triangular(R, np.eye(p), check_finite=False)
+    inv_p = r_inv @ r_inv.T
+    xtx_inv = np.empty((p, p))
+    xtx_inv[np.ix_(perm, perm)] = inv_p
+    xtx_inv /= np.outer(scale, scale)
+    return LeastSquaresSolution(beta, r, rss, steps, converged, cond, xtx_inv)
