@@ -171,6 +171,7 @@ def test_optimizers_agree_with_the_closed_form_on_the_worked_example(worked_exam
     assert fit.loglik == pytest.approx(exact.loglik, abs=1e-8)
 
 
+@pytest.mark.filterwarnings("ignore::mle_tutorial.HessianWarning")  # not at a maximum: no standard errors
 def test_nelder_mead_with_ten_predictors_reports_failure():
     X, y = mle.simulate_linear(1000, np.linspace(0.5, 5.5, 11), 0.5, seed=408)
     exact = mle.fit_linear(X, y)
@@ -182,6 +183,7 @@ def test_nelder_mead_with_ten_predictors_reports_failure():
     assert bfgs.converged and np.max(np.abs(bfgs.params - exact.params)) < 1e-6
 
 
+@pytest.mark.filterwarnings("ignore::mle_tutorial.HessianWarning")
 @pytest.mark.parametrize("method", ["BFGS", "Nelder-Mead"])
 def test_iteration_limit_is_reported(worked_example, method):
     X, y = worked_example
