@@ -96,6 +96,8 @@ def execute(path: Path) -> float:
             for out in cell.outputs:
                 if out.output_type == "stream" and out.name == "stderr":
                     sys.exit(f"{path.name}: a cell wrote to stderr:\n{out.text}")
+                if out.output_type == "error":  # e.g. raised while a figure was rendered
+                    sys.exit(f"{path.name}: a cell raised {out.ename}: {out.evalue}")
     text = nbformat.writes(nb) + "\n"
     path.write_text(text, encoding="utf-8")
     return seconds
