@@ -232,3 +232,29 @@ def test_inference_bad_input(worked_example, call, words):
     with pytest.raises(ValueError) as info:
         call(mle.fit_linear(X, y))
     assert words in str(info.value)
+
+
+# NIST StRD certified standard deviations of the estimates (computed with RSS / (n - p))
+LONGLEY_SD = [
+    890420.383607373, 84.9149257747669, 0.334910077722432e-01, 0.488399681651699,
+    0.214274163161675, 0.226073200069370, 455.478499142212,
+]  # fmt: skip
+FILIP_SD = [
+    298.084530995537, 559.779865474950, 466.477572127796, 227.204274477751, 71.6478660875927,
+    15.2897178747400, 2.23691159816033, 0.221624321934227, 0.142363763154724e-01,
+    0.535617408889821e-03, 0.896632837373868e-05,
+]  # fmt: skip
+
+
+def test_standard_errors_match_nist_certified_values():
+    """On Filip, statsmodels' pinv drops a column and its bse are wrong; ours keep 7 digits."""
+    from conftest import DATA, correct_digits
+    from statsmodels.datasets import longley
+
+    data = longley.load_pandas()
+    X = np.column_stack([np.ones(16), data.exog.to_numpy()])
+    fit = mle.fit_linear(X, data.endog.to_numpy())
+    assert correct_digits(fit.stderr[:7] * np.sqrt(16 / 9), LONGLEY_SD) >= 12
+    y, x = np.loadtxt(DATA / "filip.txt").T
+    fit = mle.fit_linear(np.vander(x, 11, increasing=True), y)
+    assert correct_digits(fit.stderr[:11] * np.sqrt(82 / 71), FILIP_SD) >= 7
