@@ -11,6 +11,7 @@ step 7 :func:`negative_log_likelihood` with its gradient, and
 
 from .density import normal_logpdf, normal_pdf
 from .fit import fit_linear
+from .general import fit_mle
 from .inference import (
     LikelihoodRatioTest,
     covariance_from_hessian,
@@ -25,6 +26,7 @@ from .likelihood import (
     negative_log_likelihood_gradient,
     negative_log_likelihood_hessian,
 )
+from .numdiff import numerical_gradient, numerical_hessian
 from .predict import predict
 from .residuals import residuals
 from .result import ConvergenceWarning, FitResult, HessianWarning, Summary
@@ -41,6 +43,7 @@ __all__ = [
     "Summary",
     "covariance_from_hessian",
     "fit_linear",
+    "fit_mle",
     "likelihood_ratio_test",
     "log_likelihood",
     "negative_log_likelihood",
@@ -48,6 +51,8 @@ __all__ = [
     "negative_log_likelihood_hessian",
     "normal_logpdf",
     "normal_pdf",
+    "numerical_gradient",
+    "numerical_hessian",
     "predict",
     "profile_interval",
     "profile_likelihood",

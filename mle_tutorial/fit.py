@@ -31,6 +31,7 @@ import scipy.optimize
 from numpy.typing import ArrayLike
 
 from ._validate import as_float_array, check_design
+from .general import OPTIMALITY_TOL, newton_distance, optimality_message
 from .inference import covariance_from_hessian
 from .least_squares import solve_least_squares
 from .likelihood import _nll, _nll_gradient, _nll_hessian
@@ -38,10 +39,6 @@ from .result import ConvergenceWarning, FitResult
 from .start import starting_values
 
 METHODS = ("qr", "BFGS", "Nelder-Mead")
-
-#: An optimizer's answer counts as converged only if a Newton step from it would
-#: move no parameter by more than this, relative to ``max(1, |parameter|)``.
-OPTIMALITY_TOL = 1e-6
 
 
 def _names(p: int) -> tuple[str, ...]:
@@ -139,15 +136,10 @@ def fit_linear(
     message = str(res.message)
     if converged:
         # Do not take the optimizer's word for it: check first-order optimality.
-        off = _newton_distance(res.x, X, y)
-        if not off <= OPTIMALITY_TOL:
+        distance = newton_distance(_nll_gradient(res.x, X, y), _nll_hessian(res.x, X, y), res.x)
+        if not distance <= OPTIMALITY_TOL:
             converged = False
-            message += " But it is not a maximum of the likelihood: " + (
-                "the Hessian there is not positive definite."
-                if np.isinf(off)
-                else f"a Newton step would still move the parameters by {off:.1e} (relative), "
-                f"more than {OPTIMALITY_TOL:.0e}."
-            )
+            message += optimality_message(distance)
     if not converged:
         warnings.warn(
             f"fit_linear(method={method!r}) did not converge ({res.nit} iterations): {message} "
@@ -174,19 +166,6 @@ def fit_linear(
         cov=cov,
         profile=_linear_profile(X, y),
     )
-
-
-def _newton_distance(theta, X, y) -> float:
-    """Largest relative move of a Newton step from ``theta``; inf if the Hessian is not positive definite."""
-    g = _nll_gradient(theta, X, y)
-    H = _nll_hessian(theta, X, y)
-    try:
-        step = scipy.linalg.solve(H, g, assume_a="pos")
-    except (np.linalg.LinAlgError, ValueError):
-        return np.inf
-    if not np.all(np.isfinite(step)):
-        return np.inf
-    return float(np.max(np.abs(step) / np.maximum(1.0, np.abs(theta))))
 
 
 def _fit_qr(X, y) -> FitResult:

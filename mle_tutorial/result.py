@@ -58,7 +58,7 @@ class FitResult:
     loglik : float
         The maximized log-likelihood :math:`\\ell(\\hat\\theta)`.
     nobs : int
-        Number of observations.
+        Number of observations (0 if unknown; then ``bic`` is NaN).
     converged : bool
         Whether the method's convergence test passed. A fit that did not
         converge also raises a :class:`ConvergenceWarning`.
@@ -122,6 +122,8 @@ class FitResult:
     def bic(self) -> float:
         """Bayesian information criterion :math:`k\\log n - 2\\ell(\\hat\\theta)`, σ counted in
         :math:`k` (statsmodels' OLS leaves it out, so its BIC is smaller by :math:`\\log n`)."""
+        if self.nobs <= 0:  # number of observations unknown
+            return np.nan
         return self.k * np.log(self.nobs) - 2.0 * self.loglik
 
     def conf_int(self, level: float = 0.95, method: str = "wald") -> NDArray[np.float64]:
