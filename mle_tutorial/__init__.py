@@ -12,6 +12,7 @@ step 7 :func:`negative_log_likelihood` with its gradient, and
 from .density import normal_logpdf, normal_pdf
 from .fit import fit_linear
 from .general import fit_mle
+from .glm import PerfectSeparationError, fit_logistic, fit_poisson
 from .inference import (
     LikelihoodRatioTest,
     covariance_from_hessian,
@@ -40,10 +41,13 @@ __all__ = [
     "FitResult",
     "HessianWarning",
     "LikelihoodRatioTest",
+    "PerfectSeparationError",
     "Summary",
     "covariance_from_hessian",
     "fit_linear",
+    "fit_logistic",
     "fit_mle",
+    "fit_poisson",
     "likelihood_ratio_test",
     "log_likelihood",
     "negative_log_likelihood",
