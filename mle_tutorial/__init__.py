@@ -9,6 +9,7 @@ step 7 :func:`negative_log_likelihood` with its gradient, and
 :func:`profile_likelihood`, :func:`profile_interval`, :func:`likelihood_ratio_test`.
 """
 
+from .data import dataset_description, list_datasets, load_dataset
 from .density import normal_logpdf, normal_pdf
 from .fit import fit_linear
 from .general import fit_mle
@@ -44,11 +45,14 @@ __all__ = [
     "PerfectSeparationError",
     "Summary",
     "covariance_from_hessian",
+    "dataset_description",
     "fit_linear",
     "fit_logistic",
     "fit_mle",
     "fit_poisson",
     "likelihood_ratio_test",
+    "list_datasets",
+    "load_dataset",
     "log_likelihood",
     "negative_log_likelihood",
     "negative_log_likelihood_gradient",
