@@ -7,6 +7,10 @@ step 7 :func:`negative_log_likelihood` with its gradient, and
 :func:`fit_linear`, which returns a :class:`FitResult` (with standard errors,
 ``conf_int``, ``aic``, ``bic`` and ``summary``). After the fit:
 :func:`profile_likelihood`, :func:`profile_interval`, :func:`likelihood_ratio_test`.
+
+Beyond the normal linear model: :func:`fit_mle` (any likelihood), :func:`fit_logistic`,
+:func:`fit_poisson`, :func:`fit_student_t`, :func:`fit_nonlinear`; real datasets through
+:func:`load_dataset`.
 """
 
 from .data import dataset_description, list_datasets, load_dataset
@@ -28,12 +32,14 @@ from .likelihood import (
     negative_log_likelihood_gradient,
     negative_log_likelihood_hessian,
 )
+from .nonlinear import fit_nonlinear
 from .numdiff import numerical_gradient, numerical_hessian
 from .predict import predict
 from .residuals import residuals
 from .result import ConvergenceWarning, FitResult, HessianWarning, Summary
 from .simulate import simulate_linear
 from .start import starting_values
+from .student_t import fit_student_t
 
 __version__ = "0.1.0"
 
@@ -49,7 +55,9 @@ __all__ = [
     "fit_linear",
     "fit_logistic",
     "fit_mle",
+    "fit_nonlinear",
     "fit_poisson",
+    "fit_student_t",
     "likelihood_ratio_test",
     "list_datasets",
     "load_dataset",

@@ -205,14 +205,16 @@ def fit_mle(
     value = f(theta)
     if not np.isfinite(value):
         raise ValueError(f"negative_log_likelihood is {value} at the optimizer's answer {theta}")
-    converged = bool(res.success)
+    # Converged means first-order optimality, checked with a Newton step, whatever the optimizer
+    # says: it may report success away from a maximum, or stop short at one (rounding-level steps).
     message = str(res.message)
     H = hess(theta)
-    if converged:
-        distance = newton_distance(grad(theta), H, theta)
-        if not distance <= OPTIMALITY_TOL:
-            converged = False
-            message += optimality_message(distance)
+    distance = newton_distance(grad(theta), H, theta)
+    converged = distance <= OPTIMALITY_TOL
+    if not converged:
+        message += optimality_message(distance)
+    elif not res.success:
+        message += f" (A Newton step from here moves the parameters by only {distance:.1e}: converged.)"
     if not converged:
         warnings.warn(
             f"fit_mle(method={method!r}) did not converge ({res.nit} iterations): {message}",
@@ -235,8 +237,8 @@ def fit_mle(
 
 
 def _numerical_profile(f: Callable, grad: Callable, theta_hat: NDArray) -> Callable[[int, float], float]:
-    """Profile log-likelihood by re-minimizing over the other parameters (warm-started)."""
-    warm: dict[int, NDArray] = {}
+    """Profile log-likelihood by re-minimizing over the other parameters, always from the estimate
+    (so that a profile value does not depend on which values were asked for before)."""
 
     def profile(j: int, value: float) -> float:
         others = np.delete(np.arange(theta_hat.size), j)
@@ -256,10 +258,9 @@ def _numerical_profile(f: Callable, grad: Callable, theta_hat: NDArray) -> Calla
         def gj(free):
             return grad(full(free))[others]
 
-        x0 = warm.get(j, theta_hat[others])
-        res = scipy.optimize.minimize(fj, x0, jac=gj, method="BFGS", options={"gtol": 1e-9, "maxiter": 500})
-        if np.isfinite(res.fun):
-            warm[j] = res.x
+        res = scipy.optimize.minimize(
+            fj, theta_hat[others], jac=gj, method="BFGS", options={"gtol": 1e-9, "maxiter": 500}
+        )
         return -float(res.fun)
 
     return profile

@@ -199,7 +199,8 @@ def profile_interval(fit: FitResult, param: int | str, level: float = 0.95) -> N
 
     se = fit.stderr[j]
     step = se if np.isfinite(se) and se > 0 else max(abs(est), 1.0) * 0.1
-    positive = fit.param_names[j] == "sigma"
+    # a parameter that must stay positive (sigma, nu, a rate): its profile is -inf at 0
+    positive = est > 0 and not np.isfinite(profile(j, 0.0))
     ends = []
     for direction in (-1.0, 1.0):
         end = math.inf * direction
