@@ -199,18 +199,20 @@ def profile_interval(fit: FitResult, param: int | str, level: float = 0.95) -> N
 
     se = fit.stderr[j]
     step = se if np.isfinite(se) and se > 0 else max(abs(est), 1.0) * 0.1
-    # a parameter that must stay positive (sigma, nu, a rate): its profile is -inf at 0
-    positive = est > 0 and not np.isfinite(profile(j, 0.0))
     ends = []
     for direction in (-1.0, 1.0):
         end = math.inf * direction
         inner = est
-        for grow in range(60):
-            if positive and direction < 0:
-                outer = est * 2.0 ** -(grow + 1)  # approach 0 geometrically
-            else:
-                outer = est + direction * step * 2.0**grow
-            if excess(outer) > 0:
+        toward_zero = False  # set once a step lands on an impossible value (sigma <= 0, nu <= 0, ...)
+        for grow in range(200):
+            outer = inner / 2.0 if toward_zero else est + direction * step * 2.0**grow
+            value = excess(outer)
+            if not np.isfinite(value):
+                if direction < 0 and est > 0 and not toward_zero:
+                    toward_zero = True  # a positive parameter: approach 0 geometrically instead
+                    continue
+                break
+            if value > 0:
                 lo, hi = min(inner, outer), max(inner, outer)
                 end = scipy.optimize.brentq(excess, lo, hi, xtol=1e-14 * max(1.0, abs(est)), rtol=1e-15)
                 break

@@ -445,9 +445,10 @@ def _optimality(J, r, beta, cov) -> tuple[float, float]:
 
 
 def _nonlinear_profile(mean, mean_jacobian, y, beta_hat, rss_hat, max_nfev):
-    """Profile log-likelihood: re-minimize the RSS over the other coefficients (warm-started)."""
+    """Profile log-likelihood: re-minimize the RSS over the other coefficients, always starting from
+    the estimate (a nonlinear RSS can have other local minima: a warm start from a previous, distant
+    value could carry a bad one into every later evaluation)."""
     n, p = y.shape[0], beta_hat.shape[0]
-    warm: dict[int, NDArray] = {}
 
     def profile(j: int, value: float) -> float:
         if j == p:  # sigma: beta-hat does not depend on sigma
@@ -466,7 +467,7 @@ def _nonlinear_profile(mean, mean_jacobian, y, beta_hat, rss_hat, max_nfev):
             r = y - mean(full(np.empty(0)))
             rss = float(np.sum(r * r))
         else:
-            x0 = warm.get(j, beta_hat[others])
+            x0 = beta_hat[others]
             res = _least_squares(
                 lambda free: mean(full(free)) - y,
                 lambda free: mean_jacobian(full(free))[:, others],
@@ -475,8 +476,6 @@ def _nonlinear_profile(mean, mean_jacobian, y, beta_hat, rss_hat, max_nfev):
                 max_nfev,
             )
             rss = float(np.sum(res.fun * res.fun))
-            if np.isfinite(rss):
-                warm[j] = res.x
         if not (np.isfinite(rss) and rss > 0):
             return -np.inf
         return _max_loglik(n, rss)

@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.stats
 from conftest import DATA, correct_digits
 
 import mle_tutorial as mle
@@ -225,3 +226,22 @@ BAD = [
 def test_bad_input(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+def test_profile_intervals_on_thurber_do_not_depend_on_call_order():
+    """Regression: a warm-started profile once carried a bad local minimum (met while probing
+    b1 = 0) into every later evaluation, so conf_int(method="profile") failed on Thurber."""
+    data = mle.load_dataset("thurber")
+
+    def thurber(x, b):
+        return (b[0] + b[1] * x + b[2] * x**2 + b[3] * x**3) / (1 + b[4] * x + b[5] * x**2 + b[6] * x**3)
+
+    fit = mle.fit_nonlinear(thurber, data["x"], data["y"], [1000, 1000, 400, 40, 0.7, 0.3, 0.03])
+    q = scipy.stats.chi2.ppf(0.95, 1)
+    for j in (0, 4, 6, 7):  # b1 and b5 used to fail; b7; sigma
+        ends = mle.profile_interval(fit, j)
+        assert ends[0] < fit.params[j] < ends[1]
+        assert np.allclose(2 * (fit.loglik - mle.profile_likelihood(fit, j, ends)), q, rtol=1e-6)
+    # a far-away value first, then the estimate: the profile at the estimate is still the maximum
+    mle.profile_likelihood(fit, 0, [0.0])
+    assert mle.profile_likelihood(fit, 0, [fit.params[0]])[0] == pytest.approx(fit.loglik, rel=1e-10)
