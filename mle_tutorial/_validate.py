@@ -25,9 +25,14 @@ def as_float_array(value: ArrayLike, name: str, ndim: int | None = None) -> NDAr
         raise ValueError(f"{name} must be {what}, got an array with shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(arr)):
+    # one pass and no n x p temporary: a sum is finite if every entry is (an overflowing sum of
+    # huge finite values is the rare false alarm, and the exact count below clears it)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if not np.isfinite(total):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+        if bad:
+            raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
     return arr
 
 

@@ -6,12 +6,13 @@ r"""Fitting the normal linear model by maximum likelihood.
 
 in one of three ways:
 
-``"qr"`` (default)
+``"exact"`` (default; ``"qr"`` is accepted as another name for it)
     The closed form. For any :math:`\sigma`, :math:`\ell` is largest where the
     residual sum of squares is smallest, so :math:`\hat\beta` is the
     least-squares solution (computed to working precision by
-    :func:`~mle_tutorial.least_squares.solve_least_squares`), and then
-    :math:`\hat\sigma = \sqrt{\mathrm{RSS}/n}`.
+    :func:`~mle_tutorial.least_squares.solve_least_squares`: a fast Cholesky path
+    when the design is well conditioned, pivoted QR with extended-precision
+    refinement otherwise), and then :math:`\hat\sigma = \sqrt{\mathrm{RSS}/n}`.
 ``"BFGS"``
     Quasi-Newton minimization of :func:`negative_log_likelihood` over
     :math:`[\beta, \log\sigma]`, with the analytic gradient.
@@ -38,7 +39,7 @@ from .likelihood import _nll, _nll_gradient, _nll_hessian
 from .result import ConvergenceWarning, FitResult
 from .start import starting_values
 
-METHODS = ("qr", "BFGS", "Nelder-Mead")
+METHODS = ("exact", "BFGS", "Nelder-Mead")
 
 
 def _names(p: int) -> tuple[str, ...]:
@@ -53,7 +54,7 @@ def fit_linear(
     X: ArrayLike,
     y: ArrayLike,
     *,
-    method: str = "qr",
+    method: str = "exact",
     start: ArrayLike | None = None,
     options: dict | None = None,
 ) -> FitResult:
@@ -66,15 +67,15 @@ def fit_linear(
         if you want one. Needs ``n > p`` and full column rank.
     y : array_like, shape (n,)
         Response.
-    method : {"qr", "BFGS", "Nelder-Mead"}
-        ``"qr"`` (default) is the closed form, exact to working precision even
-        on badly scaled or highly collinear designs. ``"BFGS"`` and
+    method : {"exact", "BFGS", "Nelder-Mead"}
+        ``"exact"`` (default; also called ``"qr"``) is the closed form, exact to
+        working precision even on badly scaled or highly collinear designs. ``"BFGS"`` and
         ``"Nelder-Mead"`` minimize :func:`negative_log_likelihood` numerically
         with :func:`scipy.optimize.minimize`; they are here to teach.
     start : array_like, shape (p + 1,), optional
         Starting ``[beta..., sigma]`` for the optimizers (σ on its natural
         scale, > 0). Defaults to :func:`starting_values` with ``beta = 0``.
-        Ignored by ``"qr"``.
+        Ignored by ``"exact"``.
     options : dict, optional
         Passed to :func:`scipy.optimize.minimize` as ``options``, over the
         package's defaults (tight tolerances; see the source).
@@ -106,12 +107,14 @@ def fit_linear(
     >>> fit.beta.round(3), round(fit.sigma, 3)
     (array([0.496, 0.982, 1.996, 2.973]), 0.504)
     """
+    if method == "qr":
+        method = "exact"
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     X, y = check_design(X, y)
     n, p = X.shape
-    if method == "qr":
-        return _fit_qr(X, y)
+    if method == "exact":
+        return _fit_exact(X, y)
     if start is None:
         start = starting_values(X, y)
     else:
@@ -168,9 +171,9 @@ def fit_linear(
     )
 
 
-def _fit_qr(X, y) -> FitResult:
+def _fit_exact(X, y) -> FitResult:
     n, p = X.shape
-    sol = solve_least_squares(X, y)
+    sol = solve_least_squares(X, y, residuals=False)
     sigma = float(np.sqrt(sol.rss / n))
     # Residuals no bigger than the rounding error in y or in X @ beta mean an exact fit.
     rounding = 8 * np.finfo(float).eps * max(np.max(np.abs(y)), np.max(np.abs(X) @ np.abs(sol.beta)))
@@ -181,7 +184,7 @@ def _fit_qr(X, y) -> FitResult:
         )
     if not sol.converged:
         warnings.warn(
-            "fit_linear(method='qr'): iterative refinement did not reach working precision "
+            "fit_linear(method='exact'): iterative refinement did not reach working precision "
             f"(condition number of the scaled design about {sol.cond:.1e}); digits may be lost",
             ConvergenceWarning,
             stacklevel=3,
@@ -193,12 +196,24 @@ def _fit_qr(X, y) -> FitResult:
         nobs=n,
         converged=sol.converged,
         n_iter=sol.n_refine,
-        method="qr",
-        message=f"least squares by pivoted QR with {sol.n_refine} refinement step(s)",
+        method="exact",
+        message=_exact_message(sol),
         beta=sol.beta,
         sigma=sigma,
         cov=_linear_cov(sol.xtx_inv, sigma, n),
         profile=_linear_profile(X, y, sol.rss),
+    )
+
+
+def _exact_message(sol) -> str:
+    if sol.path == "cholesky":
+        return (
+            f"least squares by Cholesky of the scaled X'X with {sol.n_refine} refinement step(s) "
+            f"(condition number of the scaled design about {sol.cond:.1g})"
+        )
+    return (
+        f"least squares by pivoted QR with {sol.n_refine} extended-precision refinement step(s) "
+        f"(condition number of the scaled design about {sol.cond:.1g})"
     )
 
 

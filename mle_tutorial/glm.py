@@ -370,6 +370,6 @@ def _check_glm(X, y, what):
 
 def _check_rank(X):
     """Raise the same clear error as fit_linear for a rank-deficient design."""
-    from .least_squares import solve_least_squares
+    from .least_squares import check_full_rank
 
-    solve_least_squares(X, np.zeros(X.shape[0]), max_refine=0)
+    check_full_rank(X)

@@ -7,6 +7,13 @@ highly collinear designs needs more care than the normal equations
 :math:`X^\top X\beta = X^\top y` (which square the condition number) or a
 plain QR solve. :func:`solve_least_squares` combines the known tools:
 
+0. **A fast path for well-conditioned designs.** One pass over the data
+   forms :math:`X^\top X` (a BLAS ``syrk``); its Cholesky factor gives a
+   condition estimate (LAPACK ``trcon``). If the column-scaled design has
+   condition number at most :data:`FAST_COND`, the solution of the normal
+   equations plus one step of *corrected semi-normal equations* refinement
+   (:math:`\delta = (X^\top X)^{-1} X^\top r`) is accurate to 13-16 digits, at
+   about five passes over the data. Otherwise the exact path below runs.
 1. **Column scaling** by powers of two (exact in binary floating point), so
    that columns that differ by many orders of magnitude do not matter.
 2. **Householder QR with column pivoting** (LAPACK ``geqp3``), which is
@@ -31,9 +38,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 from numpy.typing import NDArray
 
 _SPLIT = 134217729.0  # 2**27 + 1, Dekker's splitting constant for float64
+
+#: Largest condition number (of the column-scaled design) for which the fast
+#: Cholesky path is used; it keeps at least 13 correct digits up to here.
+FAST_COND = 1e3
 
 
 def _two_sum(a, b):
@@ -72,6 +84,22 @@ def _residual_dd(X: NDArray, beta: NDArray, y: NDArray, r: NDArray | None = None
     return s + c
 
 
+_LONG_IS_EXTENDED = np.finfo(np.longdouble).nmant >= 63  # x86-64: 80-bit long double
+
+
+def _residual_extended(X: NDArray, beta: NDArray, y: NDArray, block: int = 1 << 14) -> NDArray:
+    """``y - X @ beta`` in extended precision: 80-bit long double in cache-sized blocks where the
+    platform has it (about 8x cheaper), double-double elsewhere."""
+    if not _LONG_IS_EXTENDED:
+        return _residual_dd(X, beta, y)
+    beta_l = beta.astype(np.longdouble)
+    out = np.empty(y.shape[0])
+    for start in range(0, y.shape[0], block):
+        stop = start + block
+        out[start:stop] = y[start:stop].astype(np.longdouble) - X[start:stop].astype(np.longdouble) @ beta_l
+    return out
+
+
 def _xt_r_dd(X: NDArray, r: NDArray) -> NDArray:
     """``X.T @ r`` with every product exact and every sum correctly rounded."""
     out = np.empty(X.shape[1])
@@ -100,8 +128,9 @@ class LeastSquaresSolution:
     cond : float
         Estimated 2-norm condition number of the column-scaled design.
     xtx_inv : ndarray, shape (p, p)
-        :math:`(X^\top X)^{-1}`, from the triangular factor (never by forming
-        :math:`X^\top X`): the unscaled covariance of ``beta``.
+        :math:`(X^\top X)^{-1}`, from the triangular factor: the unscaled covariance of ``beta``.
+    path : str
+        ``"cholesky"`` (the fast path) or ``"qr"`` (the exact path).
     """
 
     beta: NDArray[np.float64]
@@ -111,9 +140,62 @@ class LeastSquaresSolution:
     converged: bool
     cond: float
     xtx_inv: NDArray[np.float64]
+    path: str = "qr"
 
 
-def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> LeastSquaresSolution:
+def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSolution | None:
+    """Normal equations of the scaled design plus one refinement step, if well conditioned."""
+    p = X.shape[1]
+    G = X.T @ X
+    norms = np.sqrt(np.diag(G))
+    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
+        return None  # overflow or an all-zero column: the exact path handles (and reports) it
+    scale = np.exp2(np.round(np.log2(norms)))
+    try:
+        factor = scipy.linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+    if info != 0 or not rcond > 1.0 / FAST_COND:
+        return None
+    cond = float(1.0 / rcond)
+    beta = scipy.linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
+    r = y - X @ beta
+    beta = beta + scipy.linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
+    steps = 1
+    # This is accurate to about cond * eps relative to the largest scaled coefficient. If that
+    # could leave a small coefficient with fewer than 13 correct digits, refine once more with
+    # the residual in extended precision (which removes the rounding of y - X beta).
+    z = np.abs(beta * scale)
+    if cond * np.finfo(float).eps * np.max(z) > 1e-13 * np.min(z):
+        r = _residual_extended(X, beta, y)
+        beta = beta + scipy.linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
+        steps = 2
+    if np.sqrt(y @ y) > 64.0 * np.sqrt(r @ r):
+        # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
+        r = _residual_extended(X, beta, y)
+    elif residuals:
+        r = y - X @ beta
+    # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
+    # from the final one by delta' X'X delta, far below the RSS's own rounding error
+    xtx_inv = scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
+    rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
+    return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky")
+
+
+def check_full_rank(X: NDArray) -> None:
+    """Raise the clear rank-deficiency error of :func:`solve_least_squares` if ``X`` needs it.
+
+    Cheap for a well-conditioned ``X`` (one pass for :math:`X^\top X`); otherwise it runs the
+    exact path's pivoted QR, which names the offending column.
+    """
+    if _fast_path(X, np.zeros(X.shape[0])) is None:
+        solve_least_squares(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
+
+
+def solve_least_squares(
+    X: NDArray, y: NDArray, *, max_refine: int = 10, fast: bool = True, residuals: bool = True
+) -> LeastSquaresSolution:
     r"""Solve :math:`\min_\beta \lVert y - X\beta \rVert_2` to working precision.
 
     Parameters
@@ -123,7 +205,14 @@ def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> Leas
     y : ndarray, shape (n,)
         Response.
     max_refine : int
-        Most refinement steps; two or three are usual.
+        Most refinement steps of the exact path; two or three are usual.
+    fast : bool
+        Try the fast Cholesky path first (used only when the scaled design's condition
+        number is at most :data:`FAST_COND`).
+    residuals : bool
+        If False, the fast path may skip the final pass over the data that forms the residuals
+        at the returned ``beta``; ``residuals`` then holds those of the previous iterate (the RSS
+        is unaffected to working precision).
 
     Returns
     -------
@@ -142,9 +231,13 @@ def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> Leas
     >>> solve_least_squares(X, np.array([1.0, 3.0, 5.0, 7.5])).beta.round(6)
     array([-1.25,  2.15])
     """
+    if fast:
+        solution = _fast_path(X, y, residuals)
+        if solution is not None:
+            return solution
     n, p = X.shape
     # 1. scale columns by powers of two: exact, and undone exactly at the end
-    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    norms = np.linalg.norm(X, axis=0)
     zero = np.flatnonzero(norms == 0)
     if zero.size:
         raise ValueError(
@@ -205,4 +298,4 @@ def solve_least_squares(X: NDArray, y: NDArray, *, max_refine: int = 10) -> Leas
     xtx_inv = np.empty((p, p))
     xtx_inv[np.ix_(perm, perm)] = inv_p
     xtx_inv /= np.outer(scale, scale)
-    return LeastSquaresSolution(beta, r, rss, steps, converged, cond, xtx_inv)
+    return LeastSquaresSolution(beta, r, rss, steps, converged, cond, xtx_inv, "qr")

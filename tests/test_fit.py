@@ -157,7 +157,8 @@ def test_agrees_with_statsmodels_ols(worked_example):
     assert fit.loglik == pytest.approx(ols.llf, rel=1e-12)
     assert fit.params.tolist() == [*fit.beta, fit.sigma]
     assert fit.param_names == ("beta[0]", "beta[1]", "beta[2]", "beta[3]", "sigma")
-    assert fit.nobs == 1000 and fit.method == "qr" and fit.converged
+    assert fit.nobs == 1000 and fit.method == "exact" and fit.converged
+    assert mle.fit_linear(X, y, method="qr").params.tolist() == fit.params.tolist()  # an alias
 
 
 # --- the optimizer paths ----------------------------------------------------------------------
