@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 import scipy.optimize
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
@@ -36,59 +37,93 @@ class PerfectSeparationError(ValueError):
     """The logistic MLE does not exist: a combination of the columns of X separates y."""
 
 
-# --- the two families ----------------------------------------------------------------------
-def _logistic_loglik(eta, y):
-    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+# --- the two families, each as one pass over the data ------------------------------------------
+#: Rows per block: each block's temporaries stay in cache, so one Newton iteration reads X once.
+BLOCK_ROWS = 1 << 13
 
 
-def _logistic_mean_weight(eta):
-    mu = scipy.special.expit(eta)
-    return mu, mu * (1.0 - mu)
+def _logistic_block(eta, y):
+    # one exp for both: log(1 + e^eta) = max(eta, 0) + log1p(e), expit(eta) from e = e^-|eta|
+    e = np.exp(-np.abs(eta))
+    softplus = np.maximum(eta, 0.0) + np.log1p(e)
+    inv = 1.0 / (1.0 + e)
+    mu = np.where(eta >= 0, inv, e * inv)
+    return float(y @ eta - np.sum(softplus)), mu, mu * (1.0 - mu)
 
 
-def _poisson_loglik(eta, y, log_factorial):
-    with np.errstate(over="ignore"):
-        return float(np.sum(y * eta - np.exp(eta)) - log_factorial)
-
-
-def _poisson_mean_weight(eta):
+def _poisson_block(eta, y):
     with np.errstate(over="ignore"):
         mu = np.exp(eta)
-    return mu, mu
+    with np.errstate(invalid="ignore"):  # inf - inf where mu overflows: reported as not finite
+        return float(y @ eta - np.sum(mu)), mu, mu
+
+
+def _glm_pass(X, y, offset, beta, block_fn):
+    """One pass over the rows: log-likelihood (up to a constant), score, information, max |eta|."""
+    n, p = X.shape
+    ll, score, info, biggest = 0.0, np.zeros(p), np.zeros((p, p)), 0.0
+    for start in range(0, n, BLOCK_ROWS):
+        Xb = X[start : start + BLOCK_ROWS]
+        yb = y[start : start + BLOCK_ROWS]
+        eta = Xb @ beta + offset[start : start + BLOCK_ROWS]
+        part, mu, w = block_fn(eta, yb)
+        ll += part
+        score += Xb.T @ (yb - mu)
+        Xw = Xb * np.sqrt(w)[:, None]
+        info += Xw.T @ Xw
+        biggest = max(biggest, float(eta.max()), -float(eta.min()))
+    return ll, score, info, biggest
 
 
 # --- Newton / IRLS ---------------------------------------------------------------------------
-def _newton(X, y, offset, beta, loglik, mean_weight, max_iter=100, tol=1e-10):
-    """Maximize loglik(X beta + offset) by Newton steps with step halving.
+def _newton(X, y, offset, beta, block_fn, max_iter=100, tol=1e-7):
+    """Maximize the log-likelihood by Newton steps with step halving, one pass per trial point.
 
-    Returns beta, loglik, iterations, converged, and the largest |eta| seen.
+    Newton converges quadratically here (the log-likelihood is concave), so once a full step is
+    smaller than ``tol`` (relative), taking it leaves an error of order ``tol**2``: the step is
+    applied without another pass, and the information and log-likelihood of the previous point
+    are kept (they differ by O(tol) and O(tol**2) relative).
+
+    Returns beta, loglik (up to the family's constant), information, iterations, converged, and
+    the largest |eta|.
     """
-    eta = X @ beta + offset
-    ll = loglik(eta)
+    ll, score, info, biggest = _glm_pass(X, y, offset, beta, block_fn)
     if not np.isfinite(ll):
         raise ValueError("the log-likelihood is not finite at the start")
     for it in range(1, max_iter + 1):
-        mu, w = mean_weight(eta)
-        score = X.T @ (y - mu)
-        info = X.T @ (w[:, None] * X)
         try:
             step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(info, check_finite=False), score)
         except (np.linalg.LinAlgError, ValueError):
             step = np.linalg.lstsq(info, score, rcond=None)[0]
+        if np.max(np.abs(step) / np.maximum(1.0, np.abs(beta))) < tol:
+            return beta + step, ll, info, it, True, biggest
         t = 1.0
         for _ in range(60):
             new_beta = beta + t * step
-            new_eta = X @ new_beta + offset
-            new_ll = loglik(new_eta)
-            if np.isfinite(new_ll) and new_ll >= ll - 1e-12 * abs(ll):
+            new = _glm_pass(X, y, offset, new_beta, block_fn)
+            if np.isfinite(new[0]) and new[0] >= ll - 1e-12 * abs(ll):
                 break
             t *= 0.5
         else:
-            return beta, ll, it, False
-        beta, eta, ll = new_beta, new_eta, new_ll
-        if np.max(np.abs(t * step) / np.maximum(1.0, np.abs(beta))) < tol:
-            return beta, ll, it, True
-    return beta, ll, max_iter, False
+            return beta, ll, info, it, False, biggest
+        beta = new_beta
+        ll, score, info, biggest = new
+    return beta, ll, info, max_iter, False, biggest
+
+
+def _covariance_from_information(info, X, y, offset, beta, block_fn):
+    """(X' W X)^{-1}: from the Cholesky factor of the information when it is well conditioned,
+    else from a QR factorization of sqrt(W) X (one more pass, never squaring the condition)."""
+    p = info.shape[0]
+    try:
+        factor = scipy.linalg.cho_factor(info, check_finite=False)
+        rcond, status = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+        if status == 0 and rcond > 1e-6:
+            return scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False)
+    except np.linalg.LinAlgError:
+        pass
+    _, _, w = block_fn(X @ beta + offset, y)
+    return _covariance(X, w)
 
 
 def _covariance(X, w):
@@ -173,7 +208,7 @@ def _glm_profile(X, y, offset, beta_hat, fit_one):
     return profile
 
 
-def _finish(name, X, beta, ll, it, converged, w, profile, extra_message=""):
+def _finish(name, X, beta, ll, it, converged, cov, profile, extra_message=""):
     n, p = X.shape
     message = f"Newton (IRLS) with step halving: {it} iteration(s){extra_message}"
     if not converged:
@@ -182,7 +217,6 @@ def _finish(name, X, beta, ll, it, converged, w, profile, extra_message=""):
             ConvergenceWarning,
             stacklevel=3,
         )
-    cov = _covariance(X, w)
     if cov is None:
         from .inference import covariance_from_hessian  # warns and gives NaN
 
@@ -259,15 +293,12 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None)
 
     def fit_one(Xs, off, start):
         if Xs is None:
-            return None, _logistic_loglik(off, y)
-        b, ll, _, _ = _newton(Xs, y, off, start, lambda e: _logistic_loglik(e, y), _logistic_mean_weight)
+            return None, _logistic_block(off, y)[0]
+        b, ll, *_ = _newton(Xs, y, off, start, _logistic_block)
         return b, ll
 
-    beta, ll, it, converged = _newton(
-        X, y, offset, np.zeros(p), lambda e: _logistic_loglik(e, y), _logistic_mean_weight
-    )
-    eta = X @ beta + offset
-    if not converged or np.max(np.abs(eta)) > 25:
+    beta, ll, info, it, converged, biggest = _newton(X, y, offset, np.zeros(p), _logistic_block)
+    if not converged or biggest > 25:
         found = _separation_direction(X, y)
         if found is not None:
             direction, complete = found
@@ -281,9 +312,9 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None)
                 "infinity, so there is no maximum likelihood estimate. Remove or merge the separating "
                 "predictors, or use a penalized (e.g. Firth) fit."
             )
-    _, w = _logistic_mean_weight(eta)
+    cov = _covariance_from_information(info, X, y, offset, beta, _logistic_block)
     profile = _glm_profile(X, y, offset, beta, fit_one)
-    return _finish("fit_logistic", X, beta, ll, it, converged, w, profile)
+    return _finish("fit_logistic", X, beta, ll, it, converged, cov, profile)
 
 
 def fit_poisson(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None) -> FitResult:
@@ -332,27 +363,37 @@ def fit_poisson(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None) 
     _check_rank(X)
     log_factorial = float(np.sum(scipy.special.gammaln(y + 1.0)))
 
-    def loglik(eta):
-        return _poisson_loglik(eta, y, log_factorial)
-
-    # start as R's glm does: one weighted least-squares step from mu = y + 0.1
-    mu0 = y + 0.1
-    z = np.log(mu0) - offset + (y - mu0) / mu0
-    sw = np.sqrt(mu0)
-    start = scipy.linalg.lstsq(sw[:, None] * X, sw * z, check_finite=False)[0]
+    start = _poisson_start(X, y, offset)
 
     def fit_one(Xs, off, start_):
         if Xs is None:
-            return None, loglik(off)
-        b, ll, _, _ = _newton(Xs, y, off, start_, loglik, _poisson_mean_weight)
-        return b, ll
+            return None, _poisson_block(off, y)[0] - log_factorial
+        b, ll, *_ = _newton(Xs, y, off, start_, _poisson_block)
+        return b, ll - log_factorial
 
-    beta, ll, it, converged = _newton(X, y, offset, start, loglik, _poisson_mean_weight)
-    mu, w = _poisson_mean_weight(X @ beta + offset)
-    if not np.all(np.isfinite(mu)):
+    beta, ll, info, it, converged, biggest = _newton(X, y, offset, start, _poisson_block)
+    if biggest > 709.0:
         raise ValueError("the fitted Poisson mean overflows (exp of X @ beta + offset > 1e308)")
+    cov = _covariance_from_information(info, X, y, offset, beta, _poisson_block)
     profile = _glm_profile(X, y, offset, beta, fit_one)
-    return _finish("fit_poisson", X, beta, ll, it, converged, w, profile)
+    return _finish("fit_poisson", X, beta, ll - log_factorial, it, converged, cov, profile)
+
+
+def _poisson_start(X, y, offset):
+    """One weighted least-squares step from mu = y + 0.1, as R's glm starts (one pass)."""
+    p = X.shape[1]
+    A, b = np.zeros((p, p)), np.zeros(p)
+    for start in range(0, X.shape[0], BLOCK_ROWS):
+        Xb = X[start : start + BLOCK_ROWS]
+        mu0 = y[start : start + BLOCK_ROWS] + 0.1
+        z = np.log(mu0) - offset[start : start + BLOCK_ROWS] + (y[start : start + BLOCK_ROWS] - mu0) / mu0
+        Xw = Xb * np.sqrt(mu0)[:, None]
+        A += Xw.T @ Xw
+        b += Xb.T @ (mu0 * z)
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), b)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
 def _check_glm(X, y, what):

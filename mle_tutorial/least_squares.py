@@ -189,8 +189,18 @@ def check_full_rank(X: NDArray) -> None:
     Cheap for a well-conditioned ``X`` (one pass for :math:`X^\top X`); otherwise it runs the
     exact path's pivoted QR, which names the offending column.
     """
-    if _fast_path(X, np.zeros(X.shape[0])) is None:
-        solve_least_squares(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
+    G = X.T @ X
+    norms = np.sqrt(np.diag(G))
+    if np.all(np.isfinite(norms)) and np.all(norms > 0):
+        scale = np.exp2(np.round(np.log2(norms)))
+        try:
+            factor = scipy.linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
+            rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+            if info == 0 and rcond > 1.0 / FAST_COND:
+                return
+        except np.linalg.LinAlgError:
+            pass
+    solve_least_squares(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 
 
 def solve_least_squares(
