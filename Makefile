@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider
 
-.PHONY: help env book test lint unit nbval book-check notebooks lab clean
+.PHONY: help env book test lint unit nbval book-check notebooks bench lab clean
 
 help:
 	@echo "make book       build the HTML book (creates .venv first)"
 	@echo "make test       lint + unit tests + strict nbval + warnings-as-errors book build"
 	@echo "make notebooks  re-execute every notebook in place (byte-stable), after changing the package"
+	@echo "make bench      time the fitters against numpy/statsmodels/scipy (writes benchmarks/results/)"
 	@echo "make lab        open the notebooks in JupyterLab"
 
 env: $(STAMP)
@@ -32,8 +33,8 @@ book: env
 test: lint unit nbval book-check
 
 lint: env
-	$(BIN)/ruff check mle_tutorial tests scripts
-	$(BIN)/ruff format --check mle_tutorial tests scripts
+	$(BIN)/ruff check mle_tutorial tests scripts benchmarks
+	$(BIN)/ruff format --check mle_tutorial tests scripts benchmarks
 
 unit: env
 	$(BIN)/python -m pytest -W error::RuntimeWarning --doctest-modules mle_tutorial tests
@@ -46,6 +47,9 @@ book-check: env
 
 notebooks: env
 	$(BIN)/python scripts/execute_notebooks.py
+
+bench: env
+	$(BIN)/python -m benchmarks
 
 lab: env
 	$(BIN)/python -m pip install --quiet "jupyterlab==4.*"

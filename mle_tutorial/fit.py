@@ -176,7 +176,9 @@ def _fit_exact(X, y) -> FitResult:
     sol = solve_least_squares(X, y, residuals=False)
     sigma = float(np.sqrt(sol.rss / n))
     # Residuals no bigger than the rounding error in y or in X @ beta mean an exact fit.
-    rounding = 8 * np.finfo(float).eps * max(np.max(np.abs(y)), np.max(np.abs(X) @ np.abs(sol.beta)))
+    # (column extremes bound |X| @ |beta| without an n x p temporary)
+    col_max = np.maximum(X.max(axis=0), -X.min(axis=0))
+    rounding = 8 * np.finfo(float).eps * max(np.max(np.abs(y)), float(col_max @ np.abs(sol.beta)))
     if not sigma > rounding:
         raise ValueError(
             f"y is fitted exactly by X (sigma-hat = {sigma:.1e} is at the rounding level of y): "

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validate import as_float_array
 from .inference import covariance_from_hessian
-from .numdiff import numerical_gradient, numerical_hessian
+from .numdiff import _gradient, _hessian
 from .result import ConvergenceWarning, FitResult
 
 #: An optimizer's answer counts as converged only if a Newton step from it would
@@ -58,6 +58,8 @@ def optimality_message(distance: float) -> str:
 def _checked(f: Callable, name: str) -> Callable:
     def wrapped(x):
         value = f(x)
+        if isinstance(value, (str, bytes)):
+            raise ValueError(f"{name} must return a number, got {value!r}")
         try:
             value = float(value)
         except (TypeError, ValueError) as exc:
@@ -179,12 +181,12 @@ def fit_mle(
     else:
 
         def grad(t):
-            return numerical_gradient(f, t)
+            return _gradient(f, np.asarray(t, dtype=float))
 
     def hess(t):
         if hessian is not None:
             return np.asarray(hessian(t, *args), dtype=float)
-        return numerical_hessian(f, t, grad if gradient is not None else None)
+        return _hessian(f, np.asarray(t, dtype=float), grad if gradient is not None else None)
 
     opts = dict(options or {})
     if method == "BFGS":

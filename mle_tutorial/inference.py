@@ -71,11 +71,16 @@ def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = Non
     array([[0.25, 0.  ],
            [0.  , 1.  ]])
     """
-    H = as_float_array(hessian, "hessian", ndim=2)
-    k = H.shape[0]
+    try:
+        H = np.asarray(hessian, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"hessian must be a numeric square matrix: {exc}") from exc
+    k = H.shape[0] if H.ndim == 2 else -1
     if H.shape != (k, k):
         raise ValueError(f"hessian must be square, got shape {H.shape}")
     try:
+        if not np.all(np.isfinite(H)):
+            raise np.linalg.LinAlgError("non-finite Hessian")
         factor = scipy.linalg.cho_factor(0.5 * (H + H.T), check_finite=False)
         cov = scipy.linalg.cho_solve(factor, np.eye(k), check_finite=False)
         if not np.all(np.isfinite(cov)) or np.min(np.diag(cov)) <= 0:

@@ -41,6 +41,8 @@ import scipy.linalg
 import scipy.linalg.lapack
 from numpy.typing import NDArray
 
+from ._validate import as_float_array
+
 _SPLIT = 134217729.0  # 2**27 + 1, Dekker's splitting constant for float64
 
 #: Largest condition number (of the column-scaled design) for which the fast
@@ -210,9 +212,9 @@ def solve_least_squares(
 
     Parameters
     ----------
-    X : ndarray, shape (n, p)
-        Full design matrix, already validated (finite floats, ``n > p``).
-    y : ndarray, shape (n,)
+    X : array_like, shape (n, p)
+        Full design matrix (finite numbers, ``n >= p``).
+    y : array_like, shape (n,)
         Response.
     max_refine : int
         Most refinement steps of the exact path; two or three are usual.
@@ -241,6 +243,12 @@ def solve_least_squares(
     >>> solve_least_squares(X, np.array([1.0, 3.0, 5.0, 7.5])).beta.round(6)
     array([-1.25,  2.15])
     """
+    X = as_float_array(X, "X", ndim=2)
+    y = as_float_array(y, "y", ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} values; they must match")
+    if X.shape[0] < X.shape[1]:
+        raise ValueError(f"X has {X.shape[0]} rows but {X.shape[1]} columns; least squares needs n >= p")
     if fast:
         solution = _fast_path(X, y, residuals)
         if solution is not None:

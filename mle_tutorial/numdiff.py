@@ -19,23 +19,34 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validate import as_float_array
+
 _EPS = np.finfo(float).eps
+
+
+def _checked_point(f, x):
+    x = as_float_array(x, "x", ndim=1)
+    value = f(x)
+    if not np.isfinite(value):
+        raise ValueError(f"f is {value} at x; derivatives need a point where f is finite")
+    return x
+
+
+def _finite(result, what):
+    if not np.all(np.isfinite(result)):
+        raise ValueError(
+            f"the {what} is not finite: f is NaN or infinite within a step of x (near a boundary "
+            "of the parameter space?)"
+        )
+    return result
 
 
 def _steps(x: NDArray, power: float) -> NDArray:
     return _EPS**power * np.maximum(1.0, np.abs(x))
 
 
-def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.float64]:
-    """Gradient of ``f`` at ``x`` by Richardson-extrapolated central differences.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> numerical_gradient(lambda t: np.sum(t**3), np.array([1.0, 2.0])).round(8)
-    array([ 3., 12.])
-    """
-    x = np.asarray(x, dtype=float)
+def _gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.float64]:
+    """Unchecked Richardson central-difference gradient (may contain NaN or inf)."""
     h = _steps(x, 1 / 5)
     g = np.empty_like(x)
     for j in range(x.size):
@@ -47,6 +58,20 @@ def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.
 
         g[j] = (4 * d(h[j] / 2) - d(h[j])) / 3
     return g
+
+
+def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.float64]:
+    """Gradient of ``f`` at ``x`` by Richardson-extrapolated central differences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> numerical_gradient(lambda t: np.sum(t**3), np.array([1.0, 2.0])).round(8)
+    array([ 3., 12.])
+    """
+    x = _checked_point(f, x)
+    g = _gradient(f, x)
+    return _finite(g, "numerical gradient")
 
 
 def numerical_hessian(
@@ -64,7 +89,12 @@ def numerical_hessian(
     array([[0., 2.],
            [2., 1.]])
     """
-    x = np.asarray(x, dtype=float)
+    x = _checked_point(f, x)
+    return _finite(_hessian(f, x, gradient), "numerical Hessian")
+
+
+def _hessian(f, x, gradient=None):
+    """Unchecked Richardson central-difference Hessian (may contain NaN or inf)."""
     k = x.size
     H = np.empty((k, k))
     if gradient is not None:
