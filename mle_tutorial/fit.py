@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 from ._validate import as_float_array, check_design
 from .general import OPTIMALITY_TOL, newton_distance, optimality_message
 from .inference import covariance_from_hessian
-from .least_squares import solve_least_squares
+from .least_squares import _solve
 from .likelihood import _nll, _nll_gradient, _nll_hessian
 from .result import ConvergenceWarning, FitResult
 from .start import starting_values
@@ -146,7 +146,7 @@ def fit_linear(
     if not converged:
         warnings.warn(
             f"fit_linear(method={method!r}) did not converge ({res.nit} iterations): {message} "
-            "Try more iterations (options), a better start, or method='qr'.",
+            "Try more iterations (options), a better start, or method='exact'.",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -173,12 +173,18 @@ def fit_linear(
 
 def _fit_exact(X, y) -> FitResult:
     n, p = X.shape
-    sol = solve_least_squares(X, y, residuals=False)
+    sol = _solve(X, y, residuals=False)
     sigma = float(np.sqrt(sol.rss / n))
     # Residuals no bigger than the rounding error in y or in X @ beta mean an exact fit.
-    # (column extremes bound |X| @ |beta| without an n x p temporary)
-    col_max = np.maximum(X.max(axis=0), -X.min(axis=0))
-    rounding = 8 * np.finfo(float).eps * max(np.max(np.abs(y)), float(col_max @ np.abs(sol.beta)))
+    eps = np.finfo(float).eps
+    y_max = float(np.max(np.abs(y)))
+    # column norms bound every |X_ij|, so this is an upper bound on the rounding level, for free
+    if not sigma > 8 * eps * max(y_max, float(sol.col_norms @ np.abs(sol.beta))):
+        # inconclusive: the precise bound, from column extremes (no n x p temporary)
+        col_max = np.maximum(X.max(axis=0), -X.min(axis=0))
+        rounding = 8 * eps * max(y_max, float(col_max @ np.abs(sol.beta)))
+    else:
+        rounding = 0.0
     if not sigma > rounding:
         raise ValueError(
             f"y is fitted exactly by X (sigma-hat = {sigma:.1e} is at the rounding level of y): "
@@ -243,7 +249,7 @@ def _linear_profile(X, y, rss: float | None = None):
     n, p = X.shape
     cache: dict[int, tuple[float, float, float]] = {}
     if rss is None:
-        rss = solve_least_squares(X, y).rss
+        rss = _solve(X, y).rss
 
     def projection(j: int) -> tuple[float, float, float]:
         if j not in cache:
@@ -251,8 +257,8 @@ def _linear_profile(X, y, rss: float | None = None):
             if others.shape[1] == 0:
                 u, v = y, X[:, j]
             else:
-                u = solve_least_squares(others, y).residuals
-                v = solve_least_squares(others, X[:, j]).residuals
+                u = _solve(others, y).residuals
+                v = _solve(others, X[:, j]).residuals
             vv = math.fsum(v * v)
             b_j = math.fsum(u * v) / vv
             cache[j] = (b_j, vv, rss)

@@ -133,6 +133,8 @@ class LeastSquaresSolution:
         :math:`(X^\top X)^{-1}`, from the triangular factor: the unscaled covariance of ``beta``.
     path : str
         ``"cholesky"`` (the fast path) or ``"qr"`` (the exact path).
+    col_norms : ndarray, shape (p,)
+        Euclidean norms of the columns of ``X``.
     """
 
     beta: NDArray[np.float64]
@@ -143,6 +145,7 @@ class LeastSquaresSolution:
     cond: float
     xtx_inv: NDArray[np.float64]
     path: str = "qr"
+    col_norms: NDArray[np.float64] | None = None
 
 
 def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSolution | None:
@@ -182,7 +185,7 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
     xtx_inv = scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
     rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
-    return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky")
+    return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
 
 
 def check_full_rank(X: NDArray) -> None:
@@ -202,7 +205,7 @@ def check_full_rank(X: NDArray) -> None:
                 return
         except np.linalg.LinAlgError:
             pass
-    solve_least_squares(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
+    _solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 
 
 def solve_least_squares(
@@ -249,6 +252,11 @@ def solve_least_squares(
         raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} values; they must match")
     if X.shape[0] < X.shape[1]:
         raise ValueError(f"X has {X.shape[0]} rows but {X.shape[1]} columns; least squares needs n >= p")
+    return _solve(X, y, max_refine=max_refine, fast=fast, residuals=residuals)
+
+
+def _solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True) -> LeastSquaresSolution:
+    """:func:`solve_least_squares` on already-validated float arrays."""
     if fast:
         solution = _fast_path(X, y, residuals)
         if solution is not None:
@@ -268,11 +276,19 @@ def solve_least_squares(
     diag = np.abs(np.diag(R))
     tol = max(n, p) * np.finfo(float).eps * diag[0]
     if diag[-1] <= tol:
-        bad = int(perm[-1])
+        k = int(np.sum(diag > tol))  # numerical rank
+        bad = int(perm[k])
+        # column perm[k] ~ sum_i c_i * column perm[i], i < k: R[:k, :k] c = R[:k, k]
+        c = scipy.linalg.solve_triangular(R[:k, :k], R[:k, k], check_finite=False) if k else np.zeros(0)
+        involved = sorted(
+            int(perm[i]) for i in np.flatnonzero(np.abs(c) > 1e-8 * max(np.max(np.abs(c)), 1e-300))
+        )
+        others = ", ".join(map(str, involved)) if involved else "the others"
         raise ValueError(
-            f"X is rank deficient: column {bad} is (to working precision) a linear combination "
-            f"of the others (pivoted QR gives |R[{p - 1},{p - 1}]| / |R[0,0]| = "
-            f"{diag[-1] / diag[0]:.1e}); drop or combine collinear columns"
+            f"X is rank deficient: columns {sorted([bad, *involved])} are linearly dependent "
+            f"(column {bad} is, to working precision, a combination of column(s) {others}; "
+            f"pivoted QR gives |R[{k},{k}]| / |R[0,0]| = {diag[k] / diag[0]:.1e}); "
+            "drop or combine collinear columns (a constant column beside an intercept counts)"
         )
     cond = float(np.linalg.cond(R))
     Xp = Xs[:, perm]
@@ -316,4 +332,4 @@ def solve_least_squares(
     xtx_inv = np.empty((p, p))
     xtx_inv[np.ix_(perm, perm)] = inv_p
     xtx_inv /= np.outer(scale, scale)
-    return LeastSquaresSolution(beta, r, rss, steps, converged, cond, xtx_inv, "qr")
+    return LeastSquaresSolution(beta, r, rss, steps, converged, cond, xtx_inv, "qr", norms)
