@@ -35,8 +35,10 @@ def plot_timings(rows):
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
     axes[0].set_ylabel("median time (s)")
-    fig.text(
-        0.5, -0.02, "line style: " + ", ".join(f"{styles[p]} p = {p}" for p in ps), ha="center", fontsize=8
-    )
     fig.tight_layout()
+    fig.subplots_adjust(bottom=0.2)
+    note = (
+        "line style: " + ",   ".join(f"{styles[p]}  p = {p}" for p in ps) + "   (p = number of coefficients)"
+    )
+    fig.text(0.5, 0.02, note, ha="center", fontsize=8)
     return fig
