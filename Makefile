@@ -7,7 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg -p no:cacheprovider
 
-.PHONY: help env book test lint unit nbval book-check notebooks bench lab clean
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _mathjax/mathjax/tex-chtml-full.js
+
+.PHONY: help env book test lint unit nbval book-check browser notebooks bench lab mathjax clean
 
 help:
 	@echo "make book       build the HTML book (creates .venv first)"
@@ -26,24 +29,42 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-book: env
+mathjax: $(MATHJAX)
+
+# MathJax for offline reading: fetched from the npm registry at build time, never committed.
+$(MATHJAX):
+	@mkdir -p _mathjax/mathjax
+	@tmp=$$(mktemp -d); \
+	if command -v npm >/dev/null 2>&1 && (cd $$tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null 2>&1); then \
+		tar -xzf $$tmp/mathjax-$(MATHJAX_VERSION).tgz -C $$tmp && cp -R $$tmp/package/es5/. _mathjax/mathjax/ && \
+		echo "MathJax $(MATHJAX_VERSION) fetched into _mathjax/: the book's math works offline"; \
+	else \
+		cp scripts/mathjax-cdn-loader.js $(MATHJAX); \
+		echo "WARNING: npm is not available, so MathJax could not be fetched: the book will load it from a CDN and needs a network to show math"; \
+	fi; rm -rf $$tmp
+
+book: env $(MATHJAX)
 	$(BIN)/jupyter-book build .
 	@echo "The book is in _build/html/index.html"
 
-test: lint unit nbval book-check
+test: lint unit nbval book-check browser
 
 lint: env
 	$(BIN)/ruff check mle_tutorial tests scripts benchmarks
 	$(BIN)/ruff format --check mle_tutorial tests scripts benchmarks
 
 unit: env
-	$(BIN)/python -m pytest -W error::RuntimeWarning --doctest-modules mle_tutorial tests
+	$(BIN)/python -m pytest -W error::RuntimeWarning --doctest-modules mle_tutorial tests --ignore=tests/browser
 
 nbval: env
 	$(BIN)/python -m pytest $(NBVAL) book
 
-book-check: env
+book-check: env $(MATHJAX)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+
+# Reads every built page in headless Chromium (skipped, with a message, if Chromium is missing).
+browser: env
+	$(BIN)/python -m pytest -p no:cacheprovider -o addopts="" -rs tests/browser
 
 notebooks: env
 	$(BIN)/python scripts/execute_notebooks.py
@@ -56,4 +77,4 @@ lab: env
 	$(BIN)/jupyter lab book
 
 clean:
-	rm -rf _build
+	rm -rf _build _mathjax
