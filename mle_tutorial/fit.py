@@ -32,6 +32,7 @@ import scipy.optimize
 from numpy.typing import ArrayLike
 
 from ._validate import as_float_array, check_design
+from .chunked import fit_linear_chunked, is_dask
 from .general import OPTIMALITY_TOL, newton_distance, optimality_message
 from .inference import covariance_from_hessian
 from .least_squares import _solve
@@ -111,6 +112,10 @@ def fit_linear(
         method = "exact"
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if is_dask(X) or is_dask(y):
+        if method != "exact":
+            raise ValueError(f"method={method!r} works in memory only; Dask arrays use method='exact'")
+        return fit_linear_chunked(X, y)
     X, y = check_design(X, y)
     n, p = X.shape
     if method == "exact":

@@ -278,6 +278,10 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None)
     >>> fit_logistic(X, y).params.round(4)
     array([-2.6734,  1.1882])
     """
+    from .chunked import fit_glm_chunked, is_dask
+
+    if is_dask(X) or is_dask(y) or is_dask(offset):
+        return fit_glm_chunked(X, y, offset, "logistic")
     X, y = _check_glm(X, y, "logistic")
     bad = np.flatnonzero((y != 0) & (y != 1))
     if bad.size:
@@ -351,6 +355,10 @@ def fit_poisson(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None) 
     >>> fit_poisson(X, [1, 2, 2, 4, 6, 9]).params.round(4)
     array([0.3325, 0.8341])
     """
+    from .chunked import fit_glm_chunked, is_dask
+
+    if is_dask(X) or is_dask(y) or is_dask(offset):
+        return fit_glm_chunked(X, y, offset, "poisson")
     X, y = _check_glm(X, y, "Poisson")
     bad = np.flatnonzero((y < 0) | (y != np.round(y)))
     if bad.size:
@@ -379,8 +387,8 @@ def fit_poisson(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None) 
     return _finish("fit_poisson", X, beta, ll - log_factorial, it, converged, cov, profile)
 
 
-def _poisson_start(X, y, offset):
-    """One weighted least-squares step from mu = y + 0.1, as R's glm starts (one pass)."""
+def _poisson_start_stats(X, y, offset):
+    """X' W X and X' W z of the first weighted least-squares step (summable over chunks)."""
     p = X.shape[1]
     A, b = np.zeros((p, p)), np.zeros(p)
     for start in range(0, X.shape[0], BLOCK_ROWS):
@@ -390,6 +398,12 @@ def _poisson_start(X, y, offset):
         Xw = Xb * np.sqrt(mu0)[:, None]
         A += Xw.T @ Xw
         b += Xb.T @ (mu0 * z)
+    return A, b
+
+
+def _poisson_start(X, y, offset):
+    """One weighted least-squares step from mu = y + 0.1, as R's glm starts (one pass)."""
+    A, b = _poisson_start_stats(X, y, offset)
     try:
         return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), b)
     except np.linalg.LinAlgError:
