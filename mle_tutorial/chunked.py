@@ -95,6 +95,10 @@ def map_reduce(func, arrays, **kwargs):
     ``distributed.Client``). Only the small per-chunk summaries travel; the data stay in chunks.
     """
     dask, _ = _dask()
+    rows = arrays[0].chunks[0]
+    # whole rows per chunk, and the same row chunks in every array
+    arrays = [a.rechunk((rows, *((-1,) * (a.ndim - 1)))) if a.ndim > 1 or a.chunks[0] != rows else a
+              for a in arrays]  # fmt: skip
     blocks = zip(*(a.to_delayed().ravel() for a in arrays), strict=True)
     parts = [dask.delayed(func)(*block, **kwargs) for block in blocks]
     while len(parts) > 1:
