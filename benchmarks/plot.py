@@ -15,7 +15,7 @@ def plot_timings(rows):
     models = ["linear", "logistic", "poisson"]
     ps = sorted({int(r["p"]) for r in rows})
     styles = dict(zip(ps, ["-", "--", ":", "-."], strict=False))
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), sharey=True)
+    fig, axes = plt.subplots(3, 1, figsize=(7, 10), sharex=True)
     for ax, model in zip(axes, models, strict=True):
         sub = [r for r in rows if r["model"] == model and r.get("median_s")]
         names = list(dict.fromkeys(r["method"] for r in sub))
@@ -31,12 +31,12 @@ def plot_timings(rows):
                     ax.plot(
                         n, t, styles[p], color=f"C{c}", marker="o", ms=3, label=name if p == ps[0] else None
                     )
-        ax.set(xscale="log", yscale="log", xlabel="observations $n$", title=model)
+        ax.set(xscale="log", yscale="log", title=model, ylabel="median time (s)")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_ylabel("median time (s)")
+    axes[-1].set_xlabel("observations $n$")
     fig.tight_layout()
-    fig.subplots_adjust(bottom=0.2)
+    fig.subplots_adjust(bottom=0.09)
     note = (
         "line style: " + ",   ".join(f"{styles[p]}  p = {p}" for p in ps) + "   (p = number of coefficients)"
     )

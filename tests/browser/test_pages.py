@@ -118,21 +118,20 @@ def test_exercise_solutions_toggle(driver, base_url):
     driver.get(f"{base_url}/book/01_likelihood.html")
     solution = driver.execute_script("return document.querySelector('.solution.dropdown') !== null")
     assert solution, "book/01_likelihood.html: no exercise solution (sphinx-exercise dropdown) found"
-    hidden_before = driver.execute_script(
+    state = (
         "const s = document.querySelector('.solution.dropdown');"
         "const body = s.querySelector('section, .admonition-title ~ *');"
-        "return body ? body.offsetParent === null : null;"
+        "return [s.classList.contains('toggle-hidden'), getComputedStyle(body).visibility];"
     )
+    hidden_before = driver.execute_script(state) == [True, "hidden"]
     driver.execute_script(
         "const s = document.querySelector('.solution.dropdown');"
         "(s.querySelector('button.toggle-button') || s.querySelector('.admonition-title')).click();"
     )
     time.sleep(0.5)
-    shown_after = driver.execute_script(
-        "const s = document.querySelector('.solution.dropdown');"
-        "const body = s.querySelector('section, .admonition-title ~ *');"
-        "return body ? body.offsetParent !== null : null;"
-    )
+    shown_after = driver.execute_script(state) == [False, "visible"]
+    driver.execute_script("document.querySelector('.solution.dropdown').scrollIntoView({block: 'start'});")
+    time.sleep(0.3)
     driver.save_screenshot(str(SHOTS / "solution-toggled.png"))
     assert hidden_before is True, "book/01_likelihood.html: the solution shows before its toggle is clicked"
     assert shown_after is True, "book/01_likelihood.html: clicking the toggle did not show the solution"
