@@ -29,7 +29,7 @@ import scipy.optimize
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array, check_design
+from ._validate import as_float_array
 from .result import ConvergenceWarning, FitResult
 
 
@@ -420,7 +420,7 @@ def _check_glm(X, y, what):
         raise ValueError(
             f"X has {n} rows but the {what} model has {p} coefficients; it needs more rows than coefficients"
         )
-    return check_design(X, y)
+    return X, y
 
 
 def _check_rank(X):
