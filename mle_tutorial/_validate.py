@@ -44,13 +44,23 @@ def as_positive(value: ArrayLike, name: str) -> float:
     return float(arr)
 
 
-def check_design(X: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Validate a design matrix ``X`` (n, p) and response ``y`` (n,) for a regression."""
+def check_design(
+    X: ArrayLike, y: ArrayLike, model: str | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Validate a design matrix ``X`` (n, p) and response ``y`` (n,) for a regression.
+
+    ``model`` names a model without sigma (e.g. "logistic") for the n <= p message; by default
+    the model is the normal linear one, whose parameters are p coefficients and sigma.
+    """
     X = as_float_array(X, "X", ndim=2)
     y = as_float_array(y, "y", ndim=1)
     n, p = X.shape
     if y.shape[0] != n:
         raise ValueError(f"X has {n} rows but y has {y.shape[0]} values; they must match")
+    if n <= p and model is not None:
+        raise ValueError(
+            f"X has {n} rows but the {model} model has {p} coefficients; it needs more rows than coefficients"
+        )
     if n <= p:
         raise ValueError(
             f"X has {n} rows but the model has {p + 1} parameters ({p} coefficients and sigma); "

@@ -27,7 +27,7 @@ import scipy.linalg
 import scipy.linalg.lapack
 import scipy.special
 
-from .least_squares import FAST_COND, _residual_extended, _xt_r_dd
+from .least_squares import FAST_COND, _residual_extended, _scaled_cholesky, _xt_r_dd
 from .result import FitResult
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
@@ -193,17 +193,13 @@ def fit_linear_chunked(X, y):
     zero = np.flatnonzero(norms == 0)
     if zero.size:
         raise ValueError(f"X is rank deficient: column {int(zero[0])} is all zeros")
-    scale = np.exp2(np.round(np.log2(norms)))
-    Gs = G / np.outer(scale, scale)
+    scaled = _scaled_cholesky(G)
+    if scaled is None:
+        raise ValueError("X has a column whose sum of squares overflows; rescale it")
+    scale, factor, cond = scaled
     eps = np.finfo(float).eps
-    factor, cond, path = None, np.inf, "tsqr"
-    try:
-        factor = scipy.linalg.cho_factor(Gs, check_finite=False)
-        rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
-        cond = 1.0 / rcond if info == 0 and rcond > 0 else np.inf
-    except np.linalg.LinAlgError:
-        factor = None
-    if factor is not None and cond <= FAST_COND:
+    path = "tsqr"
+    if factor is not None and cond < FAST_COND:
         path = "cholesky"
         R = factor[0]
         z = scipy.linalg.cho_solve(factor, xty / scale, check_finite=False)
@@ -213,7 +209,7 @@ def fit_linear_chunked(X, y):
         R = R_aug[:p, :p]
         d = np.abs(np.diag(R))
         if d.min() <= max(n, p) * eps * d.max():
-            raise _rank_error(Gs)
+            raise _rank_error(G / np.outer(scale, scale))
         cond = float(np.linalg.cond(R))
         z = scipy.linalg.solve_triangular(R, R_aug[:p, p], check_finite=False)
     beta = z / scale
@@ -270,15 +266,13 @@ def fit_linear_chunked(X, y):
 def _closed_form_linear_profile(beta, rss, xtx_inv, n):
     """Profile of the normal linear model from its sufficient statistics: holding beta[j] at b
     raises the minimum RSS by (b - beta_j)^2 / [(X'X)^{-1}]_jj; sigma is profiled out."""
-    from .fit import _max_loglik
+    from .fit import _max_loglik, _sigma_profile
 
     p = beta.shape[0]
 
     def profile(j: int, value: float) -> float:
         if j == p:
-            if not value > 0:
-                return -np.inf
-            return float(-n * np.log(value) - 0.5 * n * np.log(2 * np.pi) - rss / (2 * value**2))
+            return _sigma_profile(n, rss, value)
         rss_b = rss + (value - beta[j]) ** 2 / xtx_inv[j, j]
         return float(_max_loglik(n, np.sqrt(rss_b / n)))
 
@@ -318,7 +312,7 @@ def _glm_first(Xb, yb, ob, family):
 
 def fit_glm_chunked(X, y, offset, family: str, max_iter: int = 100, tol: float = 1e-7):
     """Logistic or Poisson regression over row chunks of Dask arrays: one pass per Newton step."""
-    from .glm import _finish
+    from .glm import _finish, _newton
 
     name = "fit_logistic" if family == "logistic" else "fit_poisson"
     X, y, offset = as_row_chunks(X, y, offset)
@@ -369,27 +363,7 @@ def fit_glm_chunked(X, y, offset, family: str, max_iter: int = 100, tol: float =
         st = run(_glm_chunk, beta=b, family=family)
         return st["ll"], st["score"], st["info"], st["max_eta"]
 
-    ll, score, info, biggest = newton_pass(beta)
-    converged, it = False, 0
-    while it < max_iter:
-        it += 1
-        try:
-            step = scipy.linalg.cho_solve(scipy.linalg.cho_factor(info, check_finite=False), score)
-        except (np.linalg.LinAlgError, ValueError):
-            step = np.linalg.lstsq(info, score, rcond=None)[0]
-        if np.max(np.abs(step) / np.maximum(1.0, np.abs(beta))) < tol:
-            beta, converged = beta + step, True
-            break
-        t = 1.0
-        for _ in range(60):
-            new = newton_pass(beta + t * step)
-            if np.isfinite(new[0]) and new[0] >= ll - 1e-12 * abs(ll):
-                break
-            t *= 0.5
-        else:
-            break
-        beta = beta + t * step
-        ll, score, info, biggest = new
+    beta, ll, info, it, converged, biggest = _newton(newton_pass, beta, max_iter, tol)
     if family == "poisson" and biggest > 709.0:
         raise ValueError("the fitted Poisson mean overflows (exp of X @ beta + offset > 1e308)")
     extra = ""

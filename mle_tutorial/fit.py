@@ -243,6 +243,14 @@ def _linear_cov(xtx_inv, sigma: float, n: int):
     return cov
 
 
+def _sigma_profile(n: int, rss: float, value: float) -> float:
+    """Profile log-likelihood of sigma in a normal model: beta-hat does not depend on sigma, so
+    it is the log-likelihood at (beta-hat, value); -inf for value <= 0."""
+    if not value > 0:
+        return -np.inf
+    return float(-n * np.log(value) - 0.5 * n * np.log(2 * np.pi) - rss / (2 * value**2))
+
+
 def _linear_profile(X, y, rss: float | None = None):
     """Profile log-likelihood of the normal linear model, re-maximized exactly.
 
@@ -271,9 +279,7 @@ def _linear_profile(X, y, rss: float | None = None):
 
     def profile(j: int, value: float) -> float:
         if j == p:
-            if not value > 0:
-                return -np.inf
-            return float(-n * np.log(value) - 0.5 * n * np.log(2 * np.pi) - rss / (2 * value**2))
+            return _sigma_profile(n, rss, value)
         b_j, vv, rss_j = projection(j)
         rss_b = rss_j + vv * (value - b_j) ** 2
         return float(_max_loglik(n, np.sqrt(rss_b / n)))

@@ -29,7 +29,7 @@ import scipy.optimize
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array
+from ._validate import as_float_array, check_design
 from .result import ConvergenceWarning, FitResult
 
 
@@ -76,8 +76,12 @@ def _glm_pass(X, y, offset, beta, block_fn):
 
 
 # --- Newton / IRLS ---------------------------------------------------------------------------
-def _newton(X, y, offset, beta, block_fn, max_iter=100, tol=1e-7):
+def _newton(pass_fn, beta, max_iter=100, tol=1e-7):
     """Maximize the log-likelihood by Newton steps with step halving, one pass per trial point.
+
+    ``pass_fn(beta)`` returns the log-likelihood, score, information and largest |eta| at
+    ``beta``: one pass over the data, in memory (:func:`_glm_pass`) or over chunks
+    (:mod:`mle_tutorial.chunked`).
 
     Newton converges quadratically here (the log-likelihood is concave), so once a full step is
     smaller than ``tol`` (relative), taking it leaves an error of order ``tol**2``: the step is
@@ -87,7 +91,7 @@ def _newton(X, y, offset, beta, block_fn, max_iter=100, tol=1e-7):
     Returns beta, loglik (up to the family's constant), information, iterations, converged, and
     the largest |eta|.
     """
-    ll, score, info, biggest = _glm_pass(X, y, offset, beta, block_fn)
+    ll, score, info, biggest = pass_fn(beta)
     if not np.isfinite(ll):
         raise ValueError("the log-likelihood is not finite at the start")
     for it in range(1, max_iter + 1):
@@ -100,7 +104,7 @@ def _newton(X, y, offset, beta, block_fn, max_iter=100, tol=1e-7):
         t = 1.0
         for _ in range(60):
             new_beta = beta + t * step
-            new = _glm_pass(X, y, offset, new_beta, block_fn)
+            new = pass_fn(new_beta)
             if np.isfinite(new[0]) and new[0] >= ll - 1e-12 * abs(ll):
                 break
             t *= 0.5
@@ -282,7 +286,7 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None)
 
     if is_dask(X) or is_dask(y) or is_dask(offset):
         return fit_glm_chunked(X, y, offset, "logistic")
-    X, y = _check_glm(X, y, "logistic")
+    X, y = check_design(X, y, model="logistic")
     bad = np.flatnonzero((y != 0) & (y != 1))
     if bad.size:
         raise ValueError(f"y must contain only 0 and 1 for logistic regression; y[{bad[0]}] = {y[bad[0]]:g}")
@@ -298,10 +302,12 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None)
     def fit_one(Xs, off, start):
         if Xs is None:
             return None, _logistic_block(off, y)[0]
-        b, ll, *_ = _newton(Xs, y, off, start, _logistic_block)
+        b, ll, *_ = _newton(lambda b: _glm_pass(Xs, y, off, b, _logistic_block), start)
         return b, ll
 
-    beta, ll, info, it, converged, biggest = _newton(X, y, offset, np.zeros(p), _logistic_block)
+    beta, ll, info, it, converged, biggest = _newton(
+        lambda b: _glm_pass(X, y, offset, b, _logistic_block), np.zeros(p)
+    )
     if not converged or biggest > 25:
         found = _separation_direction(X, y)
         if found is not None:
@@ -359,7 +365,7 @@ def fit_poisson(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None) 
 
     if is_dask(X) or is_dask(y) or is_dask(offset):
         return fit_glm_chunked(X, y, offset, "poisson")
-    X, y = _check_glm(X, y, "Poisson")
+    X, y = check_design(X, y, model="Poisson")
     bad = np.flatnonzero((y < 0) | (y != np.round(y)))
     if bad.size:
         raise ValueError(
@@ -376,10 +382,12 @@ def fit_poisson(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None) 
     def fit_one(Xs, off, start_):
         if Xs is None:
             return None, _poisson_block(off, y)[0] - log_factorial
-        b, ll, *_ = _newton(Xs, y, off, start_, _poisson_block)
+        b, ll, *_ = _newton(lambda b: _glm_pass(Xs, y, off, b, _poisson_block), start_)
         return b, ll - log_factorial
 
-    beta, ll, info, it, converged, biggest = _newton(X, y, offset, start, _poisson_block)
+    beta, ll, info, it, converged, biggest = _newton(
+        lambda b: _glm_pass(X, y, offset, b, _poisson_block), start
+    )
     if biggest > 709.0:
         raise ValueError("the fitted Poisson mean overflows (exp of X @ beta + offset > 1e308)")
     cov = _covariance_from_information(info, X, y, offset, beta, _poisson_block)
@@ -408,19 +416,6 @@ def _poisson_start(X, y, offset):
         return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), b)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(A, b, rcond=None)[0]
-
-
-def _check_glm(X, y, what):
-    X = as_float_array(X, "X", ndim=2)
-    y = as_float_array(y, "y", ndim=1)
-    n, p = X.shape
-    if y.shape[0] != n:
-        raise ValueError(f"X has {n} rows but y has {y.shape[0]} values; they must match")
-    if n <= p:
-        raise ValueError(
-            f"X has {n} rows but the {what} model has {p} coefficients; it needs more rows than coefficients"
-        )
-    return X, y
 
 
 def _check_rank(X):

@@ -148,22 +148,34 @@ class LeastSquaresSolution:
     col_norms: NDArray[np.float64] | None = None
 
 
-def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSolution | None:
-    """Normal equations of the scaled design plus one refinement step, if well conditioned."""
-    p = X.shape[1]
-    G = X.T @ X
+def _scaled_cholesky(G: NDArray):
+    """Power-of-two column scales of X'X (from its diagonal), the Cholesky factor of the scaled
+    matrix and LAPACK's condition estimate of the scaled design (``trcon``, 1-norm).
+
+    Returns ``(scale, factor, cond)``, with ``factor=None`` and ``cond=inf`` where the
+    factorization fails, or None when a column is all zeros or its norm overflows.
+    """
     norms = np.sqrt(np.diag(G))
     if not np.all(np.isfinite(norms)) or np.any(norms == 0):
-        return None  # overflow or an all-zero column: the exact path handles (and reports) it
+        return None
     scale = np.exp2(np.round(np.log2(norms)))
     try:
         factor = scipy.linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
     except np.linalg.LinAlgError:
-        return None
+        return scale, None, np.inf
     rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
-    if info != 0 or not rcond > 1.0 / FAST_COND:
-        return None
-    cond = float(1.0 / rcond)
+    cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
+    return scale, factor, cond
+
+
+def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSolution | None:
+    """Normal equations of the scaled design plus one refinement step, if well conditioned."""
+    p = X.shape[1]
+    G = X.T @ X
+    scaled = _scaled_cholesky(G)
+    if scaled is None or not scaled[2] < FAST_COND:
+        return None  # zero or overflowing column, or ill conditioned: the exact path handles it
+    scale, factor, cond = scaled
     beta = scipy.linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
     r = y - X @ beta
     beta = beta + scipy.linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
@@ -185,6 +197,7 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
     xtx_inv = scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
     rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
+    norms = np.sqrt(np.diag(G))
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
 
 
@@ -194,18 +207,9 @@ def check_full_rank(X: NDArray) -> None:
     Cheap for a well-conditioned ``X`` (one pass for :math:`X^\top X`); otherwise it runs the
     exact path's pivoted QR, which names the offending column.
     """
-    G = X.T @ X
-    norms = np.sqrt(np.diag(G))
-    if np.all(np.isfinite(norms)) and np.all(norms > 0):
-        scale = np.exp2(np.round(np.log2(norms)))
-        try:
-            factor = scipy.linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
-            rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
-            if info == 0 and rcond > 1.0 / FAST_COND:
-                return
-        except np.linalg.LinAlgError:
-            pass
-    _solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
+    scaled = _scaled_cholesky(X.T @ X)
+    if scaled is None or not scaled[2] < FAST_COND:
+        _solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 
 
 def solve_least_squares(

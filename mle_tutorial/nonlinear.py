@@ -61,6 +61,7 @@ import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import as_float_array
+from .fit import _sigma_profile
 from .general import OPTIMALITY_TOL
 from .result import ConvergenceWarning, FitResult, HessianWarning
 
@@ -452,9 +453,7 @@ def _nonlinear_profile(mean, mean_jacobian, y, beta_hat, rss_hat, max_nfev):
 
     def profile(j: int, value: float) -> float:
         if j == p:  # sigma: beta-hat does not depend on sigma
-            if not value > 0:
-                return -np.inf
-            return float(-n * np.log(value) - 0.5 * n * np.log(2 * np.pi) - rss_hat / (2 * value**2))
+            return _sigma_profile(n, rss_hat, value)
         others = np.delete(np.arange(p), j)
 
         def full(free):
