@@ -179,6 +179,8 @@ def test_not_converged_warns():
 
 
 def test_unidentified_model_warns():
+    """b0 * b1 * x identifies only the product: a HessianWarning, and never a ConvergenceWarning
+    (which the test configuration turns into an error) whatever the rounding of the Jacobian."""
     x, y, *_ = load("Misra1a")
     with pytest.warns(mle.HessianWarning, match="rank-deficient"):
         fit = fit_nonlinear(lambda x, b: b[0] * b[1] * x, x, y, [1.0, 1.0])
