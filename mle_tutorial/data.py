@@ -12,6 +12,7 @@ there).
 name       rows × cols what
 ========== ========== ===========================================================
 anes96     944 × 11   1996 American National Election Study; binary ``vote``
+gehan      42 × 4     Freireich/Gehan leukaemia remission times (weeks), right-censored
 longley    16 × 7     Longley's collinear U.S. macroeconomic series (NIST StRD)
 randhie    2000 × 10  RAND Health Insurance Experiment, seeded subsample
 stackloss  21 × 4     Brownlee's stack-loss plant data
@@ -32,7 +33,7 @@ from numpy.typing import NDArray
 
 _DIRECTORY = "datasets"  # inside the mle_tutorial package
 
-_DATASETS: tuple[str, ...] = ("anes96", "longley", "randhie", "stackloss", "strikes", "thurber")
+_DATASETS: tuple[str, ...] = ("anes96", "gehan", "longley", "randhie", "stackloss", "strikes", "thurber")
 
 
 def list_datasets() -> tuple[str, ...]:
@@ -48,7 +49,7 @@ def list_datasets() -> tuple[str, ...]:
     --------
     >>> from mle_tutorial.data import list_datasets
     >>> list_datasets()
-    ('anes96', 'longley', 'randhie', 'stackloss', 'strikes', 'thurber')
+    ('anes96', 'gehan', 'longley', 'randhie', 'stackloss', 'strikes', 'thurber')
     """
     return _DATASETS
 

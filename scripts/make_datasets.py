@@ -120,3 +120,34 @@ b = num.findall(copy_b)
 assert a == b and len(a) == 74
 vals = np.array([float(t) for t in a]).reshape(37, 2)
 write("thurber", {"y": vals[:, 0], "x": vals[:, 1]})
+
+# Freireich et al. (1963) 6-MP vs placebo remission times (weeks), as analysed by Gehan (1965), transcribed
+# from two independent copies that agree value for value (the test below asserts it):
+# copy A: R package MASS 7.3-58.2, data frame `gehan` ("pair time cens treat"; source Cox & Oakes 1984, p. 7),
+# copy B: R package KMsurv 0.1-5, data frame `drug6mp` ("pair remstat t1 t2 relapse"; source Klein &
+# Moeschberger 1997, section 1.2; t1 = placebo, always a relapse; t2, relapse = 6-MP).
+gehan_a = """1 1 1 control;1 10 1 6-MP;2 22 1 control;2 7 1 6-MP;3 3 1 control;3 32 0 6-MP;4 12 1 control;
+4 23 1 6-MP;5 8 1 control;5 22 1 6-MP;6 17 1 control;6 6 1 6-MP;7 2 1 control;7 16 1 6-MP;8 11 1 control;
+8 34 0 6-MP;9 8 1 control;9 32 0 6-MP;10 12 1 control;10 25 0 6-MP;11 2 1 control;11 11 0 6-MP;
+12 5 1 control;12 20 0 6-MP;13 4 1 control;13 19 0 6-MP;14 15 1 control;14 6 1 6-MP;15 8 1 control;
+15 17 0 6-MP;16 23 1 control;16 35 0 6-MP;17 5 1 control;17 6 1 6-MP;18 11 1 control;18 13 1 6-MP;
+19 4 1 control;19 9 0 6-MP;20 1 1 control;20 6 0 6-MP;21 8 1 control;21 10 0 6-MP"""
+gehan_b = """1 1 1 10 1;2 2 22 7 1;3 2 3 32 0;4 2 12 23 1;5 2 8 22 1;6 1 17 6 1;7 2 2 16 1;8 2 11 34 0;
+9 2 8 32 0;10 2 12 25 0;11 2 2 11 0;12 1 5 20 0;13 2 4 19 0;14 2 15 6 1;15 2 8 17 0;16 1 23 35 0;17 1 5 6 1;
+18 2 11 13 1;19 2 4 9 0;20 2 1 6 0;21 2 8 10 0"""
+rows_a = [r.split() for r in gehan_a.replace("\n", "").split(";")]
+rows_b = [r.split() for r in gehan_b.replace("\n", "").split(";")]
+assert len(rows_a) == 42 and len(rows_b) == 21
+from_b = []
+for pair, _remstat, t1, t2, relapse in rows_b:
+    from_b += [[pair, t1, "1", "control"], [pair, t2, relapse, "6-MP"]]
+assert from_b == rows_a
+write(
+    "gehan",
+    {
+        "time": [float(r[1]) for r in rows_a],
+        "event": [float(r[2]) for r in rows_a],
+        "group": [1.0 if r[3] == "6-MP" else 0.0 for r in rows_a],
+        "pair": [float(r[0]) for r in rows_a],
+    },
+)
