@@ -18,6 +18,7 @@ randhie    2000 × 10  RAND Health Insurance Experiment, seeded subsample
 stackloss  21 × 4     Brownlee's stack-loss plant data
 strikes    62 × 2     Kennan's U.S. strike durations (days)
 thurber    37 × 2     NIST StRD nonlinear regression: electron mobility
+veteran    137 × 8    Veterans Administration lung cancer trial; survival (days)
 ========== ========== ===========================================================
 """
 
@@ -33,7 +34,16 @@ from numpy.typing import NDArray
 
 _DIRECTORY = "datasets"  # inside the mle_tutorial package
 
-_DATASETS: tuple[str, ...] = ("anes96", "gehan", "longley", "randhie", "stackloss", "strikes", "thurber")
+_DATASETS: tuple[str, ...] = (
+    "anes96",
+    "gehan",
+    "longley",
+    "randhie",
+    "stackloss",
+    "strikes",
+    "thurber",
+    "veteran",
+)
 
 
 def list_datasets() -> tuple[str, ...]:
@@ -49,7 +59,7 @@ def list_datasets() -> tuple[str, ...]:
     --------
     >>> from mle_tutorial.data import list_datasets
     >>> list_datasets()
-    ('anes96', 'gehan', 'longley', 'randhie', 'stackloss', 'strikes', 'thurber')
+    ('anes96', 'gehan', 'longley', 'randhie', 'stackloss', 'strikes', 'thurber', 'veteran')
     """
     return _DATASETS
 

@@ -32,6 +32,7 @@ SHAPES = {  # name: (rows, columns in CSV order), as documented in the README
     "stackloss": (21, ("STACKLOSS", "AIRFLOW", "WATERTEMP", "ACIDCONC")),
     "strikes": (62, ("duration", "iprod")),
     "thurber": (37, ("y", "x")),
+    "veteran": (137, ("time", "event", "trt", "celltype", "karno", "diagtime", "age", "prior")),
 }
 
 # NIST StRD Thurber.dat (https://www.itl.nist.gov/div898/strd/nls/data/thurber.shtml)
@@ -59,7 +60,9 @@ def _files():
 
 
 def test_list_datasets():
-    assert list_datasets() == ("anes96", "gehan", "longley", "randhie", "stackloss", "strikes", "thurber")
+    assert list_datasets() == (
+        "anes96", "gehan", "longley", "randhie", "stackloss", "strikes", "thurber", "veteran",
+    )  # fmt: skip
     shipped = sorted(p.name[:-4] for p in _files().iterdir() if p.name.endswith(".csv"))
     assert tuple(shipped) == list_datasets()
 
@@ -146,6 +149,16 @@ def test_gehan_is_the_published_sample():
     assert set(np.unique(event)) == {0.0, 1.0} and np.all(time > 0)
 
 
+def test_veteran_documented_facts():
+    data = load_dataset("veteran")
+    assert data["event"].sum() == 128 and set(np.unique(data["event"])) == {0.0, 1.0}  # 9 censored
+    assert tuple(np.unique(data["trt"])) == (1.0, 2.0) and (data["trt"] == 1).sum() == 69
+    assert tuple(np.unique(data["celltype"])) == (1.0, 2.0, 3.0, 4.0)
+    assert tuple(np.unique(data["prior"])) == (0.0, 10.0)
+    assert data["time"].min() == 1 and data["time"].max() == 999
+    assert np.all((data["karno"] > 0) & (data["karno"] <= 100))
+
+
 def _thurber_residuals(b, x, y):
     num = b[0] + x * (b[1] + x * (b[2] + x * b[3]))
     den = 1.0 + x * (b[4] + x * (b[5] + x * b[6]))
@@ -188,7 +201,7 @@ def test_thurber_reproduces_nist_certified_fit():
 
 @pytest.mark.parametrize("bad", ["nope", "Longley", "", None, 3])
 def test_unknown_name(bad):
-    with pytest.raises(ValueError, match=r"name must be one of 'anes96', 'gehan', 'longley'.*'thurber'"):
+    with pytest.raises(ValueError, match=r"name must be one of 'anes96', 'gehan', .*'thurber', 'veteran'"):
         load_dataset(bad)
     with pytest.raises(ValueError, match="name must be one of"):
         dataset_description(bad)
@@ -202,6 +215,7 @@ LICENCE_EVIDENCE = {
     "stackloss": '"This is public domain."',
     "strikes": '"This is public domain."',
     "thurber": "17 U.S.C. § 105",
+    "veteran": "Feist Publications",
 }
 
 

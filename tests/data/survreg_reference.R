@@ -5,7 +5,7 @@
 #
 #     Rscript tests/data/survreg_reference.R
 #
-# It reads CSV files (the shipped dataset mle_tutorial/datasets/gehan.csv and the simulated inputs in
+# It reads CSV files (the shipped datasets mle_tutorial/datasets/gehan.csv and veteran.csv, and the inputs in
 # tests/data/, written by tests/data/make_survival_inputs.py) and writes tests/data/survreg_reference.json.
 # The tests (tests/test_survival_reference.py) only read the JSON file: R is not needed to run them.
 #
@@ -55,6 +55,11 @@ read_input <- function(path) read.csv(path, na.strings = "NA")
 
 # ---- cases ------------------------------------------------------------------------------------------------
 gehan <- read_input("mle_tutorial/datasets/gehan.csv")
+veteran <- read_input("mle_tutorial/datasets/veteran.csv")
+# cell type as three indicators (squamous, celltype 1, is the baseline), so that every coefficient is a column
+veteran$smallcell <- as.numeric(veteran$celltype == 2)
+veteran$adeno <- as.numeric(veteran$celltype == 3)
+veteran$large <- as.numeric(veteran$celltype == 4)
 aft <- read_input("tests/data/survival_aft.csv")
 left <- read_input("tests/data/survival_left.csv")
 interval <- read_input("tests/data/survival_interval.csv")
@@ -80,6 +85,11 @@ for (d in c("exponential", "weibull", "lognormal", "loglogistic")) {
            Surv(time, event) ~ group, d, gehan, "right")
   add_case(paste0("aft_", d), "tests/data/survival_aft.csv",
            Surv(time, event) ~ x1 + x2 + x3, d, aft, "right")
+}
+for (d in c("exponential", "weibull", "lognormal")) {
+  add_case(paste0("veteran_", d), "mle_tutorial/datasets/veteran.csv",
+           Surv(time, event) ~ trt + karno + diagtime + age + prior + smallcell + adeno + large, d, veteran,
+           "right")
 }
 for (d in c("weibull", "lognormal")) {
   add_case(paste0("left_", d), "tests/data/survival_left.csv",
