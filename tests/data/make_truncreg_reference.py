@@ -32,8 +32,7 @@ from scipy.special import log_ndtr
 
 HERE = Path(__file__).resolve().parent
 TRUNCATION_POINT = 0.0
-
-mp.mp.dps = 50
+DIGITS = 50
 
 
 def load():
@@ -100,6 +99,7 @@ def hessian(theta, y, X):
 
 
 def main() -> None:
+    mp.mp.dps = DIGITS  # set here, not on import: pytest --doctest-modules imports this file
     y, X = load()
     start = np.r_[np.linalg.lstsq(X, y, rcond=None)[0], np.log(np.std(y))]
     opt = scipy.optimize.minimize(
