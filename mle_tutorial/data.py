@@ -12,11 +12,13 @@ there).
 name       rows × cols what
 ========== ========== ===========================================================
 anes96     944 × 11   1996 American National Election Study; binary ``vote``
+gehan      42 × 4     Freireich/Gehan leukaemia remission times (weeks), right-censored
 longley    16 × 7     Longley's collinear U.S. macroeconomic series (NIST StRD)
 randhie    2000 × 10  RAND Health Insurance Experiment, seeded subsample
 stackloss  21 × 4     Brownlee's stack-loss plant data
 strikes    62 × 2     Kennan's U.S. strike durations (days)
 thurber    37 × 2     NIST StRD nonlinear regression: electron mobility
+veteran    137 × 8    Veterans Administration lung cancer trial; survival (days)
 ========== ========== ===========================================================
 """
 
@@ -32,7 +34,16 @@ from numpy.typing import NDArray
 
 _DIRECTORY = "datasets"  # inside the mle_tutorial package
 
-_DATASETS: tuple[str, ...] = ("anes96", "longley", "randhie", "stackloss", "strikes", "thurber")
+_DATASETS: tuple[str, ...] = (
+    "anes96",
+    "gehan",
+    "longley",
+    "randhie",
+    "stackloss",
+    "strikes",
+    "thurber",
+    "veteran",
+)
 
 
 def list_datasets() -> tuple[str, ...]:
@@ -48,7 +59,7 @@ def list_datasets() -> tuple[str, ...]:
     --------
     >>> from mle_tutorial.data import list_datasets
     >>> list_datasets()
-    ('anes96', 'longley', 'randhie', 'stackloss', 'strikes', 'thurber')
+    ('anes96', 'gehan', 'longley', 'randhie', 'stackloss', 'strikes', 'thurber', 'veteran')
     """
     return _DATASETS
 

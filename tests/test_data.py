@@ -23,6 +23,7 @@ SHAPES = {  # name: (rows, columns in CSV order), as documented in the README
         944,
         ("popul", "TVnews", "selfLR", "ClinLR", "DoleLR", "PID", "age", "educ", "income", "vote", "logpopul"),
     ),
+    "gehan": (42, ("time", "event", "group", "pair")),
     "longley": (16, ("TOTEMP", "GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR")),
     "randhie": (
         2000,
@@ -31,6 +32,7 @@ SHAPES = {  # name: (rows, columns in CSV order), as documented in the README
     "stackloss": (21, ("STACKLOSS", "AIRFLOW", "WATERTEMP", "ACIDCONC")),
     "strikes": (62, ("duration", "iprod")),
     "thurber": (37, ("y", "x")),
+    "veteran": (137, ("time", "event", "trt", "celltype", "karno", "diagtime", "age", "prior")),
 }
 
 # NIST StRD Thurber.dat (https://www.itl.nist.gov/div898/strd/nls/data/thurber.shtml)
@@ -58,7 +60,9 @@ def _files():
 
 
 def test_list_datasets():
-    assert list_datasets() == ("anes96", "longley", "randhie", "stackloss", "strikes", "thurber")
+    assert list_datasets() == (
+        "anes96", "gehan", "longley", "randhie", "stackloss", "strikes", "thurber", "veteran",
+    )  # fmt: skip
     shipped = sorted(p.name[:-4] for p in _files().iterdir() if p.name.endswith(".csv"))
     assert tuple(shipped) == list_datasets()
 
@@ -122,6 +126,39 @@ def test_csv_round_trips_and_is_canonical(name):
     assert rewritten.getvalue() == text
 
 
+# Gehan (1965), Table 1: remission times in weeks; "+" marks a censored time (still in remission).
+GEHAN_6MP = "6 6 6 6+ 7 9+ 10 10+ 11+ 13 16 17+ 19+ 20+ 22 23 25+ 32+ 32+ 34+ 35+"
+GEHAN_PLACEBO = "1 1 2 2 3 4 4 5 5 8 8 8 8 11 11 12 12 15 17 22 23"
+
+
+def test_gehan_is_the_published_sample():
+    """The two samples as printed by Gehan (1965) and in every textbook since; the classic totals."""
+    data = load_dataset("gehan")
+    time, event, group, pair = data["time"], data["event"], data["group"], data["pair"]
+    for label, printed in ((1.0, GEHAN_6MP), (0.0, GEHAN_PLACEBO)):
+        rows = group == label
+        observed = sorted(zip(time[rows], event[rows], strict=True))
+        expected = sorted((float(v.rstrip("+")), 0.0 if v.endswith("+") else 1.0) for v in printed.split())
+        assert observed == expected, label
+    placebo, mp6 = group == 0, group == 1
+    assert (placebo.sum(), time[placebo].sum(), event[placebo].sum()) == (21, 182, 21)
+    assert (mp6.sum(), time[mp6].sum(), event[mp6].sum()) == (21, 359, 9)
+    # matched pairs: each pair has one patient of each group, the placebo patient first
+    np.testing.assert_array_equal(pair, np.repeat(np.arange(1.0, 22.0), 2))
+    np.testing.assert_array_equal(group, np.tile([0.0, 1.0], 21))
+    assert set(np.unique(event)) == {0.0, 1.0} and np.all(time > 0)
+
+
+def test_veteran_documented_facts():
+    data = load_dataset("veteran")
+    assert data["event"].sum() == 128 and set(np.unique(data["event"])) == {0.0, 1.0}  # 9 censored
+    assert tuple(np.unique(data["trt"])) == (1.0, 2.0) and (data["trt"] == 1).sum() == 69
+    assert tuple(np.unique(data["celltype"])) == (1.0, 2.0, 3.0, 4.0)
+    assert tuple(np.unique(data["prior"])) == (0.0, 10.0)
+    assert data["time"].min() == 1 and data["time"].max() == 999
+    assert np.all((data["karno"] > 0) & (data["karno"] <= 100))
+
+
 def _thurber_residuals(b, x, y):
     num = b[0] + x * (b[1] + x * (b[2] + x * b[3]))
     den = 1.0 + x * (b[4] + x * (b[5] + x * b[6]))
@@ -164,7 +201,7 @@ def test_thurber_reproduces_nist_certified_fit():
 
 @pytest.mark.parametrize("bad", ["nope", "Longley", "", None, 3])
 def test_unknown_name(bad):
-    with pytest.raises(ValueError, match=r"name must be one of 'anes96', 'longley'.*'thurber'"):
+    with pytest.raises(ValueError, match=r"name must be one of 'anes96', 'gehan', .*'thurber', 'veteran'"):
         load_dataset(bad)
     with pytest.raises(ValueError, match="name must be one of"):
         dataset_description(bad)
@@ -172,11 +209,13 @@ def test_unknown_name(bad):
 
 LICENCE_EVIDENCE = {
     "anes96": '"This is public domain."',
+    "gehan": "Feist Publications",
     "longley": '"This is public domain."',
     "randhie": '"This is in the public domain."',
     "stackloss": '"This is public domain."',
     "strikes": '"This is public domain."',
     "thurber": "17 U.S.C. § 105",
+    "veteran": "Feist Publications",
 }
 
 
