@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -63,7 +62,7 @@ from ._engine import covariance
 from ._engine.checks import as_float_array, check_names, exact_fit_error, positive_int
 from ._engine.finish import finish
 from ._engine.lstsq import gauss_newton_step, svd_of_scaled
-from ._engine.objectives import Mean, MeanJacobian
+from ._engine.objectives import Mean, MeanJacobian, Residual
 from ._engine.optimize import OPTIMALITY_TOL, least_squares
 from ._engine.profiles import LeastSquaresProfile, normal_max_loglik
 from ._engine.result import FitResult
@@ -259,7 +258,7 @@ def _check_output(function: Callable, x: NDArray, start: NDArray, n: int, name: 
 def _minimize(mean, mean_jacobian, y, start, max_nfev):
     """Both methods from the start, then restarts from the best point while the RSS drops."""
 
-    residual = _Residual(mean, y)
+    residual = Residual(mean, y)
     best_x, best_rss, best_method, best_message = start, np.inf, "lm", ""
     n_iter, any_converged = 0, False
     beta0 = start
@@ -283,15 +282,6 @@ def _minimize(mean, mean_jacobian, y, start, max_nfev):
             break
         beta0 = best_x
     return np.array(best_x, dtype=float), n_iter, best_method, best_message, any_converged
-
-
-@dataclass(frozen=True)
-class _Residual:
-    mean: Callable
-    y: NDArray
-
-    def __call__(self, b: NDArray) -> NDArray:
-        return self.mean(b) - self.y
 
 
 def _polish(mean, mean_jacobian, y, beta):

@@ -6,12 +6,7 @@ log-likelihood, the score and the information of a GLM, the cross-products of th
 linear model, or the counts of bad values that the lazy checks of a Dask fit report. The
 Student-t negative log-likelihood and its derivatives are here too (in memory only).
 
-========== ============================= ==================================================
-family     mean :math:`\mu_i`            log-likelihood contribution :math:`\ell_i`
-========== ============================= ==================================================
-logistic   :math:`\mathrm{expit}(\eta_i)` :math:`y_i\eta_i - \log(1 + e^{\eta_i})`
-Poisson    :math:`e^{\eta_i}`            :math:`y_i\eta_i - e^{\eta_i} - \log(y_i!)`
-========== ============================= ==================================================
+The two GLMs are the canonical-link logistic and Poisson models of :mod:`mle_tutorial.glm`.
 """
 
 from __future__ import annotations

@@ -70,6 +70,17 @@ class Mean:
 
 
 @dataclass(frozen=True, eq=False)
+class Residual:
+    """``mean(beta) - y``: what nonlinear least squares drives to its smallest sum of squares."""
+
+    mean: Callable
+    y: NDArray
+
+    def __call__(self, beta: NDArray) -> NDArray:
+        return self.mean(beta) - self.y
+
+
+@dataclass(frozen=True, eq=False)
 class MeanJacobian:
     """:math:`\\partial f/\\partial\\beta` (n, p): ``jac(x, beta)`` if given, else numerical."""
 

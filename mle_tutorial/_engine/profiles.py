@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from .families import Family, glm_stats
 from .irls import check_and_start, fit_glm
 from .lstsq import solve
-from .objectives import Objective
+from .objectives import Objective, Residual
 from .optimize import least_squares
 from .rows import is_dask
 
@@ -182,7 +182,7 @@ class OptimizerProfile:
         full = _Full(self.theta_hat, others, j, value)
         hess = _Part(self.objective.hessian, full, np.ix_(others, others))
         res = scipy.optimize.minimize(
-            _Value(self.objective, full),
+            _Then(self.objective.safe, full),
             self.theta_hat[others],
             jac=_Part(self.objective.gradient, full, others),
             hess=hess if self.method == "trust-exact" else None,
@@ -209,12 +209,14 @@ class _Full:
 
 
 @dataclass(frozen=True)
-class _Value:
-    objective: Objective
-    full: _Full
+class _Then:
+    """``outer(inner(x))``."""
 
-    def __call__(self, free: NDArray) -> float:
-        return self.objective.safe(self.full(free))
+    outer: Callable
+    inner: Callable
+
+    def __call__(self, x):
+        return self.outer(self.inner(x))
 
 
 @dataclass(frozen=True)
@@ -252,20 +254,10 @@ class LeastSquaresProfile:
             r = self.y - self.mean(full(np.empty(0)))
             rss = float(np.sum(r * r))
         else:
-            residual = _Residual(self.mean, full, self.y)
+            residual = Residual(_Then(self.mean, full), self.y)
             jacobian = _Part(self.mean_jacobian, full, (slice(None), others))
             res = least_squares(residual, jacobian, self.beta_hat[others], "trf", self.max_nfev)
             rss = float(np.sum(res.fun * res.fun))
         if not (np.isfinite(rss) and rss > 0):
             return -np.inf
         return normal_max_loglik(n, rss=rss)
-
-
-@dataclass(frozen=True)
-class _Residual:
-    mean: Callable
-    full: _Full
-    y: NDArray
-
-    def __call__(self, free: NDArray) -> NDArray:
-        return self.mean(self.full(free)) - self.y
