@@ -25,7 +25,7 @@ import scipy.optimize
 import statsmodels.api as sm
 
 import mle_tutorial as mle
-from mle_tutorial.likelihood import _nll
+from mle_tutorial._engine.families import normal_nll
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ["model", "method", "n", "p", "median_s", "ratio", "max_rel_diff", "peak_mb", "repeats", "note"]
@@ -49,7 +49,7 @@ def nelder_mead(X, y):
     """The seed's recipe: scipy's Nelder-Mead on the negative log-likelihood, from zeros."""
     theta0 = np.zeros(X.shape[1] + 1)
     res = scipy.optimize.minimize(
-        _nll, theta0, args=(X, y), method="Nelder-Mead", options={"maxiter": 20000, "maxfev": 20000}
+        normal_nll, theta0, args=(X, y), method="Nelder-Mead", options={"maxiter": 20000, "maxfev": 20000}
     )
     return np.append(res.x[:-1], np.exp(res.x[-1]))
 

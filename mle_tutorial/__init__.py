@@ -10,13 +10,16 @@ step 7 :func:`negative_log_likelihood` with its gradient, and
 
 Beyond the normal linear model: :func:`fit_mle` (any likelihood), :func:`fit_logistic`,
 :func:`fit_poisson`, :func:`fit_student_t`, :func:`fit_nonlinear`; real datasets through
-:func:`load_dataset`.
+:func:`load_dataset`; data that outgrow memory through Dask arrays, and :func:`map_reduce`
+with :func:`glm_chunk_statistics` to sum over row chunks by hand.
+
+``dir(mle_tutorial)`` lists the public API (``__all__``); the fitters share a private engine,
+``mle_tutorial._engine``.
 """
 
 from .data import dataset_description, list_datasets, load_dataset
 from .density import normal_logpdf, normal_pdf
-from .fit import fit_linear
-from .general import fit_mle
+from .generic import fit_mle
 from .glm import PerfectSeparationError, fit_logistic, fit_poisson
 from .inference import (
     LikelihoodRatioTest,
@@ -25,15 +28,17 @@ from .inference import (
     profile_interval,
     profile_likelihood,
 )
-from .least_squares import solve_least_squares
+from .least_squares import LeastSquaresSolution, solve_least_squares
 from .likelihood import (
     log_likelihood,
     negative_log_likelihood,
     negative_log_likelihood_gradient,
     negative_log_likelihood_hessian,
 )
+from .linear import fit_linear
 from .nonlinear import fit_nonlinear
 from .numdiff import numerical_gradient, numerical_hessian
+from .out_of_core import glm_chunk_statistics, map_reduce
 from .predict import predict
 from .residuals import residuals
 from .result import ConvergenceWarning, FitResult, HessianWarning, Summary
@@ -47,6 +52,7 @@ __all__ = [
     "ConvergenceWarning",
     "FitResult",
     "HessianWarning",
+    "LeastSquaresSolution",
     "LikelihoodRatioTest",
     "PerfectSeparationError",
     "Summary",
@@ -58,10 +64,12 @@ __all__ = [
     "fit_nonlinear",
     "fit_poisson",
     "fit_student_t",
+    "glm_chunk_statistics",
     "likelihood_ratio_test",
     "list_datasets",
     "load_dataset",
     "log_likelihood",
+    "map_reduce",
     "negative_log_likelihood",
     "negative_log_likelihood_gradient",
     "negative_log_likelihood_hessian",
@@ -77,3 +85,8 @@ __all__ = [
     "solve_least_squares",
     "starting_values",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API only (PEP 562): not the submodules, nor the names they import."""
+    return sorted([*__all__, "__version__"])

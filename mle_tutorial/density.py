@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array, as_positive
+from ._engine.checks import as_float_array, as_positive
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 

@@ -19,25 +19,16 @@ with :math:`\chi^2_{\text{df}}`, df being the number of parameters the restricti
 
 from __future__ import annotations
 
-import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array
-from .result import FitResult, HessianWarning
-
-
-def _check_level(level: float) -> float:
-    level = float(as_float_array(level, "level", ndim=0))
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1 (exclusive), got {level}")
-    return level
+from ._engine import covariance, intervals
+from ._engine.checks import as_float_array
+from ._engine.finish import warn
+from ._engine.result import FitResult, HessianWarning
 
 
 def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = None) -> NDArray[np.float64]:
@@ -71,53 +62,16 @@ def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = Non
     array([[0.25, 0.  ],
            [0.  , 1.  ]])
     """
-    try:
-        H = np.asarray(hessian, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"hessian must be a numeric square matrix: {exc}") from exc
-    k = H.shape[0] if H.ndim == 2 else -1
-    if H.shape != (k, k):
-        raise ValueError(f"hessian must be square, got shape {H.shape}")
-    try:
-        if not np.all(np.isfinite(H)):
-            raise np.linalg.LinAlgError("non-finite Hessian")
-        factor = scipy.linalg.cho_factor(0.5 * (H + H.T), check_finite=False)
-        cov = scipy.linalg.cho_solve(factor, np.eye(k), check_finite=False)
-        if not np.all(np.isfinite(cov)) or np.min(np.diag(cov)) <= 0:
-            raise np.linalg.LinAlgError("non-finite inverse")
-    except np.linalg.LinAlgError:
-        warnings.warn(
-            "The Hessian of the negative log-likelihood is singular or not positive definite at "
-            "the estimate, so it is not a strict maximum: standard errors are NaN. Check that "
-            "the fit converged and that every parameter is identified.",
-            HessianWarning,
-            stacklevel=2,
-        )
-        return np.full((k, k), np.nan)
-    if jacobian is not None:
-        J = as_float_array(jacobian, "jacobian", ndim=2)
-        if J.shape != (k, k):
-            raise ValueError(f"jacobian must have shape {(k, k)}, got {J.shape}")
-        cov = J @ cov @ J.T
+    cov, problem = covariance.from_hessian(hessian, jacobian)
+    if problem is not None:
+        warn(problem, HessianWarning)
     return cov
 
 
-def _param_index(fit: FitResult, param: int | str) -> int:
-    if isinstance(param, str):
-        if param not in fit.param_names:
-            raise ValueError(f"param {param!r} is not one of {fit.param_names}")
-        return fit.param_names.index(param)
-    if isinstance(param, bool) or not isinstance(param, (int, np.integer)) or not -fit.k <= param < fit.k:
-        raise ValueError(f"param must be a name or an index from 0 to {fit.k - 1}, got {param!r}")
-    return int(param) % fit.k
-
-
-def _profile_of(fit: FitResult):
+def _checked_fit(fit: object, name: str = "fit") -> FitResult:
     if not isinstance(fit, FitResult):
-        raise ValueError(f"fit must be a FitResult, got {type(fit).__name__}")
-    if fit.profile is None:
-        raise ValueError("fit has no profile function (this fitter does not provide one)")
-    return fit.profile
+        raise ValueError(f"{name} must be a FitResult, got {type(fit).__name__}")
+    return fit
 
 
 def profile_likelihood(fit: FitResult, param: int | str, values: ArrayLike) -> NDArray[np.float64]:
@@ -148,8 +102,8 @@ def profile_likelihood(fit: FitResult, param: int | str, values: ArrayLike) -> N
     >>> bool(profile_likelihood(fit, "beta[1]", [fit.beta[1]])[0] == fit.loglik)
     True
     """
-    profile = _profile_of(fit)
-    j = _param_index(fit, param)
+    profile = intervals.profile_of(_checked_fit(fit))
+    j = intervals.param_index(fit, param)
     values = as_float_array(values, "values")
     return np.array([profile(j, float(v)) for v in values.ravel()]).reshape(values.shape)
 
@@ -187,43 +141,7 @@ def profile_interval(fit: FitResult, param: int | str, level: float = 0.95) -> N
     >>> profile_interval(fit_linear(X, y), "sigma").round(3)
     array([0.836, 1.103])
     """
-    profile = _profile_of(fit)
-    j = _param_index(fit, param)
-    level = _check_level(level)
-    crit = scipy.stats.chi2.ppf(level, 1)
-    est = float(fit.params[j])
-    top = profile(j, est)
-    if top > fit.loglik + 1e-7 * max(1.0, abs(fit.loglik)):
-        raise ValueError(
-            f"fit is not at the maximum of the likelihood ({fit.param_names[j]} can be improved: "
-            f"profile log-likelihood {top:.6g} > fit.loglik {fit.loglik:.6g}); did the fit converge?"
-        )
-
-    def excess(v: float) -> float:
-        return 2.0 * (fit.loglik - profile(j, v)) - crit
-
-    se = fit.stderr[j]
-    step = se if np.isfinite(se) and se > 0 else max(abs(est), 1.0) * 0.1
-    ends = []
-    for direction in (-1.0, 1.0):
-        end = math.inf * direction
-        inner = est
-        toward_zero = False  # set once a step lands on an impossible value (sigma <= 0, nu <= 0, ...)
-        for grow in range(200):
-            outer = inner / 2.0 if toward_zero else est + direction * step * 2.0**grow
-            value = excess(outer)
-            if not np.isfinite(value):
-                if direction < 0 and est > 0 and not toward_zero:
-                    toward_zero = True  # a positive parameter: approach 0 geometrically instead
-                    continue
-                break
-            if value > 0:
-                lo, hi = min(inner, outer), max(inner, outer)
-                end = scipy.optimize.brentq(excess, lo, hi, xtol=1e-14 * max(1.0, abs(est)), rtol=1e-15)
-                break
-            inner = outer
-        ends.append(end)
-    return np.array(ends)
+    return intervals.profile_interval(_checked_fit(fit), param, level)
 
 
 @dataclass(frozen=True)
@@ -273,8 +191,7 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     (1, True)
     """
     for name, fit in (("restricted", restricted), ("full", full)):
-        if not isinstance(fit, FitResult):
-            raise ValueError(f"{name} must be a FitResult, got {type(fit).__name__}")
+        _checked_fit(fit, name)
     if restricted.nobs != full.nobs:
         raise ValueError(
             f"restricted has {restricted.nobs} observations but full has {full.nobs}; "

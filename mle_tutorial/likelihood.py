@@ -24,12 +24,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array, as_positive, check_design
+from ._engine.checks import as_float_array, as_positive, check_design
+from ._engine.families import normal_nll_gradient, normal_nll_hessian
 from .density import normal_logpdf
 from .predict import predict
 from .residuals import residuals
-
-_LOG_2PI = np.log(2.0 * np.pi)
 
 
 def log_likelihood(resid: ArrayLike, sigma: float) -> float:
@@ -130,7 +129,7 @@ def negative_log_likelihood_gradient(params: ArrayLike, X: ArrayLike, y: ArrayLi
     X, y = check_design(X, y)
     beta, log_sigma = _split_params(params, X.shape[1])
     as_positive(np.exp(log_sigma), "exp(params[-1]) (sigma)")
-    return _nll_gradient(np.append(beta, log_sigma), X, y)
+    return normal_nll_gradient(np.append(beta, log_sigma), X, y)
 
 
 def negative_log_likelihood_hessian(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
@@ -168,32 +167,4 @@ def negative_log_likelihood_hessian(params: ArrayLike, X: ArrayLike, y: ArrayLik
     X, y = check_design(X, y)
     beta, log_sigma = _split_params(params, X.shape[1])
     as_positive(np.exp(log_sigma), "exp(params[-1]) (sigma)")
-    return _nll_hessian(np.append(beta, log_sigma), X, y)
-
-
-def _nll(theta: NDArray, X: NDArray, y: NDArray) -> float:
-    """Unchecked NLL on already-validated arrays (for optimizers)."""
-    p = X.shape[1]
-    r = y - X @ theta[:p]
-    eta = theta[p]
-    return 0.5 * X.shape[0] * _LOG_2PI + X.shape[0] * eta + 0.5 * np.exp(-2.0 * eta) * (r @ r)
-
-
-def _nll_gradient(theta: NDArray, X: NDArray, y: NDArray) -> NDArray[np.float64]:
-    """Unchecked gradient of the NLL on already-validated arrays."""
-    p = X.shape[1]
-    r = y - X @ theta[:p]
-    w = np.exp(-2.0 * theta[p])
-    return np.append(-w * (X.T @ r), X.shape[0] - w * (r @ r))
-
-
-def _nll_hessian(theta: NDArray, X: NDArray, y: NDArray) -> NDArray[np.float64]:
-    """Unchecked Hessian of the NLL on already-validated arrays."""
-    p = X.shape[1]
-    r = y - X @ theta[:p]
-    w = np.exp(-2.0 * theta[p])
-    H = np.empty((p + 1, p + 1))
-    H[:p, :p] = w * (X.T @ X)
-    H[:p, p] = H[p, :p] = 2.0 * w * (X.T @ r)
-    H[p, p] = 2.0 * w * (r @ r)
-    return H
+    return normal_nll_hessian(np.append(beta, log_sigma), X, y)

@@ -46,7 +46,7 @@ see ``tests/test_nonlinear.py``):
   :math:`J = Q_1 R` and :math:`Q_2` completes it (the size of the gradient :math:`J^\top r` on the
   scale of the residual noise), and the next Gauss–Newton step, relative to
   :math:`\max(|\hat\beta_j|, \mathrm{se}_j)`, must both be at most
-  :data:`~mle_tutorial.general.OPTIMALITY_TOL`. Otherwise a :class:`ConvergenceWarning` and
+  :data:`~mle_tutorial.generic.OPTIMALITY_TOL`. Otherwise a :class:`ConvergenceWarning` and
   ``converged=False``.
 """
 
@@ -56,87 +56,20 @@ import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array
-from .fit import _sigma_profile
-from .general import OPTIMALITY_TOL
-from .result import ConvergenceWarning, FitResult, HessianWarning
+from ._engine import covariance
+from ._engine.checks import as_float_array, check_names, exact_fit_error, positive_int
+from ._engine.finish import finish
+from ._engine.lstsq import JACOBIAN_RANK_TOL, gauss_newton_step, svd_of_scaled
+from ._engine.objectives import Mean, MeanJacobian, Residual
+from ._engine.optimize import OPTIMALITY_TOL, least_squares
+from ._engine.profiles import LeastSquaresProfile, normal_max_loglik
+from ._engine.result import FitResult
 
 _EPS = np.finfo(float).eps
-#: What a residual function returns at a point where the model is not finite, for MINPACK's
-#: Levenberg-Marquardt (which cannot handle NaN): a huge residual, so the step is rejected.
-_HUGE = 1e100
 _MAX_ROUNDS = 3  # restarts from the best point
 _MAX_POLISH = 6  # Gauss-Newton polishing steps
-#: The coefficients count as not identified where the column-scaled Jacobian's smallest singular
-#: value is below this fraction of its largest. A numerical Jacobian is accurate to about 1e-10
-#: (relative), so an exactly rank-deficient model shows ratios near 1e-13 whatever the rounding,
-#: while NIST's hardest identified problems (Lanczos3, MGH10) show 1e-4: a threshold of sqrt(eps)
-#: is far from both, so which warning a fit gives does not depend on the machine's last bits.
-_RANK_TOL = float(np.sqrt(_EPS))
-
-
-def _max_loglik(n: int, rss: float) -> float:
-    return float(-0.5 * n * (np.log(2.0 * np.pi * rss / n) + 1.0))
-
-
-def _numerical_jacobian(f: Callable[[NDArray], NDArray], b: NDArray, floor: NDArray) -> NDArray:
-    r"""Jacobian of ``f`` at ``b`` by central differences with two Richardson extrapolations.
-
-    Column ``j`` uses steps ``h, h/2, h/4`` with ``h = eps**(1/5) * max(|b_j|, floor_j)``:
-    relative to the parameter itself, so that tiny and huge parameters are differenced
-    equally well. Central differences :math:`D(h)` have error :math:`c_2h^2 + c_4h^4 + \dots`;
-    :math:`(4D(h/2) - D(h))/3` cancels the :math:`h^2` term and a second extrapolation (weights
-    16 and 1, over 15) the :math:`h^4` term, leaving :math:`O(h^6)`. Where the model is not
-    finite at a trial point, the column falls back to a central difference with the smallest
-    step, then to a one-sided difference.
-    """
-    f0 = f(b)
-    J = np.empty((f0.size, b.size))
-    for j in range(b.size):
-        h = _EPS ** (1 / 5) * max(abs(b[j]), floor[j])
-        central = []
-        for step in (h, h / 2, h / 4):
-            plus, minus = b.copy(), b.copy()
-            plus[j] += step
-            minus[j] -= step
-            f_plus, f_minus = f(plus), f(minus)
-            central.append((f_plus - f_minus) / (2 * step))
-        r1 = [(4 * central[1] - central[0]) / 3, (4 * central[2] - central[1]) / 3]
-        column = (16 * r1[1] - r1[0]) / 15
-        if not np.all(np.isfinite(column)):
-            column = central[2]
-        if not np.all(np.isfinite(column)):
-            column = (f_plus - f0) / step
-        if not np.all(np.isfinite(column)):
-            column = (f0 - f_minus) / step
-        J[:, j] = np.where(np.isfinite(column), column, 0.0)
-    return J
-
-
-def _svd_of_scaled(J: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-    """SVD of ``J`` with its columns scaled to unit length: ``J = U diag(s) V^T D``."""
-    d = np.sqrt(np.sum(J * J, axis=0))
-    d = np.where(d > 0, d, 1.0)
-    U, s, Vt = scipy.linalg.svd(J / d, full_matrices=False, lapack_driver="gesvd")
-    return U, s, Vt, d
-
-
-def _rank_ok(s: NDArray) -> bool:
-    return bool(s.size and s[-1] > _RANK_TOL * s[0])
-
-
-def _gauss_newton_step(J: NDArray, r: NDArray, rtol: float | None = None) -> NDArray:
-    """Minimum-norm least-squares solution of ``J @ step = r`` (r = y - f), by SVD, ignoring
-    singular values below ``rtol`` times the largest (default: the rounding level)."""
-    U, s, Vt, d = _svd_of_scaled(J)
-    rtol = max(J.shape) * _EPS if rtol is None else rtol
-    keep = s > rtol * (s[0] if s.size else 0.0)
-    coef = (U[:, keep].T @ r) / s[keep]
-    return (Vt[keep].T @ coef) / d
 
 
 def fit_nonlinear(
@@ -225,6 +158,52 @@ def fit_nonlinear(
     >>> round(fit.sigma**2 * 14, 10)  # residual sum of squares, certified 1.2455138894E-01
     0.1245513889
     """
+    mean, mean_jacobian, y, start, names, max_nfev = _checked(model, x, y, start, jac, names, max_nfev)
+    n = y.shape[0]
+    beta, n_iter, method, message, converged = _minimize(mean, mean_jacobian, y, start, max_nfev)
+    beta, polished = _polish(mean, mean_jacobian, y, beta)
+    r = y - mean(beta)
+    rss = float(np.sum(r * r))
+    rounding = 8 * _EPS * max(float(np.max(np.abs(y))), float(np.max(np.abs(y - r))))
+    if not np.sqrt(rss / n) > rounding:
+        raise exact_fit_error("the model", np.sqrt(rss / n))
+    sigma = float(np.sqrt(rss / n))
+    J = mean_jacobian(beta)
+    cov = covariance.from_jacobian(J, sigma, n)
+    offset, step = _optimality(J, r, beta, cov[0])
+    message += f"; {polished} Gauss-Newton polishing step(s); relative offset {offset:.1e}"
+    if converged and not (offset <= OPTIMALITY_TOL and step <= OPTIMALITY_TOL):
+        converged = False
+        message += (
+            f". But it is not a minimum of the sum of squares: relative offset {offset:.1e} and "
+            f"Gauss-Newton step {step:.1e} (relative) must both be at most {OPTIMALITY_TOL:.0e}."
+        )
+    failure = None
+    if not converged:
+        failure = (
+            f"fit_nonlinear did not converge: {message}. Try a better start, a larger max_nfev, "
+            "or an analytic jac."
+        )
+    return finish(
+        params=np.append(beta, sigma),
+        names=(*names, "sigma"),
+        loglik=normal_max_loglik(n, rss=rss),
+        nobs=n,
+        converged=converged,
+        n_iter=n_iter,
+        method=f"least_squares ({method})",
+        message=message,
+        cov=cov,
+        profile=LeastSquaresProfile(mean, mean_jacobian, y, beta, rss, max_nfev),
+        beta=beta,
+        sigma=sigma,
+        failure=failure,
+        singular_first=True,
+    )
+
+
+def _checked(model, x, y, start, jac, names, max_nfev):
+    """Validate the arguments of :func:`fit_nonlinear`; the model and its Jacobian as objects."""
     if not callable(model):
         raise ValueError(f"model must be a function model(x, beta), got {type(model).__name__}")
     if jac is not None and not callable(jac):
@@ -238,87 +217,16 @@ def fit_nonlinear(
             f"y has {n} values but the model has {p + 1} parameters ({p} coefficients and sigma); "
             "it needs more observations than coefficients"
         )
-    if names is None:
-        names = tuple(f"beta[{j}]" for j in range(p))
-    names = tuple(str(name) for name in names)
-    if len(names) != p:
-        raise ValueError(f"names has {len(names)} entries but start has {p}")
+    names = check_names(names, p, "beta")
     if len(set(names)) != p or "sigma" in names:
         raise ValueError(f"names must be distinct and not 'sigma', got {names}")
-    if max_nfev is None:
-        max_nfev = 1000 * p
-    elif isinstance(max_nfev, bool) or not isinstance(max_nfev, (int, np.integer)) or max_nfev < 1:
-        raise ValueError(f"max_nfev must be a positive integer, got {max_nfev!r}")
-
-    def mean(beta: NDArray) -> NDArray:
-        return np.asarray(model(x, beta), dtype=float).reshape(-1)
-
+    max_nfev = 1000 * p if max_nfev is None else positive_int(max_nfev, "max_nfev")
     _check_output(model, x, start, n, "model", (n,))
     if jac is not None:
         _check_output(jac, x, start, n, "jac", (n, p))
     floor = np.where(start != 0, np.abs(start), 1.0) * np.sqrt(_EPS)
-
-    def mean_jacobian(beta: NDArray) -> NDArray:
-        if jac is not None:
-            return np.asarray(jac(x, beta), dtype=float).reshape(n, p)
-        return _numerical_jacobian(mean, beta, floor)
-
-    best, n_iter, method, message, converged = _minimize(mean, mean_jacobian, y, start, max_nfev)
-    beta = best
-    beta, polished = _polish(mean, mean_jacobian, y, beta)
-    r = y - mean(beta)
-    rss = float(np.sum(r * r))
-    rounding = 8 * _EPS * max(float(np.max(np.abs(y))), float(np.max(np.abs(y - r))))
-    if not np.sqrt(rss / n) > rounding:
-        raise ValueError(
-            f"y is fitted exactly by the model (sigma-hat = {np.sqrt(rss / n):.1e} is at the rounding "
-            "level of y): the likelihood is unbounded as sigma -> 0, so there is no MLE"
-        )
-    sigma = float(np.sqrt(rss / n))
-    J = mean_jacobian(beta)
-    _, s, Vt, d = _svd_of_scaled(J)
-    cov = np.full((p + 1, p + 1), np.nan)
-    if _rank_ok(s):
-        W = Vt.T / s
-        cov = np.zeros((p + 1, p + 1))
-        cov[:p, :p] = sigma**2 * ((W @ W.T) / d) / d[:, None]
-        cov[p, p] = sigma**2 / (2.0 * n)
-    else:
-        warnings.warn(
-            "The Jacobian of the model is rank-deficient at the estimate, so the coefficients are "
-            "not identified there: standard errors are NaN. Check the model's parameterization.",
-            HessianWarning,
-            stacklevel=2,
-        )
-    offset, step = _optimality(J, r, beta, cov)
-    message += f"; {polished} Gauss-Newton polishing step(s); relative offset {offset:.1e}"
-    if converged and not (offset <= OPTIMALITY_TOL and step <= OPTIMALITY_TOL):
-        converged = False
-        message += (
-            f". But it is not a minimum of the sum of squares: relative offset {offset:.1e} and "
-            f"Gauss-Newton step {step:.1e} (relative) must both be at most {OPTIMALITY_TOL:.0e}."
-        )
-    if not converged:
-        warnings.warn(
-            f"fit_nonlinear did not converge: {message}. Try a better start, a larger max_nfev, "
-            "or an analytic jac.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return FitResult(
-        params=np.append(beta, sigma),
-        param_names=(*names, "sigma"),
-        loglik=_max_loglik(n, rss),
-        nobs=n,
-        converged=converged,
-        n_iter=n_iter,
-        method=f"least_squares ({method})",
-        message=message,
-        beta=beta,
-        sigma=sigma,
-        cov=cov,
-        profile=_nonlinear_profile(mean, mean_jacobian, y, beta, rss, max_nfev),
-    )
+    mean = Mean(model, x)
+    return mean, MeanJacobian(mean, jac, floor, (n, p)), y, start, names, max_nfev
 
 
 def _check_output(function: Callable, x: NDArray, start: NDArray, n: int, name: str, shape: tuple) -> None:
@@ -347,36 +255,10 @@ def _check_output(function: Callable, x: NDArray, start: NDArray, n: int, name: 
         )
 
 
-def _least_squares(residual, jacobian, beta0, method, max_nfev):
-    if method == "lm":
-
-        def fun(b):
-            value = residual(b)
-            return value if np.all(np.isfinite(value)) else np.full(value.shape, _HUGE)
-
-    else:
-        fun = residual
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # overflow at trial points far away
-        return scipy.optimize.least_squares(
-            fun,
-            beta0,
-            jac=jacobian,
-            method=method,
-            x_scale="jac",
-            ftol=1e-15,
-            xtol=1e-15,
-            gtol=1e-15,
-            max_nfev=max_nfev,
-        )
-
-
 def _minimize(mean, mean_jacobian, y, start, max_nfev):
     """Both methods from the start, then restarts from the best point while the RSS drops."""
 
-    def residual(b):
-        return mean(b) - y
-
+    residual = Residual(mean, y)
     best_x, best_rss, best_method, best_message = start, np.inf, "lm", ""
     n_iter, any_converged = 0, False
     beta0 = start
@@ -384,7 +266,7 @@ def _minimize(mean, mean_jacobian, y, start, max_nfev):
         improved = False
         for method in ("lm", "trf"):
             try:
-                res = _least_squares(residual, mean_jacobian, beta0, method, max_nfev)
+                res = least_squares(residual, mean_jacobian, beta0, method, max_nfev)
             except (ValueError, np.linalg.LinAlgError):  # e.g. MINPACK on a non-finite Jacobian
                 continue
             n_iter += int(res.njev or 0)
@@ -413,7 +295,7 @@ def _polish(mean, mean_jacobian, y, beta):
     r = y - mean(beta)
     rss = float(np.sum(r * r))
     J = mean_jacobian(beta)
-    step = _gauss_newton_step(J, r)
+    step = gauss_newton_step(J, r)
     size = float(np.linalg.norm(step * np.sqrt(np.sum(J * J, axis=0))))
     taken = 0
     for _ in range(_MAX_POLISH):
@@ -429,7 +311,7 @@ def _polish(mean, mean_jacobian, y, beta):
         if not rss_trial <= rss + rounding:
             break
         J_trial = mean_jacobian(trial)
-        step_trial = _gauss_newton_step(J_trial, r_trial)
+        step_trial = gauss_newton_step(J_trial, r_trial)
         size_trial = float(np.linalg.norm(step_trial * np.sqrt(np.sum(J_trial * J_trial, axis=0))))
         if not size_trial < size:
             break
@@ -440,52 +322,16 @@ def _polish(mean, mean_jacobian, y, beta):
 
 def _optimality(J, r, beta, cov) -> tuple[float, float]:
     """Relative offset (Bates and Watts) and the largest relative Gauss-Newton step, both within
-    the identified directions (singular values of the scaled Jacobian above ``_RANK_TOL``)."""
+    the identified directions (singular values of the scaled Jacobian above the rank tolerance,
+    so that a model that is not identified gets a HessianWarning, never a ConvergenceWarning)."""
     n, p = J.shape
-    U, s, _, _ = _svd_of_scaled(J)
-    keep = s > _RANK_TOL * s[0]
+    U, s, _, _ = svd_of_scaled(J)
+    keep = s > JACOBIAN_RANK_TOL * s[0]
     q1r = float(np.sum((U[:, keep].T @ r) ** 2))
     q2r = max(float(np.sum(r * r)) - q1r, 0.0)
     offset = np.sqrt(q1r / p) / np.sqrt(q2r / (n - p)) if q2r > 0 else np.inf
-    step = _gauss_newton_step(J, r, _RANK_TOL)
+    step = gauss_newton_step(J, r, JACOBIAN_RANK_TOL)
     se = np.sqrt(np.diag(cov))[:p]
     size = np.maximum(np.abs(beta), np.where(np.isfinite(se), se, 0.0))
     size = np.where(size > 0, size, 1.0)
     return float(offset), float(np.max(np.abs(step) / size))
-
-
-def _nonlinear_profile(mean, mean_jacobian, y, beta_hat, rss_hat, max_nfev):
-    """Profile log-likelihood: re-minimize the RSS over the other coefficients, always starting from
-    the estimate (a nonlinear RSS can have other local minima: a warm start from a previous, distant
-    value could carry a bad one into every later evaluation)."""
-    n, p = y.shape[0], beta_hat.shape[0]
-
-    def profile(j: int, value: float) -> float:
-        if j == p:  # sigma: beta-hat does not depend on sigma
-            return _sigma_profile(n, rss_hat, value)
-        others = np.delete(np.arange(p), j)
-
-        def full(free):
-            b = beta_hat.copy()
-            b[others] = free
-            b[j] = value
-            return b
-
-        if others.size == 0:
-            r = y - mean(full(np.empty(0)))
-            rss = float(np.sum(r * r))
-        else:
-            x0 = beta_hat[others]
-            res = _least_squares(
-                lambda free: mean(full(free)) - y,
-                lambda free: mean_jacobian(full(free))[:, others],
-                x0,
-                "trf",
-                max_nfev,
-            )
-            rss = float(np.sum(res.fun * res.fun))
-        if not (np.isfinite(rss) and rss > 0):
-            return -np.inf
-        return _max_loglik(n, rss)
-
-    return profile

@@ -19,9 +19,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import as_float_array
-
-_EPS = np.finfo(float).eps
+from ._engine import numdiff
+from ._engine.checks import as_float_array
 
 
 def _checked_point(f, x):
@@ -41,25 +40,6 @@ def _finite(result, what):
     return result
 
 
-def _steps(x: NDArray, power: float) -> NDArray:
-    return _EPS**power * np.maximum(1.0, np.abs(x))
-
-
-def _gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.float64]:
-    """Unchecked Richardson central-difference gradient (may contain NaN or inf)."""
-    h = _steps(x, 1 / 5)
-    g = np.empty_like(x)
-    for j in range(x.size):
-
-        def d(step, j=j):
-            e = np.zeros_like(x)
-            e[j] = step
-            return (f(x + e) - f(x - e)) / (2 * step)
-
-        g[j] = (4 * d(h[j] / 2) - d(h[j])) / 3
-    return g
-
-
 def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.float64]:
     """Gradient of ``f`` at ``x`` by Richardson-extrapolated central differences.
 
@@ -70,7 +50,7 @@ def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.
     array([ 3., 12.])
     """
     x = _checked_point(f, x)
-    g = _gradient(f, x)
+    g = numdiff.gradient(f, x)
     return _finite(g, "numerical gradient")
 
 
@@ -90,37 +70,4 @@ def numerical_hessian(
            [2., 1.]])
     """
     x = _checked_point(f, x)
-    return _finite(_hessian(f, x, gradient), "numerical Hessian")
-
-
-def _hessian(f, x, gradient=None):
-    """Unchecked Richardson central-difference Hessian (may contain NaN or inf)."""
-    k = x.size
-    H = np.empty((k, k))
-    if gradient is not None:
-        h = _steps(x, 1 / 5)
-        for j in range(k):
-
-            def d(step, j=j):
-                e = np.zeros_like(x)
-                e[j] = step
-                return (np.asarray(gradient(x + e)) - np.asarray(gradient(x - e))) / (2 * step)
-
-            H[:, j] = (4 * d(h[j] / 2) - d(h[j])) / 3
-        return 0.5 * (H + H.T)
-    h = _steps(x, 1 / 6)
-    f0 = f(x)
-
-    def second(i, j, si, sj):
-        ei, ej = np.zeros_like(x), np.zeros_like(x)
-        ei[i], ej[j] = si, sj
-        if i == j:
-            return (f(x + ei) - 2 * f0 + f(x - ei)) / (si * si)
-        return (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * si * sj)
-
-    for i in range(k):
-        for j in range(i, k):
-            coarse = second(i, j, h[i], h[j])
-            fine = second(i, j, h[i] / 2, h[j] / 2)
-            H[i, j] = H[j, i] = (4 * fine - coarse) / 3
-    return H
+    return _finite(numdiff.hessian(f, x, gradient), "numerical Hessian")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array, check_beta
+from ._engine.checks import as_float_array, check_beta
 
 
 def predict(X: ArrayLike, beta: ArrayLike) -> NDArray[np.float64]:

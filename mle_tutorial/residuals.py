@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array
+from ._engine.checks import as_float_array
 
 
 def residuals(y: ArrayLike, y_hat: ArrayLike) -> NDArray[np.float64]:

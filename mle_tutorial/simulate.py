@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array, as_positive
+from ._engine.checks import as_float_array, as_positive, positive_int
 
 
 def simulate_linear(
@@ -46,8 +46,7 @@ def simulate_linear(
     >>> X.shape, y.shape
     ((1000, 4), (1000,))
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = positive_int(n, "n")
     beta = as_float_array(beta, "beta", ndim=1)
     sigma = as_positive(sigma, "sigma")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import check_beta, check_design
+from ._engine.checks import check_beta, check_design
 from .predict import predict
 from .residuals import residuals
 

@@ -22,136 +22,25 @@ covariance is then carried to :math:`(\beta, \sigma, \nu)` by the delta method.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.linalg
-import scipy.optimize
-import scipy.special
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array, as_positive, check_design
-from .general import OPTIMALITY_TOL, fit_mle, newton_distance
-from .inference import covariance_from_hessian
+from ._engine import covariance
+from ._engine.checks import as_float_array, as_positive, check_design, exact_fit_error
+from ._engine.families import t_nll, t_nll_gradient, t_nll_hessian
+from ._engine.finish import finish
+from ._engine.objectives import Objective
+from ._engine.optimize import OPTIMALITY_TOL, default_options, minimize, newton_distance, value_at_start
+from ._engine.profiles import OptimizerProfile
+from ._engine.result import FitResult
 from .least_squares import solve_least_squares
-from .result import ConvergenceWarning, FitResult, HessianWarning
 
 METHODS = ("Newton", "BFGS")
 
 #: An estimate of ν above this is reported as running off to infinity (the normal limit).
 NU_RUNOFF = 1e4
-
-
-def _unpack(theta: NDArray, X: NDArray, y: NDArray, df: float | None):
-    p = X.shape[1]
-    beta, eta = theta[:p], theta[p]
-    with np.errstate(all="ignore"):  # an optimizer's wild trial step: sigma or nu under/overflow
-        nu = float(np.exp(theta[p + 1])) if df is None else df
-        sigma = float(np.exp(eta))
-        z = (y - X @ beta) / sigma
-    return beta, eta, sigma, nu, z
-
-
-def _possible(sigma: float, nu: float) -> bool:
-    return 0.0 < sigma < np.inf and 0.0 < nu < np.inf
-
-
-def _log_constant(nu: float) -> float:
-    r""":math:`\log\Gamma(\frac{\nu+1}2) - \log\Gamma(\frac\nu2) - \frac12\log(\nu\pi)`.
-
-    Computed as :math:`-\log B(\frac12, \frac\nu2) - \frac12\log\nu` (the same thing, since
-    :math:`\Gamma(\frac12) = \sqrt\pi`): ``betaln`` avoids the cancellation between the two
-    ``gammaln`` values, which are of order :math:`\nu\log\nu` when ν is large.
-    """
-    return float(-scipy.special.betaln(0.5, 0.5 * nu) - 0.5 * np.log(nu))
-
-
-def _t_nll(theta: NDArray, X: NDArray, y: NDArray, df: float | None = None) -> float:
-    r"""Negative log-likelihood on :math:`\theta = (\beta, \log\sigma[, \log\nu])`; ν is ``df`` if given."""
-    _, eta, sigma, nu, z = _unpack(theta, X, y, df)
-    if not _possible(sigma, nu):
-        return np.inf
-    n = y.shape[0]
-    with np.errstate(over="ignore"):
-        ll = n * (_log_constant(nu) - eta) - 0.5 * (nu + 1.0) * np.sum(np.log1p(z * z / nu))
-    return float(-ll) if np.isfinite(ll) else np.inf
-
-
-def _t_nll_gradient(theta: NDArray, X: NDArray, y: NDArray, df: float | None = None) -> NDArray:
-    r"""Analytic gradient of :func:`_t_nll`.
-
-    With :math:`s_i = z_i^2` and :math:`w_i = (\nu+1)/(\nu+s_i)`,
-
-    .. math:: \frac{\partial\ell}{\partial\beta} = \frac1\sigma\sum_i w_i z_i x_i, \qquad
-              \frac{\partial\ell}{\partial\eta} = \sum_i (w_i s_i - 1),
-
-    .. math:: \frac{\partial\ell}{\partial\nu} = \frac n2\Big[\psi\big(\tfrac{\nu+1}2\big)
-              - \psi\big(\tfrac\nu2\big) - \tfrac1\nu\Big]
-              + \sum_i\Big[\frac{w_i s_i}{2\nu} - \tfrac12\log(1 + s_i/\nu)\Big],
-              \qquad \frac{\partial\ell}{\partial\lambda} = \nu\,\frac{\partial\ell}{\partial\nu}.
-    """
-    _, _, sigma, nu, z = _unpack(theta, X, y, df)
-    if not _possible(sigma, nu):
-        return np.full(theta.shape, np.nan)
-    n = y.shape[0]
-    s = z * z
-    w = (nu + 1.0) / (nu + s)
-    g = [X.T @ (w * z) / sigma, [np.sum(w * s) - n]]
-    if df is None:
-        g.append([nu * _dl_dnu(nu, s, w, n)])
-    return -np.concatenate(g)
-
-
-def _dl_dnu(nu: float, s: NDArray, w: NDArray, n: int) -> float:
-    digammas = scipy.special.digamma(0.5 * (nu + 1.0)) - scipy.special.digamma(0.5 * nu)
-    return float(0.5 * n * (digammas - 1.0 / nu) + np.sum(0.5 * w * s / nu - 0.5 * np.log1p(s / nu)))
-
-
-def _t_nll_hessian(theta: NDArray, X: NDArray, y: NDArray, df: float | None = None) -> NDArray:
-    r"""Analytic Hessian of :func:`_t_nll`.
-
-    Write :math:`\ell_i = c(\nu) - \eta + f(s_i, \nu)` with :math:`f = -\frac{\nu+1}2\log(1+s/\nu)`
-    and :math:`s = r^2 e^{-2\eta}`. Then :math:`f_s = -w/2`, :math:`f_{ss} = w^2/(2(\nu+1))`,
-    :math:`f_{s\nu} = (1-s)/(2(\nu+s)^2)`, :math:`f_{\nu\nu} = s(\nu s - 2\nu - s)/(2\nu^2(\nu+s)^2)`,
-    :math:`c'' = \frac14[\psi'(\frac{\nu+1}2) - \psi'(\frac\nu2)] + 1/(2\nu^2)`, and the chain rule
-    through :math:`s_\beta = -2zx/\sigma`, :math:`s_\eta = -2s`, :math:`s_{\beta\beta} = 2xx^\top/\sigma^2`,
-    :math:`s_{\beta\eta} = 4zx/\sigma`, :math:`s_{\eta\eta} = 4s` gives
-
-    .. math:: \ell_{\beta\beta} = \sum_i \frac{w_i(s_i - \nu)}{\nu + s_i}\frac{x_i x_i^\top}{\sigma^2},\quad
-              \ell_{\beta\eta} = -\sum_i \frac{2\nu w_i z_i}{\nu + s_i}\frac{x_i}{\sigma},\quad
-              \ell_{\eta\eta} = -\sum_i \frac{2\nu w_i s_i}{\nu + s_i},
-
-    .. math:: \ell_{\beta\nu} = -\sum_i \frac{(1 - s_i) z_i}{(\nu+s_i)^2}\frac{x_i}{\sigma},\quad
-              \ell_{\eta\nu} = -\sum_i \frac{s_i(1 - s_i)}{(\nu+s_i)^2},\quad
-              \ell_{\nu\nu} = n c''(\nu) + \sum_i f_{\nu\nu}(s_i, \nu),
-
-    and on :math:`\lambda = \log\nu`: :math:`\ell_{\cdot\lambda} = \nu\ell_{\cdot\nu}`,
-    :math:`\ell_{\lambda\lambda} = \nu^2\ell_{\nu\nu} + \nu\ell_\nu`.
-    """
-    _, _, sigma, nu, z = _unpack(theta, X, y, df)
-    if not _possible(sigma, nu):
-        return np.full((theta.size, theta.size), np.nan)
-    n, p = X.shape
-    s = z * z
-    w = (nu + 1.0) / (nu + s)
-    k = p + 1 if df is not None else p + 2
-    H = np.empty((k, k))
-    H[:p, :p] = (X.T * (w * (s - nu) / (nu + s))) @ X / sigma**2
-    H[:p, p] = -X.T @ (2.0 * nu * w * z / (nu + s)) / sigma
-    H[p, p] = -np.sum(2.0 * nu * w * s / (nu + s))
-    if df is None:
-        d2 = (nu + s) ** 2
-        trigammas = scipy.special.polygamma(1, 0.5 * (nu + 1.0)) - scipy.special.polygamma(1, 0.5 * nu)
-        l_nunu = n * (0.25 * trigammas + 0.5 / nu**2) + np.sum(
-            s * (nu * s - 2.0 * nu - s) / (2.0 * nu**2 * d2)
-        )
-        H[:p, p + 1] = -nu * X.T @ ((1.0 - s) * z / d2) / sigma
-        H[p, p + 1] = -nu * np.sum(s * (1.0 - s) / d2)
-        H[p + 1, p + 1] = nu**2 * l_nunu + nu * _dl_dnu(nu, s, w, n)
-    upper = np.triu_indices(k, 1)
-    H[(upper[1], upper[0])] = H[upper]
-    return -H
 
 
 def _names(p: int, estimate_df: bool) -> tuple[str, ...]:
@@ -250,13 +139,55 @@ def fit_student_t(
     estimate_df = nu_fixed is None
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    theta0 = _start(X, y, start, estimate_df)
+    args = (X, y, nu_fixed)
+    objective = Objective(t_nll, args, t_nll_gradient, t_nll_hessian)
+    f0 = value_at_start(objective, theta0)
+    found = minimize(objective, theta0, method, default_options(method, f0, theta0.size, options))
+    theta, converged, message = _polish(found.theta, args, found.converged, found.message)
+    beta, sigma = theta[:p].copy(), float(np.exp(theta[p]))
+    nu = float(np.exp(theta[p + 1])) if estimate_df else nu_fixed
+    if estimate_df and nu > NU_RUNOFF:
+        converged = False
+        message += (
+            f" The estimate of nu ran off to {nu:.3g} (> {NU_RUNOFF:.0e}): the likelihood flattens "
+            "towards the normal model as nu -> infinity, so there is no finite maximum in nu."
+        )
+    failure = None
+    if not converged:
+        advice = " Fix df (e.g. df=4) or, if the errors look normal, use fit_linear." if estimate_df else ""
+        failure = (
+            f"fit_student_t(method={method!r}) did not converge ({found.n_iter} iterations): "
+            f"{message}{advice}"
+        )
+    natural = np.concatenate([beta, [sigma], [nu] if estimate_df else []])
+    # observed information on (beta, log sigma, log nu); the delta method puts sigma, nu on their scale
+    jacobian = np.diag(np.concatenate([np.ones(p), natural[p:]]))
+    return finish(
+        params=natural,
+        names=_names(p, estimate_df),
+        loglik=-t_nll(theta, *args),
+        nobs=n,
+        converged=converged,
+        n_iter=found.n_iter,
+        method=method,
+        message=message,
+        cov=covariance.from_hessian(t_nll_hessian(theta, *args), jacobian),
+        profile=OptimizerProfile(objective, theta, method="trust-exact", maxiter=200, natural_from=p),
+        beta=beta,
+        sigma=sigma,
+        failure=failure,
+    )
+
+
+def _start(X: NDArray, y: NDArray, start: ArrayLike | None, estimate_df: bool) -> NDArray:
+    """The start on (beta, log sigma[, log nu]): least-squares beta, sigma from the normal-scaled
+    median absolute deviation of its residuals (robust to the outliers the model is for), nu = 5."""
+    n, p = X.shape
     ls = solve_least_squares(X, y)
     rounding = 8 * np.finfo(float).eps * max(np.max(np.abs(y)), np.max(np.abs(X) @ np.abs(ls.beta)))
     if not np.sqrt(ls.rss / n) > rounding:
-        raise ValueError(
-            "y is fitted exactly by X (the residuals are at the rounding level of y): "
-            "the likelihood is unbounded as sigma -> 0, so there is no MLE"
-        )
+        raise exact_fit_error("X")
     if start is None:
         sigma0 = float(scipy.stats.median_abs_deviation(ls.residuals, scale="normal"))
         if not sigma0 > rounding:  # more than half the residuals are zero
@@ -264,65 +195,7 @@ def fit_student_t(
         start = np.concatenate([ls.beta, [sigma0], [5.0] if estimate_df else []])
     else:
         start = _check_start(start, p, estimate_df)
-    theta0 = np.concatenate([start[:p], np.log(start[p:])])
-
-    # fit_mle's warnings are replaced: the answer is polished and checked again below
-    args = (X, y, nu_fixed)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        inner = fit_mle(
-            _t_nll,
-            theta0,
-            gradient=_t_nll_gradient,
-            hessian=_t_nll_hessian,
-            method=method,
-            args=args,
-            names=(*_names(p, False)[:p], "log_sigma", *(("log_nu",) if estimate_df else ())),
-            nobs=n,
-            options=options,
-        )
-    for w in caught:
-        if not issubclass(w.category, (ConvergenceWarning, HessianWarning)):
-            warnings.warn(w.message, w.category, stacklevel=2)
-    theta, converged, message = _polish(inner.params, args, inner.converged, inner.message)
-
-    beta = theta[:p].copy()
-    sigma = float(np.exp(theta[p]))
-    nu = float(np.exp(theta[p + 1])) if estimate_df else nu_fixed
-    advice = ""
-    if estimate_df:
-        advice = " Fix df (e.g. df=4) or, if the errors look normal, use fit_linear."
-        if nu > NU_RUNOFF:
-            converged = False
-            message += (
-                f" The estimate of nu ran off to {nu:.3g} (> {NU_RUNOFF:.0e}): the likelihood flattens "
-                "towards the normal model as nu -> infinity, so there is no finite maximum in nu."
-            )
-    if not converged:
-        warnings.warn(
-            f"fit_student_t(method={method!r}) did not converge ({inner.n_iter} iterations): {message}"
-            f"{advice}",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    natural = np.concatenate([beta, [sigma], [nu] if estimate_df else []])
-    # observed information on (beta, log sigma, log nu); the delta method puts sigma, nu on their scale
-    jacobian = np.diag(np.concatenate([np.ones(p), natural[p:]]))
-    cov = covariance_from_hessian(_t_nll_hessian(theta, *args), jacobian)
-    return FitResult(
-        params=natural,
-        param_names=_names(p, estimate_df),
-        loglik=-_t_nll(theta, *args),
-        nobs=n,
-        converged=converged,
-        n_iter=inner.n_iter,
-        method=inner.method,
-        message=message,
-        beta=beta,
-        sigma=sigma,
-        cov=cov,
-        profile=_profile(theta, args),
-    )
+    return np.concatenate([start[:p], np.log(start[p:])])
 
 
 def _polish(theta: NDArray, args: tuple, converged: bool, message: str) -> tuple[NDArray, bool, str]:
@@ -330,18 +203,18 @@ def _polish(theta: NDArray, args: tuple, converged: bool, message: str) -> tuple
 
     SciPy's ``trust-exact`` can stop with "A bad approximation caused failure to predict
     improvement" at the maximum itself, when the improvement it predicts is below the rounding
-    level of the log-likelihood. The test that counts is the one :func:`fit_mle` applies to
+    level of the log-likelihood. The test that counts is the one :func:`~mle_tutorial.fit_mle` applies to
     answers the optimizer accepts: a Newton step would move no parameter by more than
     ``OPTIMALITY_TOL`` (relative). The step is taken if it does not lower the likelihood.
     """
-    gradient, hessian = _t_nll_gradient(theta, *args), _t_nll_hessian(theta, *args)
+    gradient, hessian = t_nll_gradient(theta, *args), t_nll_hessian(theta, *args)
     distance = newton_distance(gradient, hessian, theta)
     if not distance <= OPTIMALITY_TOL:
         return theta, False, message
     step = scipy.linalg.solve(hessian, gradient, assume_a="pos")
-    value = _t_nll(theta, *args)
+    value = t_nll(theta, *args)
     candidate = theta - step
-    if _t_nll(candidate, *args) <= value + 4 * np.finfo(float).eps * abs(value):
+    if t_nll(candidate, *args) <= value + 4 * np.finfo(float).eps * abs(value):
         theta = candidate
     if not converged:
         message += (
@@ -349,39 +222,3 @@ def _polish(theta: NDArray, args: tuple, converged: bool, message: str) -> tuple
             f"{distance:.1e} (relative), within {OPTIMALITY_TOL:.0e}."
         )
     return theta, True, message
-
-
-def _profile(theta_hat: NDArray, args: tuple):
-    """Profile log-likelihood, with σ and ν held on their natural scale.
-
-    The other parameters are re-maximized by ``trust-exact`` with the analytic gradient and
-    Hessian, always from the estimate (no warm start, so the value at a point does not depend on
-    the points asked for before it: root-finding needs that).
-    """
-    p = args[0].shape[1]
-    k = theta_hat.size
-
-    def profile(j: int, value: float) -> float:
-        if j >= p:
-            if not value > 0:
-                return -np.inf
-            value = float(np.log(value))
-        others = np.delete(np.arange(k), j)
-
-        def full(free):
-            t = theta_hat.copy()
-            t[others] = free
-            t[j] = value
-            return t
-
-        res = scipy.optimize.minimize(
-            lambda free: _t_nll(full(free), *args),
-            theta_hat[others],
-            jac=lambda free: _t_nll_gradient(full(free), *args)[others],
-            hess=lambda free: _t_nll_hessian(full(free), *args)[np.ix_(others, others)],
-            method="trust-exact",
-            options={"gtol": 1e-9, "maxiter": 200},
-        )
-        return -float(res.fun)
-
-    return profile

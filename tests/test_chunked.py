@@ -129,12 +129,10 @@ def test_dask_bad_input(call, words):
 
 
 def test_without_dask_a_dask_input_says_what_to_install(monkeypatch):
-    from mle_tutorial import chunked as module
-
     X, y, *_ = data(n=100)
     Xd = chunked(X)
     monkeypatch.setitem(sys.modules, "dask", None)  # as if Dask were not installed
     monkeypatch.setitem(sys.modules, "dask.array", None)
     with pytest.raises(ValueError, match=r'pip install "mle-tutorial\[dask\]"'):
-        module.fit_linear_chunked(Xd, y)
+        mle.fit_linear(Xd, y)
     assert mle.fit_linear(X, y).converged  # the in-memory path does not need Dask

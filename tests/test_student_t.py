@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mle_tutorial as mle
+from mle_tutorial import fit_student_t
+from mle_tutorial._engine.families import t_nll, t_nll_gradient, t_nll_hessian
 from mle_tutorial.numdiff import numerical_gradient, numerical_hessian
-from mle_tutorial.student_t import _t_nll, _t_nll_gradient, _t_nll_hessian, fit_student_t
 
 
 def _t_data(n=200, beta=(1.0, 2.0, -1.0), scale=0.7, nu=4.0, seed=7):
@@ -122,14 +123,14 @@ def test_gradient_and_hessian_against_finite_differences(df):
     args = (X, y, df)
 
     def f(t):
-        return _t_nll(t, *args)
+        return t_nll(t, *args)
 
     def g(t):
-        return _t_nll_gradient(t, *args)
+        return t_nll_gradient(t, *args)
 
     grad = g(theta)
     assert np.allclose(grad, numerical_gradient(f, theta), rtol=1e-7, atol=1e-7)
-    H = _t_nll_hessian(theta, *args)
+    H = t_nll_hessian(theta, *args)
     assert np.allclose(H, H.T, rtol=0, atol=0)
     assert np.allclose(H, numerical_hessian(f, theta, g), rtol=1e-7, atol=1e-7 * np.abs(H).max())
 
@@ -142,7 +143,7 @@ def test_stderr_is_the_inverse_hessian_on_the_natural_scale():
     def natural_nll(phi):
         if phi[3] <= 0 or phi[4] <= 0:
             return np.inf
-        return _t_nll(np.append(phi[:3], np.log(phi[3:])), X, y, None)
+        return t_nll(np.append(phi[:3], np.log(phi[3:])), X, y, None)
 
     cov = np.linalg.inv(numerical_hessian(natural_nll, fit.params))
     assert np.allclose(fit.cov, cov, rtol=1e-5, atol=0)

@@ -1,0 +1,359 @@
+"""Exact least squares: in memory (fast Cholesky path or pivoted QR with refinement) and from
+sums over row chunks (Cholesky of the summed X'X, or a tall-skinny QR); and the SVD helpers of
+nonlinear least squares. :mod:`mle_tutorial.least_squares` explains the method."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.linalg.lapack
+from numpy.typing import NDArray
+
+from .checks import check_rows
+from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
+from .families import normal_refine_stats, normal_sums, tsqr_block, tsqr_combine
+
+_EPS = np.finfo(float).eps
+
+#: Largest condition number (of the column-scaled design) for which the fast
+#: Cholesky path is used; it keeps at least 13 correct digits up to here.
+FAST_COND = 1e3
+
+#: Designs with at most this many entries always get the fast path's extended-precision
+#: refinement step (it costs milliseconds there).
+EXTENDED_SIZE = 1 << 20
+
+#: In nonlinear least squares the coefficients count as not identified where the column-scaled
+#: Jacobian's smallest singular value is below this fraction of its largest. A numerical Jacobian
+#: is accurate to about 1e-10 (relative), so an exactly rank-deficient model shows ratios near
+#: 1e-13 whatever the rounding, while NIST's hardest identified problems (Lanczos3, MGH10) show
+#: 1e-4: sqrt(eps) is far from both, so which warning a fit gives does not depend on the machine.
+JACOBIAN_RANK_TOL = float(np.sqrt(np.finfo(float).eps))
+
+
+@dataclass(frozen=True)
+class LeastSquaresSolution:
+    r"""What :func:`~mle_tutorial.solve_least_squares` returns.
+
+    Attributes
+    ----------
+    beta : ndarray, shape (p,)
+        The least-squares coefficients.
+    residuals : ndarray, shape (n,)
+        ``y - X @ beta``, accurate to working precision (None for a fit over Dask row chunks,
+        whose residuals stay in their chunks).
+    rss : float
+        Residual sum of squares, summed without cancellation (``math.fsum``).
+    n_refine : int
+        Refinement steps taken.
+    converged : bool
+        Whether the refinement reached working precision.
+    cond : float
+        Estimated 2-norm condition number of the column-scaled design.
+    xtx_inv : ndarray, shape (p, p)
+        :math:`(X^\top X)^{-1}`, from the triangular factor: the unscaled covariance of ``beta``.
+    path : str
+        ``"cholesky"`` (the fast path), ``"qr"`` (the exact path) or, over row chunks,
+        ``"tsqr"`` (a tall-skinny QR).
+    col_norms : ndarray, shape (p,)
+        Euclidean norms of the columns of ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mle_tutorial import solve_least_squares
+    >>> X = np.column_stack([np.ones(4), [1.0, 2.0, 3.0, 4.0]])
+    >>> sol = solve_least_squares(X, np.array([1.0, 3.0, 5.0, 7.5]))
+    >>> sol.path, round(sol.rss, 6)
+    ('cholesky', 0.075)
+    """
+
+    beta: NDArray[np.float64]
+    residuals: NDArray[np.float64] | None
+    rss: float
+    n_refine: int
+    converged: bool
+    cond: float
+    xtx_inv: NDArray[np.float64]
+    path: str = "qr"
+    col_norms: NDArray[np.float64] | None = None
+
+
+LeastSquaresSolution.__module__ = "mle_tutorial.least_squares"  # its documented home
+
+
+def scaled_cholesky(G: NDArray):
+    """Power-of-two column scales of X'X (from its diagonal), the Cholesky factor of the scaled
+    matrix and LAPACK's condition estimate of the scaled design (``trcon``, 1-norm).
+
+    Returns ``(scale, factor, cond)``, with ``factor=None`` and ``cond=inf`` where the
+    factorization fails, or None when a column is all zeros or its norm overflows.
+    """
+    norms = np.sqrt(np.diag(G))
+    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
+        return None
+    scale = np.exp2(np.round(np.log2(norms)))
+    try:
+        factor = scipy.linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
+    except np.linalg.LinAlgError:
+        return scale, None, np.inf
+    rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+    cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
+    return scale, factor, cond
+
+
+def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSolution | None:
+    """Normal equations of the scaled design plus one refinement step, if well conditioned."""
+    p = X.shape[1]
+    G = X.T @ X
+    scaled = scaled_cholesky(G)
+    if scaled is None or not scaled[2] < FAST_COND:
+        return None  # zero or overflowing column, or ill conditioned: the exact path handles it
+    scale, factor, cond = scaled
+    beta = scipy.linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
+    r = y - X @ beta
+    beta = beta + scipy.linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
+    steps = 1
+    # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
+    # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
+    # with both formed in extended precision removes that rounding. It costs about sixteen passes
+    # over the data: it is always taken when that is cheap (n p <= EXTENDED_SIZE), and otherwise
+    # when the bound could leave a small coefficient with fewer than 13 correct digits.
+    z = np.abs(beta * scale)
+    if X.size <= EXTENDED_SIZE or cond * _EPS * np.max(z) > 1e-13 * np.min(z):
+        r = residual_extended(X, beta, y)
+        xtr = xt_r_extended(X, r)
+        beta = beta + scipy.linalg.cho_solve(factor, xtr / scale, check_finite=False) / scale
+        steps = 2
+    if np.sqrt(y @ y) > 64.0 * np.sqrt(r @ r):
+        # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
+        r = residual_extended(X, beta, y)
+    elif residuals:
+        r = y - X @ beta
+    # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
+    # from the final one by delta' X'X delta, far below the RSS's own rounding error
+    xtx_inv = scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
+    rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
+    norms = np.sqrt(np.diag(G))
+    return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
+
+
+def check_full_rank(X: NDArray) -> None:
+    """Raise the clear rank-deficiency error of :func:`solve` if ``X`` needs it.
+
+    Cheap for a well-conditioned ``X`` (one pass for :math:`X^\\top X`); otherwise it runs the
+    exact path's pivoted QR, which names the offending column.
+    """
+    scaled = scaled_cholesky(X.T @ X)
+    if scaled is None or not scaled[2] < FAST_COND:
+        solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
+
+
+def _zero_column_error(j: int) -> ValueError:
+    return ValueError(f"X is rank deficient: column {j} is all zeros, so its coefficient is not identified")
+
+
+def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) -> ValueError:
+    k = int(np.sum(diag > tol))  # numerical rank
+    bad = int(perm[k])
+    # column perm[k] ~ sum_i c_i * column perm[i], i < k: R[:k, :k] c = R[:k, k]
+    c = scipy.linalg.solve_triangular(R[:k, :k], R[:k, k], check_finite=False) if k else np.zeros(0)
+    involved = sorted(int(perm[i]) for i in np.flatnonzero(np.abs(c) > 1e-8 * max(np.max(np.abs(c)), 1e-300)))
+    others = ", ".join(map(str, involved)) if involved else "the others"
+    return ValueError(
+        f"X is rank deficient: columns {sorted([bad, *involved])} are linearly dependent "
+        f"(column {bad} is, to working precision, a combination of column(s) {others}; "
+        f"pivoted QR gives |R[{k},{k}]| / |R[0,0]| = {diag[k] / diag[0]:.1e}); "
+        "drop or combine collinear columns (a constant column beside an intercept counts)"
+    )
+
+
+def rank_error_from_gram(G_scaled: NDArray) -> ValueError:
+    """Name the dependent columns from the null vector of the column-scaled X'X (over chunks)."""
+    w, V = np.linalg.eigh(G_scaled)
+    v = V[:, 0]
+    involved = sorted(int(j) for j in np.flatnonzero(np.abs(v) > 1e-6))
+    return ValueError(
+        f"X is rank deficient: columns {involved} are linearly dependent (smallest eigenvalue of "
+        f"the column-scaled X'X is {w[0] / w[-1]:.1e} of the largest); drop or combine collinear columns"
+    )
+
+
+def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True) -> LeastSquaresSolution:
+    """:func:`~mle_tutorial.solve_least_squares` on already-validated float arrays."""
+    if fast:
+        solution = _fast_path(X, y, residuals)
+        if solution is not None:
+            return solution
+    n, p = X.shape
+    # 1. scale columns by powers of two: exact, and undone exactly at the end
+    norms = np.linalg.norm(X, axis=0)
+    zero = np.flatnonzero(norms == 0)
+    if zero.size:
+        raise _zero_column_error(int(zero[0]))
+    scale = np.exp2(np.round(np.log2(norms)))
+    Xs = X / scale
+    # 2. pivoted Householder QR
+    Q, R, perm = scipy.linalg.qr(Xs, mode="economic", pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R))
+    tol = max(n, p) * _EPS * diag[0]
+    if diag[-1] <= tol:
+        raise _rank_error_from_qr(R, perm, diag, tol)
+    cond = float(np.linalg.cond(R))
+    Xp = Xs[:, perm]
+
+    def solve_augmented(f, g):
+        h = scipy.linalg.solve_triangular(R, g, trans="T", check_finite=False)
+        d = Q.T @ f - h
+        return f - Q @ d, scipy.linalg.solve_triangular(R, d, check_finite=False)
+
+    # initial solve: beta = R^{-1} Q^T y, r = y - X beta (in double-double)
+    z = scipy.linalg.solve_triangular(R, Q.T @ y, check_finite=False)
+    r = residual_dd(Xp, z, y)
+    # 3. Björck's refinement of the augmented system
+    converged = False
+    steps = 0
+    prev = np.inf
+    while steps < max_refine:
+        steps += 1
+        f = residual_dd(Xp, z, y, r)
+        g = -xt_r_exact(Xp, r)
+        dr, dz = solve_augmented(f, g)
+        z = z + dz
+        r = r + dr
+        size = np.max(np.abs(dz)) / max(np.max(np.abs(z)), np.finfo(float).tiny)
+        if size <= _EPS:
+            converged = True
+            break
+        if size >= 0.5 * prev:  # no longer contracting: at the attainable accuracy
+            converged = size <= 1e3 * _EPS
+            break
+        prev = size
+    beta = np.empty(p)
+    beta[perm] = z
+    beta /= scale
+    r = residual_dd(X, beta, y)
+    rss = math.fsum(r * r)
+    # (X^T X)^{-1} = D^{-1} P R^{-1} R^{-T} P^T D^{-1}, with D the column scales
+    inv_p = _inverse_gram(R)
+    xtx_inv = np.empty((p, p))
+    xtx_inv[np.ix_(perm, perm)] = inv_p
+    xtx_inv /= np.outer(scale, scale)
+    return LeastSquaresSolution(beta, r, rss, steps, converged, cond, xtx_inv, "qr", norms)
+
+
+def _inverse_gram(R: NDArray) -> NDArray:
+    """(R'R)^{-1} = R^{-1} R^{-T} from an upper triangular R."""
+    r_inv = scipy.linalg.solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
+    return r_inv @ r_inv.T
+
+
+def _solve_by_chunks(rows) -> tuple[LeastSquaresSolution, float]:
+    """Least squares from sums over row chunks, and the largest |y| (see chapter 21).
+
+    One pass sums X'X, X'y, y'y; a well-conditioned scaled design is solved by Cholesky, an
+    ill-conditioned one by a tall-skinny QR of [X / scale | y] combined in a tree; then
+    refinement passes form the residuals chunk by chunk, as in memory.
+    """
+    n, p = rows.n, rows.p
+    s = rows.reduce(normal_sums)
+    for key, what in (("bad_x", "X"), ("bad_y", "y")):
+        if s[key]:
+            raise ValueError(f"{what} contains {s[key]} NaN or infinite value(s)")
+    G, xty = s["xtx"], s["xty"]
+    zero = np.flatnonzero(np.sqrt(np.diag(G)) == 0)
+    if zero.size:
+        raise ValueError(f"X is rank deficient: column {int(zero[0])} is all zeros")
+    scaled = scaled_cholesky(G)
+    if scaled is None:
+        raise ValueError("X has a column whose sum of squares overflows; rescale it")
+    scale, factor, cond = scaled
+    path = "tsqr"
+    if factor is not None and cond < FAST_COND:
+        path = "cholesky"
+        R = factor[0]
+        z = scipy.linalg.cho_solve(factor, xty / scale, check_finite=False)
+    else:
+        # tall-skinny QR of [X/scale | y]: R_aug = [[R, c], [0, rho]], z = R^{-1} c
+        R_aug = rows.reduce(tsqr_block, combine=tsqr_combine, scale=scale)
+        R = R_aug[:p, :p]
+        d = np.abs(np.diag(R))
+        if d.min() <= max(n, p) * _EPS * d.max():
+            raise rank_error_from_gram(G / np.outer(scale, scale))
+        cond = float(np.linalg.cond(R))
+        z = scipy.linalg.solve_triangular(R, R_aug[:p, p], check_finite=False)
+    beta, rss, steps = _refine_by_chunks(rows, R, scale, z / scale, cond, path)
+    xtx_inv = _inverse_gram(R) / np.outer(scale, scale)
+    solution = LeastSquaresSolution(beta, None, rss, steps, True, cond, xtx_inv, path, np.sqrt(np.diag(G)))
+    return solution, s["max_abs_y"]
+
+
+def _refine_by_chunks(rows, R, scale, beta, cond, path):
+    """Refinement passes: as in memory, the residuals are formed from the data, chunk by chunk."""
+    steps, rss, previous = 0, np.nan, np.inf
+    while steps < 8:
+        steps += 1
+        zabs = np.abs(beta * scale)
+        extended = path == "tsqr" or steps > 1 or cond * _EPS * np.max(zabs) > 1e-13 * np.min(zabs)
+        st = rows.reduce(normal_refine_stats, beta=beta, extended=extended, exact_products=path == "tsqr")
+        g = st["xtr"] / scale
+        dz = scipy.linalg.solve_triangular(
+            R, scipy.linalg.solve_triangular(R, g, trans="T", check_finite=False), check_finite=False
+        )
+        delta, rss = dz / scale, st["rtr"]
+        beta = beta + delta
+        size = np.max(np.abs(delta) / np.maximum(np.abs(beta), np.finfo(float).tiny))
+        if size <= 4 * _EPS or (path == "cholesky" and not extended) or size >= 0.5 * previous:
+            break  # converged, or no longer contracting (at the attainable accuracy)
+        previous = size
+    return beta, rss, steps
+
+
+def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
+    """The least-squares solution of a row source, sigma-hat = sqrt(RSS / n), and the rounding
+    level of y: a sigma-hat not above it means an exact fit (no MLE)."""
+    n = rows.n
+    if not rows.in_memory:
+        check_rows(n, rows.p)
+        solution, max_abs_y = _solve_by_chunks(rows)
+        sigma = float(np.sqrt(solution.rss / n))
+        return solution, sigma, 8 * _EPS * max_abs_y
+    X, y = rows.X, rows.y
+    solution = solve(X, y, residuals=False)
+    sigma = float(np.sqrt(solution.rss / n))
+    # Residuals no bigger than the rounding error in y or in X @ beta mean an exact fit.
+    y_max = float(np.max(np.abs(y)))
+    # column norms bound every |X_ij|, so this is an upper bound on the rounding level, for free
+    if not sigma > 8 * _EPS * max(y_max, float(solution.col_norms @ np.abs(solution.beta))):
+        # inconclusive: the precise bound, from column extremes (no n x p temporary)
+        col_max = np.maximum(X.max(axis=0), -X.min(axis=0))
+        return solution, sigma, 8 * _EPS * max(y_max, float(col_max @ np.abs(solution.beta)))
+    return solution, sigma, 0.0
+
+
+# --- nonlinear least squares: the scaled SVD of a Jacobian ------------------------------------
+def svd_of_scaled(J: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """SVD of ``J`` with its columns scaled to unit length: ``J = U diag(s) V^T D``."""
+    d = np.sqrt(np.sum(J * J, axis=0))
+    d = np.where(d > 0, d, 1.0)
+    U, s, Vt = scipy.linalg.svd(J / d, full_matrices=False, lapack_driver="gesvd")
+    return U, s, Vt, d
+
+
+def jacobian_rank_ok(s: NDArray) -> bool:
+    """Whether singular values ``s`` (descending) of a column-scaled Jacobian identify every
+    coefficient (see :data:`JACOBIAN_RANK_TOL`)."""
+    return bool(s.size and s[-1] > JACOBIAN_RANK_TOL * s[0])
+
+
+def gauss_newton_step(J: NDArray, r: NDArray, rtol: float | None = None) -> NDArray:
+    """Minimum-norm least-squares solution of ``J @ step = r`` (r = y - f), by SVD, ignoring
+    singular values below ``rtol`` times the largest (default: the rounding level)."""
+    U, s, Vt, d = svd_of_scaled(J)
+    rtol = max(J.shape) * _EPS if rtol is None else rtol
+    keep = s > rtol * (s[0] if s.size else 0.0)
+    coef = (U[:, keep].T @ r) / s[keep]
+    return (Vt[keep].T @ coef) / d

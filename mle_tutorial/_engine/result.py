@@ -1,0 +1,241 @@
+"""The one result type that every fitter returns, and the two warnings a fit can give.
+
+Defined in the engine (which builds them) and documented at ``mle_tutorial.FitResult``;
+their ``__module__`` is the public :mod:`mle_tutorial.result`, which re-exports them, so that
+pickles and the API reference name the public path.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+import scipy.stats
+from numpy.typing import NDArray
+
+from .intervals import check_level, profile_interval
+from .profiles import same
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit stopped before its convergence test passed; its result has ``converged=False``."""
+
+
+class HessianWarning(UserWarning):
+    """The Hessian at the estimate is singular or not positive definite; standard errors are NaN."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A fit's summary table: ``print`` it for text; notebooks show it as HTML."""
+
+    text: str
+    html: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return "nan"
+    if x == 0 or 1e-3 <= abs(x) < 1e6:
+        return f"{x:.4f}"
+    return f"{x:.3e}"
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class FitResult:
+    """A maximum likelihood fit.
+
+    Two results are equal (``==``) when every field is: arrays compare by value (NaN equal to
+    NaN) and profiles by what they hold (data, estimate, functions). A result is not hashable
+    (``hash`` raises ``TypeError``): it holds NumPy arrays, which are mutable. It pickles, with
+    its profile; a profile that holds your own function (:func:`~mle_tutorial.fit_mle`,
+    :func:`~mle_tutorial.fit_nonlinear`) pickles only if that function is defined at module
+    level (``pickle`` cannot store a lambda or a nested function).
+
+    Attributes
+    ----------
+    params : ndarray, shape (k,)
+        Every estimated parameter on its natural scale; for the normal linear
+        model ``[beta..., sigma]``.
+    param_names : tuple of str
+        A name for each entry of ``params``.
+    loglik : float
+        The maximized log-likelihood :math:`\\ell(\\hat\\theta)`.
+    nobs : int
+        Number of observations (0 if unknown; then ``bic`` is NaN).
+    converged : bool
+        Whether the method's convergence test passed. A fit that did not
+        converge also raises a :class:`ConvergenceWarning`.
+    n_iter : int
+        Iterations taken (optimizer iterations, or refinement steps of the exact solver).
+    method : str
+        The method that produced the fit.
+    message : str
+        The method's own account of how it stopped.
+    beta : ndarray or None
+        Regression coefficients, where the model has them.
+    sigma : float or None
+        Maximum likelihood estimate of the error standard deviation, where the
+        model has one. For the normal linear model it is :math:`\\sqrt{\\mathrm{RSS}/n}`
+        (not the unbiased :math:`\\sqrt{\\mathrm{RSS}/(n-p)}` that OLS reports).
+    cov : ndarray, shape (k, k), or None
+        Estimated covariance of ``params``: the inverse of the observed Fisher
+        information (the Hessian of :math:`-\\ell` at the estimate), on the scale
+        of ``params`` (σ itself, by the delta method where the fit ran on
+        :math:`\\log\\sigma`). NaN where the Hessian is singular or not positive definite.
+    profile : callable or None
+        ``profile(j, value)`` is the largest log-likelihood with ``params[j]``
+        held at ``value`` and the other parameters re-maximized (an object, not a
+        closure, so that the result pickles). Used by
+        :meth:`conf_int` with ``method="profile"`` and by
+        :func:`~mle_tutorial.profile_likelihood`.
+    """
+
+    params: NDArray[np.float64]
+    param_names: tuple[str, ...]
+    loglik: float
+    nobs: int
+    converged: bool
+    n_iter: int
+    method: str
+    message: str = ""
+    beta: NDArray[np.float64] | None = None
+    sigma: float | None = None
+    cov: NDArray[np.float64] | None = None
+    profile: Callable[[int, float], float] | None = None
+
+    #: Not hashable: a result holds NumPy arrays, which are mutable.
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(same(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    @property
+    def k(self) -> int:
+        """Number of estimated parameters (σ included)."""
+        return len(self.params)
+
+    @property
+    def stderr(self) -> NDArray[np.float64]:
+        """Standard errors: square roots of the diagonal of :attr:`cov` (NaN if unavailable)."""
+        if self.cov is None:
+            return np.full(self.k, np.nan)
+        return np.sqrt(np.diag(self.cov))
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion :math:`2k - 2\\ell(\\hat\\theta)`, with :math:`k` counting
+        every estimated parameter, σ included (as R's ``logLik`` does; statsmodels' OLS leaves σ
+        out, so its AIC is smaller by 2)."""
+        return 2.0 * self.k - 2.0 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion :math:`k\\log n - 2\\ell(\\hat\\theta)`, σ counted in
+        :math:`k` (statsmodels' OLS leaves it out, so its BIC is smaller by :math:`\\log n`)."""
+        if self.nobs <= 0:  # number of observations unknown
+            return np.nan
+        return self.k * np.log(self.nobs) - 2.0 * self.loglik
+
+    def conf_int(self, level: float = 0.95, method: str = "wald") -> NDArray[np.float64]:
+        """Confidence intervals for every parameter, as a (k, 2) array of [lower, upper].
+
+        Parameters
+        ----------
+        level : float
+            Confidence level, in (0, 1).
+        method : {"wald", "profile"}
+            ``"wald"``: :math:`\\hat\\theta_j \\pm z_{(1+\\text{level})/2}\\,\\mathrm{se}_j`.
+            ``"profile"``: the set where :math:`2(\\hat\\ell - \\ell_p(\\theta_j)) \\le
+            \\chi^2_1(\\text{level})`, found by root-finding on the profile log-likelihood
+            (see :func:`~mle_tutorial.profile_interval`). Profile intervals follow the
+            likelihood's shape, so they need not be symmetric (σ's never is), and they do not
+            change if a parameter is transformed.
+
+        Returns
+        -------
+        ndarray, shape (k, 2)
+        """
+        level = check_level(level)
+        if method == "wald":
+            z = scipy.stats.norm.ppf(0.5 + level / 2.0)
+            se = self.stderr
+            return np.column_stack([self.params - z * se, self.params + z * se])
+        if method == "profile":
+            return np.array([profile_interval(self, j, level) for j in range(self.k)])
+        raise ValueError(f'method must be "wald" or "profile", got {method!r}')
+
+    def summary(self, level: float = 0.95) -> Summary:
+        """A table of estimates, standard errors, z statistics, p-values and Wald intervals.
+
+        ``print(fit.summary())`` gives text; in a notebook, ``fit.summary()`` shows HTML.
+        The z statistic and p-value test each parameter against 0 (for σ, which is
+        positive by definition, the test is not meaningful and is left blank).
+        """
+        se = self.stderr
+        ci = self.conf_int(level)
+        z = self.params / se
+        p = 2.0 * scipy.stats.norm.sf(np.abs(z))
+        blank = [name == "sigma" for name in self.param_names]
+        lo, hi = f"[{(1 - level) / 2:.3g}", f"{(1 + level) / 2:.3g}]"
+        head = ["", "estimate", "std err", "z", "P>|z|", lo, hi]
+        rows = []
+        for j, name in enumerate(self.param_names):
+            zj, pj = ("", "") if blank[j] else (f"{z[j]:.2f}", f"{p[j]:.3f}")
+            rows.append([name, _fmt(self.params[j]), _fmt(se[j]), zj, pj, _fmt(ci[j, 0]), _fmt(ci[j, 1])])
+        info = [
+            ("method", self.method),
+            ("observations", str(self.nobs)),
+            ("converged", str(self.converged)),
+            ("log-likelihood", f"{self.loglik:.4f}"),
+            ("AIC", f"{self.aic:.4f}"),
+            ("BIC", f"{self.bic:.4f}"),
+        ]
+        widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
+        lines = [f"Maximum likelihood fit: {self.k} parameters"]
+        lines += [f"  {key:<15}{value}" for key, value in info]
+        table = []
+        for r in [head, *rows]:
+            cells = zip(r, widths, strict=True)
+            table.append(
+                "  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(cells))
+            )
+        rule = "-" * len(table[0])
+        lines += [rule, table[0], rule, *table[1:], rule]
+        text = "\n".join(lines)
+        cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+        meta = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in info)
+        html_text = (
+            f"<div><table><caption>Maximum likelihood fit: {self.k} parameters</caption>{meta}</table>"
+            f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
+        return Summary(text, html_text)
+
+    def __repr__(self) -> str:
+        width = max(len(name) for name in self.param_names)
+        head = (
+            f"FitResult(method={self.method!r}, nobs={self.nobs}, "
+            f"converged={self.converged}, n_iter={self.n_iter})"
+        )
+        lines = [head, f"  loglik = {self.loglik:.6g}"]
+        for name, value, se in zip(self.param_names, self.params, self.stderr, strict=True):
+            lines.append(f"  {name:<{width}} = {value: .8g}  (se {se:.3g})")
+        return "\n".join(lines)
+
+
+for _public in (ConvergenceWarning, HessianWarning, Summary, FitResult):
+    _public.__module__ = "mle_tutorial.result"  # their documented home, which re-exports them
