@@ -1,4 +1,4 @@
-# Two commands do everything on a fresh machine with Python >= 3.10:
+# Two commands do everything on a fresh machine with Python >= 3.11:
 #   make book   create the environment (.venv) and build the HTML book in _build/html
 #   make test   lint, unit tests, strict nbval over every notebook, warnings-as-errors book build
 PYTHON ?= python3
@@ -32,7 +32,7 @@ help:
 env: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0])'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (requirements.txt pins numpy 2.4), found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -74,7 +74,7 @@ nbval: env
 book-check: env $(MATHJAX)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
-# Reads every built page in headless Chromium (skipped, with a message, if Chromium is missing).
+# Reads every built page in headless Chromium or Chrome (skipped, with a message, if there is none).
 browser: env
 	$(BIN)/python -m pytest -p no:cacheprovider -o addopts="" -rs tests/browser
 
