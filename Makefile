@@ -1,4 +1,4 @@
-# Two commands do everything on a fresh machine with Python >= 3.10:
+# Two commands do everything on a fresh machine with Python >= 3.11:
 #   make book   create the environment (.venv) and build the HTML book in _build/html
 #   make test   lint, unit tests, strict nbval over every notebook, warnings-as-errors book build
 PYTHON ?= python3
@@ -10,19 +10,29 @@ NBVAL  := -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _mathjax/mathjax/tex-chtml-full.js
 
-.PHONY: help env book test lint unit nbval book-check browser notebooks bench lab mathjax clean
+.PHONY: help env book test lint unit nbval book-check browser notebooks bench lab mathjax binder-check clean
 
 help:
-	@echo "make book       build the HTML book (creates .venv first)"
-	@echo "make test       lint + unit tests + strict nbval + warnings-as-errors book build"
-	@echo "make notebooks  re-execute every notebook in place (byte-stable), after changing the package"
-	@echo "make bench      time the fitters against numpy/statsmodels/scipy (writes benchmarks/results/)"
-	@echo "make lab        open the notebooks in JupyterLab"
+	@echo "make book          build the HTML book in _build/html (creates .venv first)"
+	@echo "make test          everything below in order: lint, unit, nbval, book-check, browser"
+	@echo "make lint          ruff (check and format) and actionlint over .github/workflows"
+	@echo "make unit          unit, property, oracle and notebook-structure tests (pytest)"
+	@echo "make nbval         re-run every notebook and compare every stored output (strict nbval)"
+	@echo "make book-check    build the whole book with warnings as errors"
+	@echo "make browser       read every built page in headless Chromium or Chrome (after book-check)"
+	@echo "make notebooks     re-execute every notebook in place (byte-stable), after changing the package"
+	@echo "make bench         time the fitters against numpy/statsmodels/scipy (writes benchmarks/results/)"
+	@echo "make lab           open the notebooks in JupyterLab"
+	@echo "make env           create .venv with the pinned requirements.txt and the package (editable)"
+	@echo "make mathjax       fetch MathJax from the npm registry into _mathjax/ (make book does it)"
+	@echo "make binder-check  build Binder's environment the way Binder does, in a temp venv, and try it"
+	@echo "make clean         remove _build and _mathjax"
+	@echo "Before submitting a change to numbers: ../shared/tools/portability-check (see CONTRIBUTING.md)"
 
 env: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0])'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (requirements.txt pins numpy 2.4), found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -49,9 +59,11 @@ book: env $(MATHJAX)
 
 test: lint unit nbval book-check browser
 
+# actionlint checks the GitHub Actions workflows (with the pinned shellcheck for their run: steps).
 lint: env
 	$(BIN)/ruff check mle_tutorial tests scripts benchmarks
 	$(BIN)/ruff format --check mle_tutorial tests scripts benchmarks
+	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes= .github/workflows/*.yml
 
 unit: env
 	$(BIN)/python -m pytest -W error::RuntimeWarning --doctest-modules mle_tutorial tests --ignore=tests/browser
@@ -62,7 +74,7 @@ nbval: env
 book-check: env $(MATHJAX)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
-# Reads every built page in headless Chromium (skipped, with a message, if Chromium is missing).
+# Reads every built page in headless Chromium or Chrome (skipped, with a message, if there is none).
 browser: env
 	$(BIN)/python -m pytest -p no:cacheprovider -o addopts="" -rs tests/browser
 
@@ -75,6 +87,10 @@ bench: env
 lab: env
 	$(BIN)/python -m pip install --quiet "jupyterlab==4.*"
 	$(BIN)/jupyter lab book
+
+# Not part of `make test`: installs the whole pinned environment into a fresh venv (a few minutes).
+binder-check:
+	scripts/check_binder.sh
 
 clean:
 	rm -rf _build _mathjax

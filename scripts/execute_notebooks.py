@@ -5,6 +5,13 @@ package or a notebook gives identical files. To get there it records no
 timing metadata, numbers cells deterministically, and keeps only
 version-independent notebook metadata.
 
+Before running a notebook it makes its first cell the Colab cell
+(``colab_cell_source``): hidden in the rendered book (tag ``remove-cell``), it
+does nothing and prints nothing except on Google Colab, where it clones the
+repository named in _config.yml, installs the package and changes into
+``book/`` so that the chapter runs there as it does locally. The cell is
+inserted if missing and rewritten if outdated; never edit it by hand.
+
 Usage::
 
     python scripts/execute_notebooks.py            # every notebook in _toc.yml
@@ -14,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -25,6 +33,53 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+COLAB_TAG = "remove-cell"  # Jupyter Book 1.x: the cell is left out of the rendered page
+COLAB_FIRST_LINE = "# On Google Colab: get this book's repository and its package. Elsewhere: nothing."
+
+
+def colab_cell_source(config_path: Path = ROOT / "_config.yml") -> str:
+    """The first cell of every chapter, built from `repository` in _config.yml.
+
+    On Colab a notebook arrives alone: the cell clones the repository (the chapters read files
+    from it, e.g. ../tests/data/filip.txt), installs the package with what the chapters import,
+    and changes into book/. Elsewhere `import google.colab` fails and the cell does nothing.
+    """
+    repository = yaml.safe_load(config_path.read_text())["repository"]
+    url, branch = repository["url"].rstrip("/"), repository.get("branch", "main")
+    clone = "/content/" + url.removesuffix(".git").rsplit("/", 1)[-1]
+    return f"""{COLAB_FIRST_LINE}
+try:
+    import google.colab
+except ImportError:
+    pass
+else:
+    import os, subprocess, sys
+
+    repository = {json.dumps(url)}
+    branch = {json.dumps(branch)}
+    clone = {json.dumps(clone)}
+    if not os.path.isdir(clone):
+        subprocess.run(["git", "clone", "--depth=1", "--branch", branch, repository, clone], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", clone + "[dask]",
+                    "matplotlib", "statsmodels", "mpmath"], check=True)
+    os.chdir(clone + "/book")"""
+
+
+def ensure_colab_cell(nb: nbformat.NotebookNode, source: str | None = None) -> bool:
+    """Make the notebook's first cell the current Colab cell; True if the notebook changed."""
+    source = colab_cell_source() if source is None else source
+    first = nb.cells[0] if nb.cells else None
+    is_colab_cell = (
+        first is not None and first.cell_type == "code" and first.source.startswith(COLAB_FIRST_LINE)
+    )
+    if is_colab_cell and first.source == source and first.metadata.get("tags") == [COLAB_TAG]:
+        return False
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [COLAB_TAG]})
+    if is_colab_cell:
+        nb.cells[0] = cell
+    else:
+        nb.cells.insert(0, cell)
+    return True
 
 
 def toc_notebooks() -> list[Path]:
@@ -80,6 +135,7 @@ def coalesce_streams(outputs: list) -> list:
 
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
+    ensure_colab_cell(nb)
     start = time.perf_counter()
     client = NotebookClient(
         nb,
@@ -98,6 +154,8 @@ def execute(path: Path) -> float:
                     sys.exit(f"{path.name}: a cell wrote to stderr:\n{out.text}")
                 if out.output_type == "error":  # e.g. raised while a figure was rendered
                     sys.exit(f"{path.name}: a cell raised {out.ename}: {out.evalue}")
+    if nb.cells[0].outputs:
+        sys.exit(f"{path.name}: the Colab cell printed something outside Colab: {nb.cells[0].outputs}")
     text = nbformat.writes(nb) + "\n"
     path.write_text(text, encoding="utf-8")
     return seconds

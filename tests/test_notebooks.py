@@ -2,15 +2,18 @@
 
 Strict nbval (``make nbval``) re-runs every notebook and compares every stored output.
 These tests check what nbval does not: that the notebooks are the ones in _toc.yml, were
-executed top to bottom with outputs stored and nothing on stderr, import the package, and
-that nbval really fails when the package changes what a reader sees.
+executed top to bottom with outputs stored and nothing on stderr, import the package, start
+with the Colab cell (and that cell does its job on Colab and nothing elsewhere), and that nbval
+really fails when the package changes what a reader sees.
 """
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,18 @@ def toc_files() -> list[str]:
 
 
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
+
+
+def _load_execute_notebooks():
+    path = ROOT / "scripts" / "execute_notebooks.py"
+    spec = importlib.util.spec_from_file_location("execute_notebooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EXECUTE_NOTEBOOKS = _load_execute_notebooks()
+COLAB_CELL = EXECUTE_NOTEBOOKS.colab_cell_source()
 
 
 def test_toc_lists_exactly_the_notebooks():
@@ -79,3 +94,73 @@ def test_nbval_fails_when_predict_changes_by_a_tenth_of_a_percent(tmp_path):
     # and the unpatched package passes the same notebook
     clean = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert clean.returncode == 0, clean.stdout[-3000:]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_first_cell_is_the_current_colab_cell(path):
+    first = json.loads(path.read_text())["cells"][0]
+    hint = "run `make notebooks`: scripts/execute_notebooks.py inserts and refreshes the Colab cell"
+    assert first["cell_type"] == "code", hint
+    assert "".join(first["source"]) == COLAB_CELL, hint
+    assert first["metadata"].get("tags") == ["remove-cell"], "the Colab cell must be hidden in the book"
+    assert first["outputs"] == [], "the Colab cell must print nothing outside Colab"
+
+
+def test_colab_cell_clones_the_repository_named_in_config():
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    assert f'repository = "{repository["url"].rstrip("/")}"' in COLAB_CELL
+    assert f'branch = "{repository["branch"]}"' in COLAB_CELL
+    compile(COLAB_CELL, "<colab cell>", "exec")
+
+
+def _run_colab_cell(monkeypatch, *, on_colab, cloned=False):
+    """Execute the Colab cell with subprocess.run and os.chdir recorded instead of run."""
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append(("run", command, kwargs)))
+    monkeypatch.setattr(os, "chdir", lambda path: calls.append(("chdir", path)))
+    isdir = os.path.isdir
+    monkeypatch.setattr(os.path, "isdir", lambda p: cloned if str(p).startswith("/content/") else isdir(p))
+    if on_colab:
+        google, colab = types.ModuleType("google"), types.ModuleType("google.colab")
+        google.colab = colab
+        monkeypatch.setitem(sys.modules, "google", google)
+        monkeypatch.setitem(sys.modules, "google.colab", colab)
+    else:
+        monkeypatch.setitem(sys.modules, "google.colab", None)  # not importable, even if `google` is
+    exec(compile(COLAB_CELL, "<colab cell>", "exec"), {})
+    return calls
+
+
+def test_colab_cell_does_nothing_and_prints_nothing_off_colab(monkeypatch, capfd):
+    assert _run_colab_cell(monkeypatch, on_colab=False) == []
+    assert capfd.readouterr() == ("", "")
+
+
+def test_colab_cell_on_colab_clones_installs_and_enters_book(monkeypatch):
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    url = repository["url"].rstrip("/")
+    calls = _run_colab_cell(monkeypatch, on_colab=True)
+    assert [c[0] for c in calls] == ["run", "run", "chdir"]
+    clone_command, pip_command = calls[0][1], calls[1][1]
+    clone = clone_command[-1]
+    assert clone_command == ["git", "clone", "--depth=1", "--branch", repository["branch"], url, clone]
+    assert pip_command[:4] == [sys.executable, "-m", "pip", "install"]
+    assert f"{clone}[dask]" in pip_command
+    assert calls[0][2] == calls[1][2] == {"check": True}
+    assert calls[2][1] == f"{clone}/book"  # the chapters read ../tests/data, ../benchmarks/results
+    # run again in the same Colab session: no second clone
+    again = _run_colab_cell(monkeypatch, on_colab=True, cloned=True)
+    assert [c[0] for c in again] == ["run", "chdir"]
+
+
+def test_ensure_colab_cell_inserts_once_and_refreshes_an_outdated_cell():
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")])
+    assert EXECUTE_NOTEBOOKS.ensure_colab_cell(nb) is True
+    assert EXECUTE_NOTEBOOKS.ensure_colab_cell(nb) is False
+    assert [c.cell_type for c in nb.cells] == ["code", "markdown"]
+    assert nb.cells[0].source == COLAB_CELL and nb.cells[0].metadata.tags == ["remove-cell"]
+    nb.cells[0].source = COLAB_CELL.replace("mle-tutorial", "old-name")  # an outdated Colab cell
+    assert EXECUTE_NOTEBOOKS.ensure_colab_cell(nb) is True
+    assert [c.cell_type for c in nb.cells] == ["code", "markdown"]
+    assert nb.cells[0].source == COLAB_CELL
