@@ -146,13 +146,16 @@ def _fit_exact(rows) -> FitResult:
 
 
 def _exact_message(sol: LeastSquaresSolution, rows) -> str:
+    """How the closed form was computed. The number of refinement steps is ``n_iter``, not part
+    of the message: where refinement stops is decided at the rounding level, so the count can
+    differ by one between machines, and a message is often printed."""
     how = f"(condition number of the scaled design about {sol.cond:.1g})"
     if not rows.in_memory:
         path = "Cholesky of the scaled X'X" if sol.path == "cholesky" else "tall-skinny QR"
-        return f"least squares over {rows.description}: {path} with {sol.n_refine} refinement pass(es) {how}"
+        return f"least squares over {rows.description}: {path} with refinement passes {how}"
     if sol.path == "cholesky":
-        return f"least squares by Cholesky of the scaled X'X with {sol.n_refine} refinement step(s) {how}"
-    return f"least squares by pivoted QR with {sol.n_refine} extended-precision refinement step(s) {how}"
+        return f"least squares by Cholesky of the scaled X'X with iterative refinement {how}"
+    return f"least squares by pivoted QR with extended-precision iterative refinement {how}"
 
 
 def _fit_numerically(X, y, method: str, start, options) -> FitResult:

@@ -117,7 +117,8 @@ def fit_student_t(
     ConvergenceWarning
         If the optimizer does not converge, or the estimate of ν runs off above ``1e4``: the
         likelihood then flattens towards the normal model, which has no finite maximizer in ν.
-        Fix ``df`` or use :func:`~mle_tutorial.fit_linear`. The result has ``converged=False``.
+        Fix ``df`` or use :func:`~mle_tutorial.fit_linear`. The result has ``converged=False``;
+        when ν ran off, its standard error is NaN and those of β and σ hold ν at its last value.
     HessianWarning
         If the Hessian at the estimate is not positive definite (standard errors NaN).
 
@@ -147,7 +148,8 @@ def fit_student_t(
     theta, converged, message = _polish(found.theta, args, found.converged, found.message)
     beta, sigma = theta[:p].copy(), float(np.exp(theta[p]))
     nu = float(np.exp(theta[p + 1])) if estimate_df else nu_fixed
-    if estimate_df and nu > NU_RUNOFF:
+    ran_off = estimate_df and nu > NU_RUNOFF
+    if ran_off:
         converged = False
         message += (
             f" The estimate of nu ran off to {nu:.3g} (> {NU_RUNOFF:.0e}): the likelihood flattens "
@@ -163,6 +165,18 @@ def fit_student_t(
     natural = np.concatenate([beta, [sigma], [nu] if estimate_df else []])
     # observed information on (beta, log sigma, log nu); the delta method puts sigma, nu on their scale
     jacobian = np.diag(np.concatenate([np.ones(p), natural[p:]]))
+    hessian = t_nll_hessian(theta, *args)
+    if ran_off:
+        # The likelihood is flat in nu out there (its curvature is at the rounding level, of
+        # either sign), so nu gets no standard error; beta and sigma get theirs from the
+        # information with nu held at its last value. Which warning the fit gives does not then
+        # depend on the sign of a rounding error.
+        kept, problem = covariance.from_hessian(hessian[: p + 1, : p + 1], jacobian[: p + 1, : p + 1])
+        cov = np.full((p + 2, p + 2), np.nan)
+        cov[: p + 1, : p + 1] = kept
+        cov_and_problem = (cov, problem)
+    else:
+        cov_and_problem = covariance.from_hessian(hessian, jacobian)
     return finish(
         params=natural,
         names=_names(p, estimate_df),
@@ -172,7 +186,7 @@ def fit_student_t(
         n_iter=found.n_iter,
         method=method,
         message=message,
-        cov=covariance.from_hessian(t_nll_hessian(theta, *args), jacobian),
+        cov=cov_and_problem,
         profile=OptimizerProfile(objective, theta, method="trust-exact", maxiter=200, natural_from=p),
         beta=beta,
         sigma=sigma,

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,4 +20,8 @@ def correct_digits(estimate, reference) -> float:
     estimate, reference = np.atleast_1d(estimate), np.atleast_1d(reference)
     rel = np.abs(estimate - reference) / np.abs(reference)
     worst = float(np.max(rel))
-    return np.inf if worst == 0 else -np.log10(worst)
+    digits = np.inf if worst == 0 else -np.log10(worst)
+    if os.environ.get("MLE_DIGITS_LOG"):  # to set test floors: see CONTRIBUTING.md
+        with open(os.environ["MLE_DIGITS_LOG"], "a") as log:
+            log.write(f"{os.environ.get('PYTEST_CURRENT_TEST', '?').split(' ')[0]}\t{digits:.3f}\n")
+    return digits
