@@ -117,7 +117,7 @@ def _fit_exact(rows) -> FitResult:
     n, p = rows.n, rows.p
     sol, sigma, rounding = exact_least_squares(rows)
     if not sigma > rounding:
-        raise exact_fit_error("X", sigma)
+        raise exact_fit_error("X")
     failure = None
     if not sol.converged:
         failure = (

@@ -168,7 +168,7 @@ def fit_nonlinear(
     rss = float(np.sum(r * r))
     rounding = 8 * _EPS * max(float(np.max(np.abs(y))), float(np.max(np.abs(y - r))))
     if not np.sqrt(rss / n) > rounding:
-        raise exact_fit_error("the model", np.sqrt(rss / n))
+        raise exact_fit_error("the model")
     sigma = float(np.sqrt(rss / n))
     J = mean_jacobian(beta)
     cov = covariance.from_jacobian(J, sigma, n)

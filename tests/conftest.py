@@ -1,4 +1,5 @@
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,5 +24,6 @@ def correct_digits(estimate, reference) -> float:
     digits = np.inf if worst == 0 else -np.log10(worst)
     if os.environ.get("MLE_DIGITS_LOG"):  # to set test floors: see CONTRIBUTING.md
         with open(os.environ["MLE_DIGITS_LOG"], "a") as log:
-            log.write(f"{os.environ.get('PYTEST_CURRENT_TEST', '?').split(' ')[0]}\t{digits:.3f}\n")
+            line = sys._getframe(1).f_lineno
+            log.write(f"{os.environ.get('PYTEST_CURRENT_TEST', '?').split(' ')[0]}:{line}\t{digits:.3f}\n")
     return digits

@@ -81,10 +81,13 @@ def test_ill_conditioned_designs_keep_the_floor():
     d = longley.load_pandas()
     X = np.column_stack([np.ones(16), d.exog.to_numpy()])
     fit = mle.fit_linear(chunked(X, 5), chunked(d.endog.to_numpy(), 5))
+    # worst seen over the portability configurations: 12.4 digits (Longley), 7.4 (Filip). Through
+    # chunks the refinement uses R alone (no Q), which cannot recover digits once the scaled
+    # condition number passes 1/sqrt(eps): Filip's 5e9 does, so it keeps about kappa * eps.
     assert correct_digits(fit.beta, LONGLEY_BETA) >= 11
     y, x = np.loadtxt(DATA / "filip.txt").T
     fit = mle.fit_linear(chunked(np.vander(x, 11, increasing=True), 20), chunked(y, 20))
-    assert correct_digits(fit.beta, FILIP_BETA) >= 7
+    assert correct_digits(fit.beta, FILIP_BETA) >= 6.5
     assert "tall-skinny QR" in fit.message
 
 

@@ -51,7 +51,8 @@ def test_longley_matches_nist_certified_values():
     X = np.column_stack([np.ones(16), data.exog.to_numpy()])
     fit = mle.fit_linear(X, data.endog.to_numpy())
     assert fit.converged
-    assert correct_digits(fit.beta, LONGLEY_BETA) >= 12
+    # 14.6 on every portability configuration (NIST's 15-digit values limit it)
+    assert correct_digits(fit.beta, LONGLEY_BETA) >= 13.5
     assert correct_digits(fit.sigma, _mle_sigma(LONGLEY_SD, 16, 7)) >= 12
 
 

@@ -254,7 +254,8 @@ def test_standard_errors_match_nist_certified_values():
     data = longley.load_pandas()
     X = np.column_stack([np.ones(16), data.exog.to_numpy()])
     fit = mle.fit_linear(X, data.endog.to_numpy())
-    assert correct_digits(fit.stderr[:7] * np.sqrt(16 / 9), LONGLEY_SD) >= 12
+    # worst seen over the portability configurations: 12.2 (Longley), 7.6 (Filip, limited by the data)
+    assert correct_digits(fit.stderr[:7] * np.sqrt(16 / 9), LONGLEY_SD) >= 11.5
     y, x = np.loadtxt(DATA / "filip.txt").T
     fit = mle.fit_linear(np.vander(x, 11, increasing=True), y)
     assert correct_digits(fit.stderr[:11] * np.sqrt(82 / 71), FILIP_SD) >= 7

@@ -72,10 +72,21 @@ JACOBIANS = {
     "MGH10": _jac_mgh10,
 }
 
-# Correct significant digits of beta measured from (start 1, start 2) with numerical derivatives:
-# MGH09 8.6/9.9, Thurber 8.2/8.4, BoxBOD 11.7/11.7, Rat43 9.4/9.9, Eckerle4 10.5/10.5,
-# MGH10 10.9/10.9, Misra1a 11.1/11.1, Lanczos3 8.8/9.2. No problem x start fails.
+# The worst correct significant digits seen, over both NIST starts and every configuration of
+# ../shared/tools/portability-check (every OpenBLAS kernel, one thread, no AVX-512), for
+# (beta, RSS, standard errors), with numerical derivatives:
+WORST_SEEN = {
+    "MGH09": (10.33, 11.61, 10.25), "Thurber": (10.45, 11.23, 10.35), "BoxBOD": (11.72, 10.42, 10.40),
+    "Rat43": (10.81, 11.38, 10.52), "Eckerle4": (10.52, 10.73, 10.49), "MGH10": (10.83, 11.45, 9.76),
+    "Misra1a": (11.10, 10.45, 10.57), "Lanczos3": (8.66, 10.55, 8.40),
+}  # fmt: skip
+MARGIN = 0.5  # digits below the worst seen: a factor of 3 in the error
 CASES = [(name, start) for name in MODELS for start in (1, 2)]
+
+
+def floor(name, which):
+    """The test floor: MARGIN below the worst seen, rounded down to a half digit."""
+    return np.floor(2 * (WORST_SEEN[name][which] - MARGIN)) / 2
 
 
 @pytest.mark.parametrize(("name", "start"), CASES)
@@ -84,9 +95,9 @@ def test_nist_certified_values(name, start):
     n, p = y.size, beta.size
     fit = fit_nonlinear(MODELS[name], x, y, start1 if start == 1 else start2)
     assert fit.converged
-    assert correct_digits(fit.beta, beta) >= 7
-    assert correct_digits(fit.sigma**2 * n, rss) >= 9
-    assert correct_digits(fit.stderr[:p], sd * np.sqrt((n - p) / n)) >= 7
+    assert correct_digits(fit.beta, beta) >= floor(name, 0)
+    assert correct_digits(fit.sigma**2 * n, rss) >= floor(name, 1)
+    assert correct_digits(fit.stderr[:p], sd * np.sqrt((n - p) / n)) >= floor(name, 2)
     assert fit.stderr[p] == pytest.approx(fit.sigma / np.sqrt(2 * n), rel=1e-14)
     assert fit.loglik == pytest.approx(-n / 2 * (np.log(2 * np.pi * rss / n) + 1), rel=1e-9)
     assert fit.param_names == (*(f"beta[{j}]" for j in range(p)), "sigma")
@@ -101,7 +112,7 @@ def test_analytic_jacobian_agrees(name):
     assert np.max(np.abs(numerical - jac(x, beta))) <= 1e-8 * np.max(np.abs(jac(x, beta)))
     analytic = fit_nonlinear(MODELS[name], x, y, start1, jac=jac)
     numeric = fit_nonlinear(MODELS[name], x, y, start1)
-    assert analytic.converged and correct_digits(analytic.beta, beta) >= 8
+    assert analytic.converged and correct_digits(analytic.beta, beta) >= floor(name, 0)
     np.testing.assert_allclose(analytic.params, numeric.params, rtol=1e-7)
     np.testing.assert_allclose(analytic.stderr, numeric.stderr, rtol=1e-7)
 
@@ -123,7 +134,7 @@ def test_quasi_newton_on_the_likelihood_fails_from_start_1(name):
     assert not bfgs.converged
     assert correct_digits(bfgs.params[:-1], beta) < 1
     fit = fit_nonlinear(model, x, y, start1)
-    assert fit.converged and correct_digits(fit.beta, beta) >= 7
+    assert fit.converged and correct_digits(fit.beta, beta) >= floor(name, 0)
     assert fit.loglik > bfgs.loglik
 
 

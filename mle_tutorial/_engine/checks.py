@@ -130,10 +130,12 @@ def check_names(names: Sequence[str] | None, k: int, default: str) -> tuple[str,
     return names
 
 
-def exact_fit_error(by: str, sigma: float | None = None) -> ValueError:
-    """The error for residuals at the rounding level of y, where the likelihood has no maximum."""
-    where = "the residuals are" if sigma is None else f"sigma-hat = {sigma:.1e} is"
+def exact_fit_error(by: str) -> ValueError:
+    """The error for residuals at the rounding level of y, where the likelihood has no maximum.
+
+    The message does not print sigma-hat: at the rounding level its value is noise, different on
+    every machine."""
     return ValueError(
-        f"y is fitted exactly by {by} ({where} at the rounding level of y): "
+        f"y is fitted exactly by {by} (the residuals are at the rounding level of y): "
         "the likelihood is unbounded as sigma -> 0, so there is no MLE"
     )
