@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._engine import covariance
 from ._engine.checks import as_float_array, check_design, exact_fit_error
 from ._engine.families import normal_nll, normal_nll_gradient, normal_nll_hessian
-from ._engine.finish import finish
+from ._engine.finish import FREE, POSITIVE, finish
 from ._engine.lstsq import LeastSquaresSolution, exact_least_squares, solve
 from ._engine.objectives import Objective
 from ._engine.optimize import minimize
@@ -142,6 +142,7 @@ def _fit_exact(rows) -> FitResult:
         beta=sol.beta,
         sigma=sigma,
         failure=failure,
+        bounds=[FREE] * p + [POSITIVE],
     )
 
 
@@ -194,6 +195,7 @@ def _fit_numerically(X, y, method: str, start, options) -> FitResult:
         beta=beta,
         sigma=sigma,
         failure=failure,
+        bounds=[FREE] * p + [POSITIVE],
     )
 
 

@@ -60,7 +60,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance
 from ._engine.checks import as_float_array, check_names, exact_fit_error, positive_int
-from ._engine.finish import finish
+from ._engine.finish import FREE, POSITIVE, finish
 from ._engine.lstsq import JACOBIAN_RANK_TOL, gauss_newton_step, svd_of_scaled
 from ._engine.objectives import Mean, MeanJacobian, Residual
 from ._engine.optimize import OPTIMALITY_TOL, least_squares
@@ -201,6 +201,7 @@ def fit_nonlinear(
         sigma=sigma,
         failure=failure,
         singular_first=True,
+        bounds=[FREE] * beta.size + [POSITIVE],
     )
 
 

@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._engine import covariance
 from ._engine.checks import as_float_array, as_positive, check_design, exact_fit_error
 from ._engine.families import t_nll, t_nll_gradient, t_nll_hessian
-from ._engine.finish import finish
+from ._engine.finish import FREE, POSITIVE, finish
 from ._engine.objectives import Objective
 from ._engine.optimize import OPTIMALITY_TOL, default_options, minimize, newton_distance, value_at_start
 from ._engine.profiles import OptimizerProfile
@@ -191,6 +191,7 @@ def fit_student_t(
         beta=beta,
         sigma=sigma,
         failure=failure,
+        bounds=[FREE] * p + [POSITIVE] * (len(natural) - p),
     )
 
 

@@ -269,3 +269,14 @@ CASES = [
 def test_bad_input_raises_value_error_naming_the_problem(call, words):
     with pytest.raises(ValueError, match=re.escape(words)):
         call()
+
+
+def test_summary_leaves_the_zero_test_blank_for_sigma_and_nu():
+    """z and P>|z| test 'parameter = 0': meaningless for a scale or for degrees of freedom."""
+    X, y = _t_data(n=200)
+    fit = fit_student_t(X, y)
+    assert fit.bounded_at_zero == (False, False, False, True, True)
+    rows = {line.split()[0]: line.split() for line in fit.summary().text.splitlines()[9:-1]}
+    assert len(rows["beta[0]"]) == 7 and len(rows["sigma"]) == 5 and len(rows["nu"]) == 5
+    glm = mle.fit_logistic(X, (y > np.median(y)).astype(float))
+    assert not any(glm.bounded_at_zero)

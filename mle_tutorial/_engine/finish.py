@@ -17,6 +17,11 @@ from numpy.typing import NDArray
 
 from .result import ConvergenceWarning, FitResult, HessianWarning
 
+#: The space of an unrestricted parameter (a coefficient) and of a positive one (a scale, degrees
+#: of freedom), for :attr:`~mle_tutorial.FitResult.bounds`.
+FREE = (-np.inf, np.inf)
+POSITIVE = (0.0, np.inf)
+
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
@@ -44,6 +49,7 @@ def finish(
     sigma: float | None = None,
     failure: str | None = None,
     singular_first: bool = False,
+    bounds: Sequence[tuple[float, float]] | None = None,
 ) -> FitResult:
     """The :class:`FitResult` of a fit, after its warnings.
 
@@ -70,4 +76,5 @@ def finish(
         sigma=sigma,
         cov=covariance,
         profile=profile,
+        bounds=None if bounds is None else tuple((float(lo), float(hi)) for lo, hi in bounds),
     )

@@ -100,6 +100,11 @@ class FitResult:
         closure, so that the result pickles). Used by
         :meth:`conf_int` with ``method="profile"`` and by
         :func:`~mle_tutorial.profile_likelihood`.
+    bounds : tuple of (float, float), or None
+        The parameter space of each entry of ``params``, as ``(lower, upper)``: ``(0, inf)``
+        for a scale such as σ or for degrees of freedom, ``(-inf, inf)`` for a coefficient.
+        ``None`` means every parameter is unrestricted except one named ``"sigma"``. See
+        :attr:`bounded_at_zero`.
     """
 
     params: NDArray[np.float64]
@@ -114,6 +119,7 @@ class FitResult:
     sigma: float | None = None
     cov: NDArray[np.float64] | None = None
     profile: Callable[[int, float], float] | None = None
+    bounds: tuple[tuple[float, float], ...] | None = None
 
     #: Not hashable: a result holds NumPy arrays, which are mutable.
     __hash__ = None  # type: ignore[assignment]
@@ -127,6 +133,15 @@ class FitResult:
     def k(self) -> int:
         """Number of estimated parameters (σ included)."""
         return len(self.params)
+
+    @property
+    def bounded_at_zero(self) -> tuple[bool, ...]:
+        """For each parameter, whether 0 is outside its space or on its edge (a scale, degrees of
+        freedom, a shape). For those, "is the parameter 0?" is not a question a z test can
+        answer, so :meth:`summary` leaves their z and p-value blank."""
+        if self.bounds is None:
+            return tuple(name == "sigma" for name in self.param_names)
+        return tuple(not (lower < 0.0 < upper) for lower, upper in self.bounds)
 
     @property
     def stderr(self) -> NDArray[np.float64]:
@@ -182,14 +197,15 @@ class FitResult:
         """A table of estimates, standard errors, z statistics, p-values and Wald intervals.
 
         ``print(fit.summary())`` gives text; in a notebook, ``fit.summary()`` shows HTML.
-        The z statistic and p-value test each parameter against 0 (for σ, which is
-        positive by definition, the test is not meaningful and is left blank).
+        The z statistic and p-value test each parameter against 0; for a parameter whose space
+        does not contain 0 in its interior (σ, which is positive by definition; degrees of
+        freedom; shapes: see :attr:`bounded_at_zero`) that test is meaningless and left blank.
         """
         se = self.stderr
         ci = self.conf_int(level)
         z = self.params / se
         p = 2.0 * scipy.stats.norm.sf(np.abs(z))
-        blank = [name == "sigma" for name in self.param_names]
+        blank = self.bounded_at_zero
         lo, hi = f"[{(1 - level) / 2:.3g}", f"{(1 + level) / 2:.3g}]"
         head = ["", "estimate", "std err", "z", "P>|z|", lo, hi]
         rows = []
