@@ -159,9 +159,11 @@ class LikelihoodRatioTest:
 def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodRatioTest:
     r"""Likelihood-ratio test of a restricted model nested in a fuller one.
 
-    .. math:: \Lambda = 2\,(\hat\ell_{\text{full}} - \hat\ell_{\text{restricted}})
-              \;\sim\; \chi^2_{k_{\text{full}} - k_{\text{restricted}}}
-              \text{ approximately, if the restriction is true.}
+    .. math:: \begin{aligned}
+              \Lambda &= 2\,(\hat\ell_{\text{full}} - \hat\ell_{\text{restricted}})
+              \;\sim\; \chi^2_{k_{\text{full}} - k_{\text{restricted}}} \\
+              &\quad \text{approximately, if the restriction is true.}
+              \end{aligned}
 
     Parameters
     ----------

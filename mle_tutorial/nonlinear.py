@@ -86,9 +86,11 @@ def fit_nonlinear(
 ) -> FitResult:
     r"""Maximum likelihood fit of :math:`y_i = f(x_i; \beta) + \varepsilon_i` with normal errors.
 
-    .. math:: \hat\beta = \arg\min_\beta \sum_i \bigl(y_i - f(x_i;\beta)\bigr)^2, \qquad
-              \hat\sigma^2 = \frac{S(\hat\beta)}{n}, \qquad
-              \hat\ell = -\frac n2\bigl(\log(2\pi\hat\sigma^2) + 1\bigr),
+    .. math:: \begin{aligned}
+              \hat\beta &= \arg\min_\beta \sum_i \bigl(y_i - f(x_i;\beta)\bigr)^2, \qquad
+              \hat\sigma^2 = \frac{S(\hat\beta)}{n}, \\
+              \hat\ell &= -\frac n2\bigl(\log(2\pi\hat\sigma^2) + 1\bigr),
+              \end{aligned}
 
     .. math:: \widehat{\mathrm{cov}}(\hat\beta) = \hat\sigma^2 (J^\top J)^{-1}, \qquad
               \widehat{\mathrm{var}}(\hat\sigma) = \frac{\hat\sigma^2}{2n},

@@ -71,10 +71,12 @@ def fit_student_t(
 ) -> FitResult:
     r"""Maximum likelihood fit of :math:`y = X\beta + \sigma\varepsilon`, :math:`\varepsilon_i \sim t_\nu`.
 
-    .. math:: \ell(\beta, \sigma, \nu) = \sum_{i=1}^n \Big[\log\Gamma\big(\tfrac{\nu+1}{2}\big)
-              - \log\Gamma\big(\tfrac{\nu}{2}\big) - \tfrac12\log(\nu\pi) - \log\sigma
-              - \tfrac{\nu+1}{2}\log\big(1 + z_i^2/\nu\big)\Big],
-              \qquad z_i = \frac{y_i - x_i^\top\beta}{\sigma}
+    .. math:: \begin{aligned}
+              \ell(\beta, \sigma, \nu) = \sum_{i=1}^n \Big[&\log\Gamma\big(\tfrac{\nu+1}{2}\big)
+              - \log\Gamma\big(\tfrac{\nu}{2}\big) - \tfrac12\log(\nu\pi) - \log\sigma \\
+              &- \tfrac{\nu+1}{2}\log\big(1 + z_i^2/\nu\big)\Big], \\
+              &\qquad z_i = \frac{y_i - x_i^\top\beta}{\sigma}
+              \end{aligned}
 
     Parameters
     ----------
