@@ -24,7 +24,7 @@ FAST_COND = 1e3
 
 #: Designs with at most this many entries always get the fast path's extended-precision
 #: refinement step (it costs milliseconds there).
-EXTENDED_SIZE = 1 << 20
+EXTENDED_SIZE = 1 << 16
 
 #: In nonlinear least squares the coefficients count as not identified where the column-scaled
 #: Jacobian's smallest singular value is below this fraction of its largest. A numerical Jacobian
