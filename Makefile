@@ -1,4 +1,4 @@
-# Two commands do everything on a fresh machine with Python >= 3.11:
+# Two commands do everything on a fresh machine with Python >= 3.10:
 #   make book   create the environment (.venv) and build the HTML book in _build/html
 #   make test   lint, unit tests, strict nbval over every notebook, warnings-as-errors book build
 PYTHON ?= python3
@@ -10,7 +10,7 @@ NBVAL  := -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _mathjax/mathjax/tex-chtml-full.js
 
-.PHONY: help env book test lint unit nbval book-check browser notebooks bench lab mathjax binder-check clean
+.PHONY: help env book test lint unit nbval book-check browser notebooks bench lab mathjax binder-check pins clean
 
 help:
 	@echo "make book          build the HTML book in _build/html (creates .venv first)"
@@ -26,13 +26,14 @@ help:
 	@echo "make env           create .venv with the pinned requirements.txt and the package (editable)"
 	@echo "make mathjax       fetch MathJax from the npm registry into _mathjax/ (make book does it)"
 	@echo "make binder-check  build Binder's environment the way Binder does, in a temp venv, and try it"
+	@echo "make pins          re-derive requirements.txt's pins for Python < 3.11.5 from its pins for newer (needs python3.10)"
 	@echo "make clean         remove _build and _mathjax"
 	@echo "Before submitting a change to numbers: ../shared/tools/portability-check (see CONTRIBUTING.md)"
 
 env: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (requirements.txt pins numpy 2.4), found " + sys.version.split()[0])'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -91,6 +92,35 @@ lab: env
 # Not part of `make test`: installs the whole pinned environment into a fresh venv (a few minutes).
 binder-check:
 	scripts/check_binder.sh
+
+# requirements.txt pins two sets: the one the stored outputs were made with, for Python >= 3.11.5
+# (soupsieve 4 needs 3.11.5), and for older Pythons (3.10, and 3.11.0-3.11.4 as in Debian 12) the
+# newest release of each package at or below its pin in the first set that installs on Python 3.10.
+# After changing the first set (edit it, or paste `.venv/bin/pip freeze --exclude-editable` under the
+# header, markers or not), `make pins` re-derives the second in a temp venv from requirements.in and
+# rewrites requirements.txt: the shared pins, then those of each set that differ (canonical names).
+PYTHON310 ?= python3.10
+NEW := python_full_version >= "3.11.5"
+OLD := python_full_version < "3.11.5"
+CANONICAL := awk -F== '{n = tolower($$1); gsub(/[-_.]+/, "-", n); print n "==" $$2}' | LC_ALL=C sort
+BY_NAME := LC_ALL=C sort -s -t= -k1,1
+pins:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	grep -v -e '^#' -e '^$$' -e '$(OLD)' requirements.txt | sed 's/ *;.*//' | $(CANONICAL) > "$$tmp/new"; \
+	sed 's/==/<=/' "$$tmp/new" > "$$tmp/upper"; \
+	$(PYTHON310) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip; \
+	"$$tmp/venv/bin/python" -m pip install --quiet -r requirements.in -c "$$tmp/upper"; \
+	"$$tmp/venv/bin/python" -m pip freeze | $(CANONICAL) > "$$tmp/old"; \
+	{ sed '/^[^#]/,$$d' requirements.txt; \
+	  LC_ALL=C comm -12 "$$tmp/new" "$$tmp/old" | $(BY_NAME); \
+	  echo '# Python >= 3.11.5: the releases the stored notebook outputs were made with'; \
+	  LC_ALL=C comm -23 "$$tmp/new" "$$tmp/old" | $(BY_NAME) | sed 's/$$/ ; $(NEW)/'; \
+	  echo '# Python 3.10 to 3.11.4: the newest release at or below the pin above that installs on Python 3.10'; \
+	  LC_ALL=C comm -13 "$$tmp/new" "$$tmp/old" | $(BY_NAME) | sed 's/$$/ ; $(OLD)/'; \
+	} > "$$tmp/requirements.txt"; \
+	mv "$$tmp/requirements.txt" requirements.txt; \
+	echo "requirements.txt: $$(LC_ALL=C comm -12 "$$tmp/new" "$$tmp/old" | wc -l) shared pins, $$(LC_ALL=C comm -23 "$$tmp/new" "$$tmp/old" | wc -l) for Python >= 3.11.5, $$(LC_ALL=C comm -13 "$$tmp/new" "$$tmp/old" | wc -l) for older"
 
 clean:
 	rm -rf _build _mathjax
