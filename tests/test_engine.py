@@ -298,3 +298,18 @@ def test_warnings_point_at_the_callers_line(name, call, categories):
     assert categories <= {w.category for w in ours}
     for w in ours:
         assert Path(w.filename).resolve() == Path(__file__).resolve(), (w.filename, w.lineno, str(w.message))
+
+
+def test_pyproject_lists_every_subpackage():
+    """A non-editable install (pip install ., Binder, Colab) ships only the packages listed."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "pyproject.toml").read_text()
+    # tomllib is Python 3.11+; the list is one line: packages = ["mle_tutorial", ...]
+    line = next(x for x in text.splitlines() if x.startswith("packages = ["))
+    listed = set(ast.literal_eval(line.split("=", 1)[1].strip()))
+    found = {
+        ".".join(path.parent.relative_to(root).parts)
+        for path in (root / "mle_tutorial").rglob("__init__.py")
+        if "__pycache__" not in path.parts
+    }
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages"
