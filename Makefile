@@ -64,6 +64,7 @@ test: lint unit nbval book-check browser
 lint: env
 	$(BIN)/ruff check mle_tutorial tests scripts benchmarks
 	$(BIN)/ruff format --check mle_tutorial tests scripts benchmarks
+	$(BIN)/ruff format --check --isolated --line-length 68 book  # code cells fit the page's column
 	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes= .github/workflows/*.yml
 
 unit: env

@@ -47,7 +47,7 @@ def normal_logpdf(x: ArrayLike, mu: float = 0.0, sigma: float = 1.0) -> NDArray[
     --------
     >>> float(normal_logpdf(0.0).round(6))
     -0.918939
-    >>> float(normal_logpdf(40.0))  # the density itself underflows to 0 here
+    >>> float(normal_logpdf(40.0))  # the density underflows to 0 here
     -800.9189385332047
     """
     x = as_float_array(x, "x")

@@ -71,7 +71,8 @@ def fit_logistic(X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None)
     Examples
     --------
     >>> import numpy as np
-    >>> X = np.column_stack([np.ones(8), [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]])
+    >>> x = np.array([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0])
+    >>> X = np.column_stack([np.ones(8), x])
     >>> y = np.array([0, 0, 1, 0, 1, 0, 1, 1])
     >>> fit_logistic(X, y).params.round(4)
     array([-2.6734,  1.1882])

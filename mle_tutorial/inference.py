@@ -99,7 +99,8 @@ def profile_likelihood(fit: FitResult, param: int | str, values: ArrayLike) -> N
     >>> from mle_tutorial import simulate_linear, fit_linear
     >>> X, y = simulate_linear(100, [1.0, 2.0], 1.0, seed=0)
     >>> fit = fit_linear(X, y)
-    >>> bool(profile_likelihood(fit, "beta[1]", [fit.beta[1]])[0] == fit.loglik)
+    >>> at_estimate = profile_likelihood(fit, "beta[1]", [fit.beta[1]])
+    >>> bool(at_estimate[0] == fit.loglik)
     True
     """
     profile = intervals.profile_of(_checked_fit(fit))
@@ -188,7 +189,8 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     --------
     >>> from mle_tutorial import simulate_linear, fit_linear
     >>> X, y = simulate_linear(200, [1.0, 2.0, 0.0], 1.0, seed=0)
-    >>> test = likelihood_ratio_test(fit_linear(X[:, :2], y), fit_linear(X, y))
+    >>> restricted, full = fit_linear(X[:, :2], y), fit_linear(X, y)
+    >>> test = likelihood_ratio_test(restricted, full)
     >>> test.df, bool(test.pvalue > 0.05)
     (1, True)
     """

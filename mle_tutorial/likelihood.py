@@ -91,7 +91,8 @@ def negative_log_likelihood(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> fl
     --------
     >>> import numpy as np
     >>> X = np.column_stack([np.ones(3), [0.0, 1.0, 2.0]])
-    >>> round(negative_log_likelihood([0.0, 1.0, np.log(1.0)], X, [0.0, 2.0, 1.0]), 6)
+    >>> params = [0.0, 1.0, np.log(1.0)]  # beta..., log(sigma)
+    >>> round(negative_log_likelihood(params, X, [0.0, 2.0, 1.0]), 6)
     3.756816
     """
     X, y = check_design(X, y)
@@ -123,7 +124,8 @@ def negative_log_likelihood_gradient(params: ArrayLike, X: ArrayLike, y: ArrayLi
     --------
     >>> import numpy as np
     >>> X = np.column_stack([np.ones(3), [0.0, 1.0, 2.0]])
-    >>> negative_log_likelihood_gradient([0.0, 1.0, 0.0], X, [0.0, 2.0, 1.0])
+    >>> y = [0.0, 2.0, 1.0]
+    >>> negative_log_likelihood_gradient([0.0, 1.0, 0.0], X, y)
     array([-0.,  1.,  1.])
     """
     X, y = check_design(X, y)
@@ -159,7 +161,8 @@ def negative_log_likelihood_hessian(params: ArrayLike, X: ArrayLike, y: ArrayLik
     --------
     >>> import numpy as np
     >>> X = np.column_stack([np.ones(3), [0.0, 1.0, 2.0]])
-    >>> negative_log_likelihood_hessian([0.0, 1.0, 0.0], X, [0.0, 2.0, 1.0])
+    >>> y = [0.0, 2.0, 1.0]
+    >>> negative_log_likelihood_hessian([0.0, 1.0, 0.0], X, y)
     array([[ 3.,  3.,  0.],
            [ 3.,  5., -2.],
            [ 0., -2.,  4.]])

@@ -93,7 +93,8 @@ def fit_linear(
     Examples
     --------
     >>> from mle_tutorial import simulate_linear
-    >>> X, y = simulate_linear(1000, [0.5, 1.0, 2.0, 3.0], 0.5, seed=408)
+    >>> beta_true = [0.5, 1.0, 2.0, 3.0]
+    >>> X, y = simulate_linear(1000, beta_true, 0.5, seed=408)
     >>> fit = fit_linear(X, y)
     >>> fit.beta.round(3), round(fit.sigma, 3)
     (array([0.496, 0.982, 1.996, 2.973]), 0.504)

@@ -159,7 +159,8 @@ def fit_nonlinear(
     >>> fit = fit_nonlinear(mean, x, y, [500.0, 1e-4])
     >>> fit.beta  # NIST certified: 2.3894212918E+02, 5.5015643181E-04
     array([2.38942129e+02, 5.50156432e-04])
-    >>> round(fit.sigma**2 * 14, 10)  # residual sum of squares, certified 1.2455138894E-01
+    >>> rss = fit.sigma**2 * 14  # NIST certified: 1.2455138894E-01
+    >>> round(rss, 10)
     0.1245513889
     """
     mean, mean_jacobian, y, start, names, max_nfev = _checked(model, x, y, start, jac, names, max_nfev)

@@ -46,7 +46,8 @@ def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.
     Examples
     --------
     >>> import numpy as np
-    >>> numerical_gradient(lambda t: np.sum(t**3), np.array([1.0, 2.0])).round(8)
+    >>> cube_sum = lambda t: np.sum(t**3)
+    >>> numerical_gradient(cube_sum, np.array([1.0, 2.0])).round(8)
     array([ 3., 12.])
     """
     x = _checked_point(f, x)

@@ -58,7 +58,9 @@ def map_reduce(func: Callable[..., dict], arrays: Sequence, **kwargs) -> dict:
     >>> import numpy as np
     >>> import dask.array as da
     >>> X = da.from_array(np.arange(12.0).reshape(6, 2), chunks=(2, 2))
-    >>> map_reduce(lambda Xc: {"rows": Xc.shape[0], "total": float(Xc.sum())}, [X])
+    >>> def stats(Xc):
+    ...     return {"rows": Xc.shape[0], "total": float(Xc.sum())}
+    >>> map_reduce(stats, [X])
     {'rows': 6, 'total': 66.0}
     """
     arrays = list(arrays)

@@ -47,21 +47,26 @@ def colab_cell_source(config_path: Path = ROOT / "_config.yml") -> str:
     repository = yaml.safe_load(config_path.read_text())["repository"]
     url, branch = repository["url"].rstrip("/"), repository.get("branch", "main")
     clone = "/content/" + url.removesuffix(".git").rsplit("/", 1)[-1]
+    # formatted as `ruff format --line-length 68` formats the chapters' code (make lint checks it)
     return f"""{COLAB_FIRST_LINE}
 try:
     import google.colab
 except ImportError:
     pass
 else:
-    import os, subprocess, sys
+    import os
+    import subprocess
+    import sys
 
     repository = {json.dumps(url)}
     branch = {json.dumps(branch)}
     clone = {json.dumps(clone)}
     if not os.path.isdir(clone):
-        subprocess.run(["git", "clone", "--depth=1", "--branch", branch, repository, clone], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", clone + "[dask]",
-                    "matplotlib", "statsmodels", "mpmath"], check=True)
+        git = ["git", "clone", "--depth=1", "--branch", branch]
+        subprocess.run([*git, repository, clone], check=True)
+    extras = ["matplotlib", "statsmodels", "mpmath"]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, clone + "[dask]", *extras], check=True)
     os.chdir(clone + "/book")"""
 
 
