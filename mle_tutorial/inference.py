@@ -46,8 +46,8 @@ def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = Non
         parameters the fit used.
     jacobian : array_like, shape (k, k), optional
         :math:`\partial\phi/\partial\theta` at the estimate, to report the covariance of
-        :math:`\phi`. For :math:`\sigma = e^{\eta}` it is diagonal with :math:`\sigma` in
-        the :math:`\eta` position.
+        :math:`\phi`. For :math:`\sigma = e^{\tau}` it is diagonal with :math:`\sigma` in
+        the :math:`\tau` position.
 
     Returns
     -------

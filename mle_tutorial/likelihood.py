@@ -8,15 +8,15 @@ With residuals :math:`\varepsilon_i = y_i - x_i^\top\beta` assumed independent
 
 Optimizers minimize, so step 7 hands them :math:`-\ell`. They also work
 best without constraints, so the parameter vector carries
-:math:`\eta = \log\sigma` (any real number) instead of :math:`\sigma > 0`:
+:math:`\tau = \log\sigma` (any real number) instead of :math:`\sigma > 0`:
 
-.. math:: \mathrm{NLL}(\beta, \eta) = \frac n2\log(2\pi) + n\eta + \frac{e^{-2\eta}}{2}\,\mathrm{RSS}(\beta),
+.. math:: \mathrm{NLL}(\beta, \tau) = \frac n2\log(2\pi) + n\tau + \frac{e^{-2\tau}}{2}\,\mathrm{RSS}(\beta),
           \qquad \mathrm{RSS}(\beta) = \lVert y - X\beta\rVert^2,
 
 with gradient
 
-.. math:: \frac{\partial\,\mathrm{NLL}}{\partial\beta} = -e^{-2\eta} X^\top (y - X\beta), \qquad
-          \frac{\partial\,\mathrm{NLL}}{\partial\eta} = n - e^{-2\eta}\,\mathrm{RSS}(\beta).
+.. math:: \frac{\partial\,\mathrm{NLL}}{\partial\beta} = -e^{-2\tau} X^\top (y - X\beta), \qquad
+          \frac{\partial\,\mathrm{NLL}}{\partial\tau} = n - e^{-2\tau}\,\mathrm{RSS}(\beta).
 """
 
 from __future__ import annotations
@@ -71,13 +71,13 @@ def _split_params(params: ArrayLike, p: int) -> tuple[NDArray[np.float64], float
 def negative_log_likelihood(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> float:
     r"""Minus the log-likelihood of the normal linear model: the function step 7 minimizes.
 
-    .. math:: \mathrm{NLL}(\beta, \eta) = -\sum_{i=1}^n \log f(y_i - x_i^\top\beta;\ 0, e^{\eta})
+    .. math:: \mathrm{NLL}(\beta, \tau) = -\sum_{i=1}^n \log f(y_i - x_i^\top\beta;\ 0, e^{\tau})
 
     Parameters
     ----------
     params : array_like, shape (p + 1,)
         ``[beta..., log(sigma)]``. Working on :math:`\log\sigma` keeps
-        :math:`\sigma = e^{\eta}` positive whatever the optimizer tries.
+        :math:`\sigma = e^{\tau}` positive whatever the optimizer tries.
     X : array_like, shape (n, p)
         Full design matrix.
     y : array_like, shape (n,)
@@ -104,8 +104,8 @@ def negative_log_likelihood(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> fl
 def negative_log_likelihood_gradient(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
     r"""Analytic gradient of :func:`negative_log_likelihood` with respect to ``[beta, log(sigma)]``.
 
-    .. math:: \nabla_\beta = -e^{-2\eta} X^\top (y - X\beta), \qquad
-              \partial_\eta = n - e^{-2\eta}\lVert y - X\beta\rVert^2 .
+    .. math:: \nabla_\beta = -e^{-2\tau} X^\top (y - X\beta), \qquad
+              \partial_\tau = n - e^{-2\tau}\lVert y - X\beta\rVert^2 .
 
     Parameters
     ----------
@@ -137,12 +137,12 @@ def negative_log_likelihood_gradient(params: ArrayLike, X: ArrayLike, y: ArrayLi
 def negative_log_likelihood_hessian(params: ArrayLike, X: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
     r"""Analytic Hessian of :func:`negative_log_likelihood` with respect to ``[beta, log(sigma)]``.
 
-    With :math:`w = e^{-2\eta}` and :math:`r = y - X\beta`,
+    With :math:`w = e^{-2\tau}` and :math:`\varepsilon = y - X\beta`,
 
     .. math:: H = \begin{pmatrix} w X^\top X & 2w X^\top r \\ 2w\, r^\top X & 2w\, r^\top r \end{pmatrix}.
 
     At the maximum :math:`X^\top r = 0` and :math:`w\, r^\top r = n`, so the
-    information splits into a :math:`\beta` block and :math:`2n` for :math:`\eta`.
+    information splits into a :math:`\beta` block and :math:`2n` for :math:`\tau`.
 
     Parameters
     ----------

@@ -14,8 +14,8 @@ gets a small weight, so one gross outlier cannot drag the fit the way it drags l
 squares. As :math:`\nu\to\infty` the weights tend to 1 and the model becomes the normal
 linear model of :func:`~mle_tutorial.fit_linear`.
 
-The fit runs on the unconstrained scale :math:`\theta = (\beta, \eta, \lambda)` with
-:math:`\sigma = e^\eta` and :math:`\nu = e^\lambda`, with the analytic gradient and Hessian
+The fit runs on the unconstrained scale :math:`\theta = (\beta, \tau, \omega)` with
+:math:`\sigma = e^\tau` and :math:`\nu = e^\omega`, with the analytic gradient and Hessian
 (derived in the docstrings of :func:`_t_nll_gradient` and :func:`_t_nll_hessian`); the
 covariance is then carried to :math:`(\beta, \sigma, \nu)` by the delta method.
 """

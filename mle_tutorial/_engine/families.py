@@ -234,12 +234,12 @@ def t_nll_gradient(theta: NDArray, X: NDArray, y: NDArray, df: float | None = No
     With :math:`s_i = z_i^2` and :math:`w_i = (\nu+1)/(\nu+s_i)`,
 
     .. math:: \frac{\partial\ell}{\partial\beta} = \frac1\sigma\sum_i w_i z_i x_i, \qquad
-              \frac{\partial\ell}{\partial\eta} = \sum_i (w_i s_i - 1),
+              \frac{\partial\ell}{\partial\tau} = \sum_i (w_i s_i - 1),
 
     .. math:: \frac{\partial\ell}{\partial\nu} = \frac n2\Big[\psi\big(\tfrac{\nu+1}2\big)
               - \psi\big(\tfrac\nu2\big) - \tfrac1\nu\Big]
               + \sum_i\Big[\frac{w_i s_i}{2\nu} - \tfrac12\log(1 + s_i/\nu)\Big],
-              \qquad \frac{\partial\ell}{\partial\lambda} = \nu\,\frac{\partial\ell}{\partial\nu}.
+              \qquad \frac{\partial\ell}{\partial\omega} = \nu\,\frac{\partial\ell}{\partial\nu}.
     """
     _, _, sigma, nu, z = _t_unpack(theta, X, y, df)
     if not _possible(sigma, nu):
@@ -261,22 +261,22 @@ def _dl_dnu(nu: float, s: NDArray, w: NDArray, n: int) -> float:
 def t_nll_hessian(theta: NDArray, X: NDArray, y: NDArray, df: float | None = None) -> NDArray:
     r"""Analytic Hessian of :func:`t_nll`.
 
-    Write :math:`\ell_i = c(\nu) - \eta + f(s_i, \nu)` with :math:`f = -\frac{\nu+1}2\log(1+s/\nu)`
-    and :math:`s = r^2 e^{-2\eta}`. Then :math:`f_s = -w/2`, :math:`f_{ss} = w^2/(2(\nu+1))`,
+    Write :math:`\ell_i = c(\nu) - \tau + f(s_i, \nu)` with :math:`f = -\frac{\nu+1}2\log(1+s/\nu)`
+    and :math:`s = \varepsilon^2 e^{-2\tau}`. Then :math:`f_s = -w/2`, :math:`f_{ss} = w^2/(2(\nu+1))`,
     :math:`f_{s\nu} = (1-s)/(2(\nu+s)^2)`, :math:`f_{\nu\nu} = s(\nu s - 2\nu - s)/(2\nu^2(\nu+s)^2)`,
     :math:`c'' = \frac14[\psi'(\frac{\nu+1}2) - \psi'(\frac\nu2)] + 1/(2\nu^2)`, and the chain rule
-    through :math:`s_\beta = -2zx/\sigma`, :math:`s_\eta = -2s`, :math:`s_{\beta\beta} = 2xx^\top/\sigma^2`,
-    :math:`s_{\beta\eta} = 4zx/\sigma`, :math:`s_{\eta\eta} = 4s` gives
+    through :math:`s_\beta = -2zx/\sigma`, :math:`s_\tau = -2s`, :math:`s_{\beta\beta} = 2xx^\top/\sigma^2`,
+    :math:`s_{\beta\tau} = 4zx/\sigma`, :math:`s_{\tau\tau} = 4s` gives
 
     .. math:: \ell_{\beta\beta} = \sum_i \frac{w_i(s_i - \nu)}{\nu + s_i}\frac{x_i x_i^\top}{\sigma^2},\quad
-              \ell_{\beta\eta} = -\sum_i \frac{2\nu w_i z_i}{\nu + s_i}\frac{x_i}{\sigma},\quad
-              \ell_{\eta\eta} = -\sum_i \frac{2\nu w_i s_i}{\nu + s_i},
+              \ell_{\beta\tau} = -\sum_i \frac{2\nu w_i z_i}{\nu + s_i}\frac{x_i}{\sigma},\quad
+              \ell_{\tau\tau} = -\sum_i \frac{2\nu w_i s_i}{\nu + s_i},
 
     .. math:: \ell_{\beta\nu} = -\sum_i \frac{(1 - s_i) z_i}{(\nu+s_i)^2}\frac{x_i}{\sigma},\quad
-              \ell_{\eta\nu} = -\sum_i \frac{s_i(1 - s_i)}{(\nu+s_i)^2},\quad
+              \ell_{\tau\nu} = -\sum_i \frac{s_i(1 - s_i)}{(\nu+s_i)^2},\quad
               \ell_{\nu\nu} = n c''(\nu) + \sum_i f_{\nu\nu}(s_i, \nu),
 
-    and on :math:`\lambda = \log\nu`: :math:`\ell_{\cdot\lambda} = \nu\ell_{\cdot\nu}`,
+    and on :math:`\omega = \log\nu`: :math:`\ell_{\cdot\lambda} = \nu\ell_{\cdot\nu}`,
     :math:`\ell_{\lambda\lambda} = \nu^2\ell_{\nu\nu} + \nu\ell_\nu`.
     """
     _, _, sigma, nu, z = _t_unpack(theta, X, y, df)
