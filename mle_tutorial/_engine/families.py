@@ -276,8 +276,8 @@ def t_nll_hessian(theta: NDArray, X: NDArray, y: NDArray, df: float | None = Non
               \ell_{\tau\nu} = -\sum_i \frac{s_i(1 - s_i)}{(\nu+s_i)^2},\quad
               \ell_{\nu\nu} = n c''(\nu) + \sum_i f_{\nu\nu}(s_i, \nu),
 
-    and on :math:`\omega = \log\nu`: :math:`\ell_{\cdot\lambda} = \nu\ell_{\cdot\nu}`,
-    :math:`\ell_{\lambda\lambda} = \nu^2\ell_{\nu\nu} + \nu\ell_\nu`.
+    and on :math:`\omega = \log\nu`: :math:`\ell_{\cdot\omega} = \nu\ell_{\cdot\nu}`,
+    :math:`\ell_{\omega\omega} = \nu^2\ell_{\nu\nu} + \nu\ell_\nu`.
     """
     _, _, sigma, nu, z = _t_unpack(theta, X, y, df)
     if not _possible(sigma, nu):
