@@ -164,3 +164,12 @@ def test_ensure_colab_cell_inserts_once_and_refreshes_an_outdated_cell():
     assert EXECUTE_NOTEBOOKS.ensure_colab_cell(nb) is True
     assert [c.cell_type for c in nb.cells] == ["code", "markdown"]
     assert nb.cells[0].source == COLAB_CELL
+
+
+def test_api_page_documents_every_public_name():
+    """book/api.ipynb lists each name in mle_tutorial.__all__ with an autodoc directive."""
+    import mle_tutorial as mle
+
+    text = "".join("".join(c["source"]) for c in json.loads((BOOK / "api.ipynb").read_text())["cells"])
+    missing = [name for name in mle.__all__ if f":: mle_tutorial.{name}\n" not in text + "\n"]
+    assert not missing, f"add autodoc entries for {missing} to book/api.ipynb"
