@@ -30,6 +30,7 @@ from ._engine.finish import finish
 from ._engine.irls import check_and_start, fit_glm, glm_rows
 from ._engine.profiles import GLMProfile
 from ._engine.result import FitResult
+from ._engine.scores import GLMScores
 
 
 class PerfectSeparationError(ValueError):
@@ -148,6 +149,7 @@ def _fit(X, y, offset, family: Family) -> FitResult:
         profile=GLMProfile(rows, family, beta, start.constant),
         beta=beta.copy(),
         failure=failure,
+        scores=GLMScores(rows, family),
     )
 
 

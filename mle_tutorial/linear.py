@@ -36,6 +36,7 @@ from ._engine.optimize import minimize
 from ._engine.profiles import NormalProfile, Projections, Sums, normal_max_loglik
 from ._engine.result import FitResult
 from ._engine.rows import InMemoryRows, as_rows
+from ._engine.scores import NormalScores
 from .start import starting_values
 
 METHODS = ("exact", "BFGS", "Nelder-Mead")
@@ -144,6 +145,7 @@ def _fit_exact(rows) -> FitResult:
         sigma=sigma,
         failure=failure,
         bounds=[FREE] * p + [POSITIVE],
+        scores=NormalScores(rows),
     )
 
 
@@ -197,6 +199,7 @@ def _fit_numerically(X, y, method: str, start, options) -> FitResult:
         sigma=sigma,
         failure=failure,
         bounds=[FREE] * p + [POSITIVE],
+        scores=NormalScores(InMemoryRows(X, y)),
     )
 
 

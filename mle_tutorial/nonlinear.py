@@ -66,6 +66,7 @@ from ._engine.objectives import Mean, MeanJacobian, Residual
 from ._engine.optimize import OPTIMALITY_TOL, least_squares
 from ._engine.profiles import LeastSquaresProfile, normal_max_loglik
 from ._engine.result import FitResult
+from ._engine.scores import NonlinearScores
 
 _EPS = np.finfo(float).eps
 _MAX_ROUNDS = 3  # restarts from the best point
@@ -205,6 +206,7 @@ def fit_nonlinear(
         failure=failure,
         singular_first=True,
         bounds=[FREE] * beta.size + [POSITIVE],
+        scores=NonlinearScores(mean, mean_jacobian, y),
     )
 
 

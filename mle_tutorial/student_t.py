@@ -35,6 +35,7 @@ from ._engine.objectives import Objective
 from ._engine.optimize import OPTIMALITY_TOL, default_options, minimize, newton_distance, value_at_start
 from ._engine.profiles import OptimizerProfile
 from ._engine.result import FitResult
+from ._engine.scores import TScores
 from .least_squares import solve_least_squares
 
 METHODS = ("Newton", "BFGS")
@@ -194,6 +195,7 @@ def fit_student_t(
         sigma=sigma,
         failure=failure,
         bounds=[FREE] * p + [POSITIVE] * (len(natural) - p),
+        scores=TScores(X, y, nu_fixed),
     )
 
 

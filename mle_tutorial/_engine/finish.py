@@ -50,6 +50,7 @@ def finish(
     failure: str | None = None,
     singular_first: bool = False,
     bounds: Sequence[tuple[float, float]] | None = None,
+    scores: object | None = None,
 ) -> FitResult:
     """The :class:`FitResult` of a fit, after its warnings.
 
@@ -57,6 +58,8 @@ def finish(
     :mod:`~mle_tutorial._engine.covariance`: a ``problem`` is given as a
     :class:`HessianWarning`. ``failure``, if not None, is given as a
     :class:`ConvergenceWarning` (before the HessianWarning, unless ``singular_first``).
+    ``scores`` (from :mod:`~mle_tutorial._engine.scores`) gives the result its
+    :meth:`~mle_tutorial.FitResult.robust` covariance.
     """
     covariance, problem = cov
     queued = [(failure, ConvergenceWarning), (problem, HessianWarning)]
@@ -77,4 +80,5 @@ def finish(
         cov=covariance,
         profile=profile,
         bounds=None if bounds is None else tuple((float(lo), float(hi)) for lo, hi in bounds),
+        scores=scores,
     )
