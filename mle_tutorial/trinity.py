@@ -196,7 +196,7 @@ def _full_design(Xr, X_full) -> tuple[np.ndarray, int]:
         )
     Q, _ = np.linalg.qr(Xr)
     E = Xf - Q @ (Q.T @ Xf)
-    U, s, _ = np.linalg.svd(E, full_matrices=False)
+    U = np.linalg.svd(E, full_matrices=False)[0]
     df = pf - pr
     return np.column_stack([Xr, U[:, :df]]), df
 
