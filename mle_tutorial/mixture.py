@@ -104,7 +104,7 @@ def em_e_step(
             f"x[{i}] = {x[i]:g} has density 0 under every component (too far from every mean for its sd): "
             "the log-likelihood is -inf there; choose wider sds"
         )
-    return resp, float(np.sum(log_f))
+    return np.ascontiguousarray(resp.T), float(np.sum(log_f))
 
 
 def em_m_step(x: ArrayLike, responsibilities: ArrayLike) -> tuple[NDArray, NDArray, NDArray]:
@@ -151,7 +151,7 @@ def em_m_step(x: ArrayLike, responsibilities: ArrayLike) -> tuple[NDArray, NDArr
     if np.any(empty):
         j = int(np.flatnonzero(empty)[0])
         raise ValueError(f"component {j} has no responsibility at all, so it has no estimate")
-    return em.m_step(x, resp)
+    return em.m_step(x, np.ascontiguousarray(resp.T))
 
 
 def fit_normal_mixture(
@@ -198,10 +198,12 @@ def fit_normal_mixture(
     -------
     FitResult
         ``params`` component by component, sorted by mean: ``weight[j]``, ``mu[j]``,
-        ``sigma[j]``; ``bounds`` (0, 1) for the weights; ``stderr`` from the observed information
-        (analytic Hessian of the log-likelihood in unconstrained coordinates, carried to these by
-        the delta method); ``n_iter`` the EM iterations of the chosen start; ``message`` what the
-        starts found; a ``profile`` for ``conf_int(method="profile")``.
+        ``sigma[j]``; ``bounds`` (0, 1) for the weights; ``constraints = 1`` (the weights sum
+        to 1, so ``k``, AIC and BIC count :math:`3m - 1` free parameters); ``stderr`` from the
+        observed information (analytic Hessian of the log-likelihood in unconstrained
+        coordinates, carried to these by the delta method); ``n_iter`` the EM iterations of the
+        chosen start; ``message`` what the starts found; a ``profile`` for
+        ``conf_int(method="profile")``.
 
     Raises
     ------

@@ -270,3 +270,20 @@ def test_deterministic_and_quiet():
     assert a == b
     assert a.param_names == tuple(f"{kind}[{j}]" for j in range(3) for kind in ("weight", "mu", "sigma"))
     assert a.method == "EM" and a.nobs == 500
+
+
+def test_the_weights_sum_to_one_so_k_counts_free_parameters():
+    x = column("x2")
+    two, three = fitted("x2_k2"), fitted("x2_k3")
+    assert two.constraints == 1 and two.params.size == 6 and two.k == 5
+    assert two.aic == pytest.approx(2 * 5 - 2 * two.loglik) and two.bic == pytest.approx(
+        5 * np.log(500) - 2 * two.loglik
+    )
+    assert (
+        str(two.summary()).splitlines()[0]
+        == "Maximum likelihood fit: 5 parameters (6 shown, 1 fixed by the others)"
+    )
+    assert mle.likelihood_ratio_test(two, three).df == 3
+    assert two.conf_int().shape == (6, 2) and two.stderr.shape == (6,)
+    assert mle.profile_likelihood(two, "weight[1]", [0.6]).shape == (1,)
+    assert x.size == two.nobs

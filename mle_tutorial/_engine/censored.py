@@ -210,13 +210,23 @@ def terms(theta: NDArray, data: CensoredData, order: int = 0):
     eta, tau = _split(theta, data)
     sigma = np.exp(tau)
     family = data.family
-    n = eta.shape[0]
-    ll = np.empty(n)
-    d = [np.empty(n) for _ in range(5)]
     exact = data.exact
     other = ~exact
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         w = (data.lower[exact] - eta[exact]) / sigma
+        wlo = (data.lower[other] - eta[other]) / sigma
+        whi = (data.upper[other] - eta[other]) / sigma
+        if data.truncation is not None:
+            a = (data.truncation[0] - eta) / sigma
+            b = (data.truncation[1] - eta) / sigma
+        ll = np.empty(eta.shape[0])
+        if order == 0:  # the value only
+            ll[exact] = point(family, w)[0] - tau
+            ll[other] = log_probability(family, wlo, whi)
+            if data.truncation is not None:
+                ll -= log_probability(family, a, b)
+            return ll
+        d = [np.empty(eta.shape[0]) for _ in range(5)]
         logf, psi, dpsi = point(family, w)  # log f(w) - tau: a = psi, b = psi', c = 1
         ll[exact] = logf - tau
         d[0][exact] = -psi / sigma
@@ -224,21 +234,15 @@ def terms(theta: NDArray, data: CensoredData, order: int = 0):
         d[2][exact] = dpsi / sigma**2
         d[3][exact] = (dpsi * w + psi) / sigma
         d[4][exact] = dpsi * w * w + psi * w
-        wlo = (data.lower[other] - eta[other]) / sigma
-        whi = (data.upper[other] - eta[other]) / sigma
         log_p, A, AW, B, BW, BWW = _probability_terms(family, wlo, whi)
         ll[other] = log_p
         for k, value in enumerate((-A / sigma, -AW, B / sigma**2, (BW + A) / sigma, BWW + AW)):
             d[k][other] = value
         if data.truncation is not None:
-            a = (data.truncation[0] - eta) / sigma
-            b = (data.truncation[1] - eta) / sigma
             log_p, A, AW, B, BW, BWW = _probability_terms(family, a, b)
             ll -= log_p
             for k, value in enumerate((-A / sigma, -AW, B / sigma**2, (BW + A) / sigma, BWW + AW)):
                 d[k] -= value
-    if order == 0:
-        return ll
     return (ll, *d)
 
 

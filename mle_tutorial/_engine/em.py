@@ -5,7 +5,8 @@ and log-likelihood :math:`\ell = \sum_i \log\sum_j w_j\phi(x_i; \mu_j, \sigma_j^
 log-sum-exp. EM (Dempster, Laird and Rubin, 1977) alternates
 
 * the **E step**: responsibilities :math:`r_{ij} = w_j\phi(x_i; \mu_j, \sigma_j^2) / f(x_i)`, the
-  probability that observation :math:`i` came from component :math:`j` at the current parameters;
+  probability that observation :math:`i` came from component :math:`j` at the current parameters
+  (stored as an (m, n) array, one row per component);
 * the **M step**: :math:`n_j = \sum_i r_{ij}`, :math:`w_j = n_j/n`,
   :math:`\mu_j = \sum_i r_{ij}x_i/n_j`, :math:`\sigma_j^2 = \sum_i r_{ij}(x_i - \mu_j)^2/n_j`,
 
@@ -52,27 +53,31 @@ KINDS = ("weight", "mu", "sigma")
 
 # --- the likelihood, and the two steps --------------------------------------------------------------
 def log_joint(x: NDArray, weights: NDArray, means: NDArray, sds: NDArray) -> NDArray:
-    r""":math:`a_{ij} = \log w_j + \log\phi(x_i; \mu_j, \sigma_j^2)`, shape (n, m)."""
-    z = (x[:, None] - means) / sds
+    r""":math:`a_{ji} = \log w_j + \log\phi(x_i; \mu_j, \sigma_j^2)`, shape (m, n): one row per
+    component, so that the sums over components run down contiguous rows."""
+    z = (x - means[:, None]) / sds[:, None]
     with np.errstate(over="ignore"):  # z * z = inf far from a narrow component: density 0, a = -inf
-        return np.log(weights) - 0.5 * z * z - np.log(sds) - _HALF_LOG_2PI
+        return (np.log(weights) - np.log(sds) - _HALF_LOG_2PI)[:, None] - 0.5 * z * z
 
 
 def e_step(x: NDArray, weights: NDArray, means: NDArray, sds: NDArray) -> tuple[NDArray, NDArray]:
-    """Responsibilities (n, m) and each observation's log-likelihood :math:`\\log f(x_i)` (n,)."""
+    r"""Responsibilities, shape (m, n), and each observation's log-likelihood
+    :math:`\log f(x_i)`, shape (n,)."""
     a = log_joint(x, weights, means, sds)
-    top = a.max(axis=1, keepdims=True)
-    log_f = top[:, 0] + np.log(np.sum(np.exp(a - top), axis=1))
-    return np.exp(a - log_f[:, None]), log_f
+    top = a.max(axis=0)
+    a -= top
+    log_f = top + np.log(np.sum(np.exp(a), axis=0))
+    return np.exp(a - (log_f - top)), log_f
 
 
 def m_step(x: NDArray, resp: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     """Weights, means and standard deviations that maximize the expected complete-data
-    log-likelihood given the responsibilities (a component with no weight gives NaN)."""
-    nk = resp.sum(axis=0)
+    log-likelihood given the responsibilities (m, n) (a component with no weight gives NaN)."""
+    nk = resp.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = (resp.T @ x) / nk
-        var = np.sum(resp * (x[:, None] - means) ** 2, axis=0) / nk
+        means = (resp @ x) / nk
+        d = x - means[:, None]
+        var = np.sum(resp * d * d, axis=1) / nk
     return nk / x.shape[0], means, np.sqrt(var)
 
 
@@ -192,7 +197,7 @@ def nll(theta: NDArray, x: NDArray, m: int) -> float:
 def _pieces(theta: NDArray, x: NDArray, m: int):
     w, mu, sd = unpack(theta, m)
     resp, _ = e_step(x, w, mu, sd)
-    z = (x[:, None] - mu) / sd
+    z = (x - mu[:, None]) / sd[:, None]
     return w, mu, sd, resp, z
 
 
@@ -202,9 +207,9 @@ def nll_gradient(theta: NDArray, x: NDArray, m: int) -> NDArray:
     :math:`\partial\ell/\partial\log\sigma_j = \sum_i r_{ij}(z_{ij}^2 - 1)`."""
     w, _, sd, resp, z = _pieces(theta, x, m)
     g = [
-        (resp.sum(axis=0) - x.shape[0] * w)[1:],
-        np.sum(resp * z, axis=0) / sd,
-        np.sum(resp * (z * z - 1.0), axis=0),
+        (resp.sum(axis=1) - x.shape[0] * w)[1:],
+        np.sum(resp * z, axis=1) / sd,
+        np.sum(resp * (z * z - 1.0), axis=1),
     ]
     return -np.concatenate(g)
 
@@ -213,22 +218,22 @@ def nll_hessian(theta: NDArray, x: NDArray, m: int) -> NDArray:
     """Analytic Hessian of :func:`nll` (the formula is in the module docstring)."""
     w, _, sd, resp, z = _pieces(theta, x, m)
     n, k = x.shape[0], 3 * m - 1
-    D = np.zeros((n, m, k))
-    D[:, :, : m - 1] = np.eye(m)[:, 1:] - w[1:]
+    D = np.zeros((m, n, k))  # D[j, i] = gradient of a_ji with respect to theta
+    D[:, :, : m - 1] = (np.eye(m)[:, 1:] - w[1:])[:, None, :]
     for j in range(m):
-        D[:, j, m - 1 + j] = z[:, j] / sd[j]
-        D[:, j, 2 * m - 1 + j] = z[:, j] ** 2 - 1.0
-    g = np.einsum("ij,ijp->ip", resp, D)
-    R = (np.sqrt(resp)[:, :, None] * D).reshape(n * m, k)
+        D[j, :, m - 1 + j] = z[j] / sd[j]
+        D[j, :, 2 * m - 1 + j] = z[j] ** 2 - 1.0
+    g = np.einsum("ji,jip->ip", resp, D)
+    R = (np.sqrt(resp)[:, :, None] * D).reshape(m * n, k)
     H = R.T @ R - g.T @ g
     H[: m - 1, : m - 1] -= n * (np.diag(w[1:]) - np.outer(w[1:], w[1:]))
     for j in range(m):
         a, b = m - 1 + j, 2 * m - 1 + j
-        H[a, a] -= resp[:, j].sum() / sd[j] ** 2
-        cross = -2.0 * np.sum(resp[:, j] * z[:, j]) / sd[j]
+        H[a, a] -= resp[j].sum() / sd[j] ** 2
+        cross = -2.0 * np.sum(resp[j] * z[j]) / sd[j]
         H[a, b] += cross
         H[b, a] += cross
-        H[b, b] -= 2.0 * np.sum(resp[:, j] * z[:, j] ** 2)
+        H[b, b] -= 2.0 * np.sum(resp[j] * z[j] ** 2)
     return -H
 
 
@@ -320,14 +325,14 @@ class _Held:
             value = -float(np.sum(log_f))
             if not np.isfinite(value):
                 return np.inf, np.zeros_like(free)
-            z = (x[:, None] - mu) / sd
-            nk = resp.sum(axis=0)
+            z = (x - mu[:, None]) / sd[:, None]
+            nk = resp.sum(axis=1)
         o = self.others
         g_w = nk / w  # d loglik / d w_j, the weights taken as free
         scale = (1.0 - self.value) if self.kind == 0 else 1.0
         g_gamma = (scale * pi * (g_w[o] - pi @ g_w[o]))[1:]
-        g_mu = np.sum(resp * z, axis=0) / sd
-        g_ls = np.sum(resp * (z * z - 1.0), axis=0)
+        g_mu = np.sum(resp * z, axis=1) / sd
+        g_ls = np.sum(resp * (z * z - 1.0), axis=1)
         if self.kind == 1:
             g_mu = np.delete(g_mu, self.c)
         if self.kind == 2:
@@ -386,4 +391,5 @@ def fit(x: NDArray, m: int, start_list: list, *, max_iter: int, tol: float, call
         profile=MixtureProfile(x, best.weights, best.means, best.sds),
         failure=failure,
         bounds=[(0.0, 1.0), FREE, POSITIVE] * m,
+        constraints=1,  # the weights sum to 1
     )
