@@ -265,9 +265,12 @@ def random_data(seed, family, truncated):
     seed=hs.integers(0, 10_000),
     family=hs.sampled_from(["normal", "extreme", "logistic"]),
     truncated=hs.booleans(),
-    theta=hs.tuples(*[hs.floats(-1.0, 1.0)] * 3, hs.floats(-1.0, 0.7)),
+    theta=hs.tuples(*[hs.floats(-1.0, 1.0)] * 3, hs.floats(-0.5, 0.7)),
 )
 def test_analytic_derivatives_match_differences(seed, family, truncated, theta):
+    """Within about a standard deviation of the data's own scale: much further out (sigma far too
+    small) the extreme-value likelihood is exp(exp(.)) steep, and differences, not the analytic
+    derivatives, lose their digits."""
     data = random_data(seed, family, truncated)
     theta = np.array(theta)
 
