@@ -62,7 +62,14 @@ from . import covariance
 from .checks import as_float_array, check_rows
 from .finish import FREE, POSITIVE, finish
 from .objectives import Objective
-from .optimize import OPTIMALITY_TOL, default_options, minimize, newton_distance, value_at_start
+from .optimize import (
+    OPTIMALITY_TOL,
+    default_options,
+    minimize,
+    newton_distance,
+    optimality_message,
+    value_at_start,
+)
 from .profiles import OptimizerProfile
 from .result import FitResult
 
@@ -276,34 +283,36 @@ def nll_hessian(theta: NDArray, data: CensoredData) -> NDArray:
 
 
 # --- the fit -----------------------------------------------------------------------------------------
-def polish(objective: Objective, theta: NDArray, converged: bool, message: str, steps: int = 4):
-    """Newton steps from an answer that passed (or nearly passed) the optimality check: each is
-    taken if it does not raise the objective by more than rounding, so that the estimate is at
-    the maximum to the last digits the arithmetic allows. Returns ``(theta, converged, message)``."""
-    H = objective.hessian(theta)
-    distance = newton_distance(objective.gradient(theta), H, theta)
-    if not distance <= OPTIMALITY_TOL:
-        return theta, False, message
+def polish(objective: Objective, theta: NDArray, converged: bool, message: str, steps: int = 6):
+    """Newton steps from the optimizer's answer, each taken if it does not raise the objective by
+    more than rounding, until a step would move the parameters by less than 1e-13 (relative); then
+    the package's convergence test (:func:`~mle_tutorial._engine.optimize.newton_distance` at most
+    ``OPTIMALITY_TOL``) decides. ``trust-exact`` can stop (on its gradient tolerance, which scales
+    with the objective at the start) a little short of that test; near the maximum Newton converges
+    quadratically, so a step or two settles it, and the answer does not hang on the last bits.
+    Returns ``(theta, converged, message)``."""
     value = objective(theta)
     for _ in range(steps):
-        try:
-            step = scipy.linalg.solve(H, objective.gradient(theta), assume_a="pos")
-        except (np.linalg.LinAlgError, ValueError):
+        gradient, hessian = objective.gradient(theta), objective.hessian(theta)
+        distance = newton_distance(gradient, hessian, theta)
+        if not np.isfinite(distance) or distance < 1e-13:
             break
+        step = scipy.linalg.solve(hessian, gradient, assume_a="pos")
         candidate = theta - step
         new = objective(candidate)
         if not new <= value + 4 * np.finfo(float).eps * abs(value):
             break
         theta, value = candidate, new
-        if np.max(np.abs(step) / np.maximum(1.0, np.abs(theta))) < 1e-14:
-            break
-        H = objective.hessian(theta)
-    if not converged:
+    distance = newton_distance(objective.gradient(theta), objective.hessian(theta), theta)
+    polished = distance <= OPTIMALITY_TOL
+    if polished and not converged:
         message += (
-            f" Accepted all the same: a Newton step from there moves the parameters by only "
+            f" Newton steps from there reached the maximum: a further step would move the parameters by "
             f"{distance:.1e} (relative), within {OPTIMALITY_TOL:.0e}."
         )
-    return theta, True, message
+    elif not polished and converged:
+        message += optimality_message(distance)
+    return theta, polished, message
 
 
 NO_MLE_ADVICE = (
