@@ -285,7 +285,7 @@ def nll_hessian(theta: NDArray, data: CensoredData) -> NDArray:
 # --- the fit -----------------------------------------------------------------------------------------
 def polish(objective: Objective, theta: NDArray, converged: bool, message: str, steps: int = 6):
     """Newton steps from the optimizer's answer, each taken if it does not raise the objective by
-    more than rounding, until a step would move the parameters by less than 1e-13 (relative); then
+    more than rounding, until a step would move the parameters by less than 1e-15 (relative); then
     the package's convergence test (:func:`~mle_tutorial._engine.optimize.newton_distance` at most
     ``OPTIMALITY_TOL``) decides. ``trust-exact`` can stop (on its gradient tolerance, which scales
     with the objective at the start) a little short of that test; near the maximum Newton converges
@@ -295,7 +295,7 @@ def polish(objective: Objective, theta: NDArray, converged: bool, message: str, 
     for _ in range(steps):
         gradient, hessian = objective.gradient(theta), objective.hessian(theta)
         distance = newton_distance(gradient, hessian, theta)
-        if not np.isfinite(distance) or distance < 1e-13:
+        if not np.isfinite(distance) or distance < 1e-15:
             break
         step = scipy.linalg.solve(hessian, gradient, assume_a="pos")
         candidate = theta - step
