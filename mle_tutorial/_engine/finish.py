@@ -50,6 +50,7 @@ def finish(
     failure: str | None = None,
     singular_first: bool = False,
     bounds: Sequence[tuple[float, float]] | None = None,
+    constraints: int = 0,
 ) -> FitResult:
     """The :class:`FitResult` of a fit, after its warnings.
 
@@ -77,4 +78,5 @@ def finish(
         cov=covariance,
         profile=profile,
         bounds=None if bounds is None else tuple((float(lo), float(hi)) for lo, hi in bounds),
+        constraints=int(constraints),
     )

@@ -105,6 +105,11 @@ class FitResult:
         for a scale such as σ or for degrees of freedom, ``(-inf, inf)`` for a coefficient.
         ``None`` means every parameter is unrestricted except one named ``"sigma"``. See
         :attr:`bounded_at_zero`.
+    constraints : int
+        How many entries of ``params`` are fixed by the others (0 for most models; 1 for a
+        mixture, whose weights sum to 1, so that the last weight is not estimated on its own).
+        :attr:`k`, and with it :attr:`aic`, :attr:`bic` and the degrees of freedom of
+        :func:`~mle_tutorial.likelihood_ratio_test`, counts the free parameters only.
     """
 
     params: NDArray[np.float64]
@@ -120,6 +125,7 @@ class FitResult:
     cov: NDArray[np.float64] | None = None
     profile: Callable[[int, float], float] | None = None
     bounds: tuple[tuple[float, float], ...] | None = None
+    constraints: int = 0
 
     #: Not hashable: a result holds NumPy arrays, which are mutable.
     __hash__ = None  # type: ignore[assignment]
@@ -131,8 +137,9 @@ class FitResult:
 
     @property
     def k(self) -> int:
-        """Number of estimated parameters (σ included)."""
-        return len(self.params)
+        """Number of estimated parameters (σ included): the entries of ``params`` less the
+        :attr:`constraints` among them."""
+        return len(self.params) - self.constraints
 
     @property
     def bounded_at_zero(self) -> tuple[bool, ...]:
@@ -147,7 +154,7 @@ class FitResult:
     def stderr(self) -> NDArray[np.float64]:
         """Standard errors: square roots of the diagonal of :attr:`cov` (NaN if unavailable)."""
         if self.cov is None:
-            return np.full(self.k, np.nan)
+            return np.full(len(self.params), np.nan)
         return np.sqrt(np.diag(self.cov))
 
     @property
@@ -190,7 +197,7 @@ class FitResult:
             se = self.stderr
             return np.column_stack([self.params - z * se, self.params + z * se])
         if method == "profile":
-            return np.array([profile_interval(self, j, level) for j in range(self.k)])
+            return np.array([profile_interval(self, j, level) for j in range(len(self.params))])
         raise ValueError(f'method must be "wald" or "profile", got {method!r}')
 
     def summary(self, level: float = 0.95) -> Summary:
@@ -221,7 +228,10 @@ class FitResult:
             ("BIC", f"{self.bic:.4f}"),
         ]
         widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
-        lines = [f"Maximum likelihood fit: {self.k} parameters"]
+        title = f"Maximum likelihood fit: {self.k} parameters"
+        if self.constraints:
+            title += f" ({len(self.params)} shown, {self.constraints} fixed by the others)"
+        lines = [title]
         lines += [f"  {key:<15}{value}" for key, value in info]
         table = []
         for r in [head, *rows]:
@@ -236,7 +246,7 @@ class FitResult:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
         meta = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in info)
         html_text = (
-            f"<div><table><caption>Maximum likelihood fit: {self.k} parameters</caption>{meta}</table>"
+            f"<div><table><caption>{html.escape(title)}</caption>{meta}</table>"
             f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>"
         )
         return Summary(text, html_text)
