@@ -12,7 +12,10 @@ errors with :meth:`FitResult.robust`; and :func:`bootstrap` intervals.
 
 Beyond the normal linear model: :func:`fit_mle` (any likelihood), :func:`fit_logistic`,
 :func:`fit_poisson`, :func:`fit_student_t`, :func:`fit_nonlinear`; real datasets through
-:func:`load_dataset`; data that outgrow memory through Dask arrays, and :func:`map_reduce`
+:func:`load_dataset`; incomplete data: censored survival times (:func:`fit_survival`,
+:func:`fit_interval_censored`), censored and truncated normal regression (:func:`fit_tobit`,
+:func:`fit_truncated_normal`) and normal mixtures by EM (:func:`fit_normal_mixture`, with
+:func:`em_e_step` and :func:`em_m_step`); data that outgrow memory through Dask arrays, and :func:`map_reduce`
 with :func:`glm_chunk_statistics` to sum over row chunks by hand.
 
 ``dir(mle_tutorial)`` lists the public API (``__all__``); the fitters share a private engine,
@@ -39,6 +42,7 @@ from .likelihood import (
     negative_log_likelihood_hessian,
 )
 from .linear import fit_linear
+from .mixture import em_e_step, em_m_step, fit_normal_mixture
 from .nonlinear import fit_nonlinear
 from .numdiff import numerical_gradient, numerical_hessian
 from .out_of_core import glm_chunk_statistics, map_reduce
@@ -48,6 +52,8 @@ from .result import ConvergenceWarning, FitResult, HessianWarning, Summary
 from .simulate import simulate_linear
 from .start import starting_values
 from .student_t import fit_student_t
+from .survival import fit_interval_censored, fit_survival
+from .tobit import fit_tobit, fit_truncated_normal
 from .trinity import ScoreTest, WaldTest, score_test, wald_test
 
 __version__ = "0.1.0"
@@ -66,12 +72,19 @@ __all__ = [
     "bootstrap",
     "covariance_from_hessian",
     "dataset_description",
+    "em_e_step",
+    "em_m_step",
+    "fit_interval_censored",
     "fit_linear",
     "fit_logistic",
     "fit_mle",
     "fit_nonlinear",
+    "fit_normal_mixture",
     "fit_poisson",
     "fit_student_t",
+    "fit_survival",
+    "fit_tobit",
+    "fit_truncated_normal",
     "glm_chunk_statistics",
     "likelihood_ratio_test",
     "list_datasets",

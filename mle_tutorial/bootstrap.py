@@ -317,7 +317,7 @@ def bootstrap(
     return BootstrapResult(
         estimate=np.asarray(fit.params, dtype=float),
         interval=interval,
-        standard_error=replicates.std(axis=0, ddof=1) if len(reps) > 1 else np.full(fit.k, np.nan),
+        standard_error=replicates.std(axis=0, ddof=1) if len(reps) > 1 else np.full(len(fit.params), np.nan),
         replicates=replicates,
         param_names=tuple(fit.param_names),
         kind=kind,
@@ -351,7 +351,7 @@ def _interval(fitter, arrays, fit, replicates, method, level) -> NDArray:
         warnings.simplefilter("ignore")  # scipy's warning of a degenerate distribution: NaN ends
         result = scipy.stats.bootstrap(
             (np.arange(n),),
-            _Statistic(fitter, tuple(arrays), fit.k),
+            _Statistic(fitter, tuple(arrays), len(fit.params)),
             n_resamples=0,
             bootstrap_result=previous,
             vectorized=False,

@@ -237,7 +237,7 @@ def _polish(theta: NDArray, args: tuple, converged: bool, message: str) -> tuple
         theta = candidate
     if not converged:
         message += (
-            f" Accepted all the same: a Newton step from there moves the parameters by only "
-            f"{distance:.1e} (relative), within {OPTIMALITY_TOL:.0e}."
+            " Accepted all the same: a Newton step from there moves the parameters by less than "
+            f"{OPTIMALITY_TOL:.0e} (relative)."
         )
     return theta, True, message

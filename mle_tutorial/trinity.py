@@ -85,12 +85,13 @@ def _restriction_matrix(fit: FitResult, R) -> np.ndarray:
         unknown = [r for r in R if r not in fit.param_names]
         if unknown:
             raise ValueError(f"R names {unknown}, which are not in fit.param_names {fit.param_names}")
-        return np.eye(fit.k)[[fit.param_names.index(r) for r in R]]
+        return np.eye(len(fit.params))[[fit.param_names.index(r) for r in R]]
     R = as_float_array(R, "R")
     if R.ndim == 1:
         R = R[None, :]
-    if R.ndim != 2 or R.shape[1] != fit.k:
-        raise ValueError(f"R must have k = {fit.k} columns (one per parameter of fit), got shape {R.shape}")
+    k = len(fit.params)
+    if R.ndim != 2 or R.shape[1] != k:
+        raise ValueError(f"R must have k = {k} columns (one per parameter of fit), got shape {R.shape}")
     if np.linalg.matrix_rank(R) < R.shape[0]:
         raise ValueError(f"the {R.shape[0]} rows of R must be linearly independent restrictions")
     return R

@@ -48,6 +48,16 @@ def with_value(a, value, index=(3,)):
 ZERO_VAR = np.column_stack([X, np.full(40, 3.0)])  # constant column beside the intercept
 DUPLICATE = np.column_stack([X, X[:, 1]])
 
+# incomplete data: survival times, censored and truncated y, a mixture sample
+GEHAN = mle.load_dataset("gehan")
+TIME, EVENT, GROUP = GEHAN["time"], GEHAN["event"], GEHAN["group"]
+XG = np.column_stack([np.ones(42), GROUP])
+NO_EVENT_IN_GROUP_1 = np.where(GROUP == 1, 0.0, EVENT)  # the 6-MP coefficient has no finite MLE
+LOWER, UPPER = TIME.copy(), np.where(EVENT == 1, TIME, np.inf)
+YC = np.maximum(Y, 1.0)  # censored below at 1
+MIX = np.concatenate([RNG.normal(-2, 1, 60), RNG.normal(2, 1, 60)])
+RESP = np.column_stack([np.linspace(0, 1, 40), 1 - np.linspace(0, 1, 40)])
+
 
 # (public name, what is wrong, call, words the ValueError must contain)
 ERRORS = [
@@ -108,6 +118,44 @@ ERRORS = [
     ("fit_mle", "likelihood NaN at start", lambda: mle.fit_mle(lambda t: np.nan, [0.0]), "is nan at start"),
     ("fit_mle", "likelihood returns text", lambda: mle.fit_mle(lambda t: "1", [0.0]), "must return a number"),
     ("fit_mle", "start is 2-D", lambda: mle.fit_mle(lambda t: 0.0, [[0.0]]), "start must be a 1-D array"),
+    # incomplete data
+    ("fit_survival", "negative time", lambda: mle.fit_survival(with_value(TIME, -2.0), EVENT), "time must be > 0"),
+    ("fit_survival", "zero time", lambda: mle.fit_survival(with_value(TIME, 0.0), EVENT), "time must be > 0"),
+    ("fit_survival", "event coded 1/2", lambda: mle.fit_survival(TIME, EVENT + 1), "event must hold only 0 (censored) and 1"),
+    ("fit_survival", "all censored", lambda: mle.fit_survival(TIME, np.zeros(42)), "every observation is censored"),
+    ("fit_survival", "event one short", lambda: mle.fit_survival(TIME, EVENT[:-1]), "event has 41 values but time has 42"),
+    ("fit_survival", "X rows differ", lambda: mle.fit_survival(TIME, EVENT, XG[:40]), "X has 40 rows but time has 42"),
+    ("fit_survival", "time has NaN", lambda: mle.fit_survival(with_nan(TIME), EVENT), "time contains 1 NaN"),
+    ("fit_survival", "unknown dist", lambda: mle.fit_survival(TIME, EVENT, dist="gamma"), "dist must be one of"),
+    ("fit_survival", "unknown censoring", lambda: mle.fit_survival(TIME, EVENT, censoring="interval"), "censoring must be one of"),
+    ("fit_survival", "duplicate column", lambda: mle.fit_survival(TIME, EVENT, np.column_stack([XG, GROUP])), "X is rank deficient"),
+    ("fit_interval_censored", "lower > upper", lambda: mle.fit_interval_censored(LOWER + 1, TIME), "upper must be >= lower"),
+    ("fit_interval_censored", "negative lower", lambda: mle.fit_interval_censored(with_value(LOWER, -1.0), UPPER), "lower must be >= 0"),
+    ("fit_interval_censored", "row (0, inf)", lambda: mle.fit_interval_censored(with_value(LOWER, 0.0), with_value(UPPER, np.inf)), "says nothing"),
+    ("fit_interval_censored", "only one-sided rows", lambda: mle.fit_interval_censored(LOWER, np.full(42, np.inf)), "every row is right- or left-censored"),
+    ("fit_interval_censored", "upper has NaN", lambda: mle.fit_interval_censored(LOWER, with_nan(UPPER)), "upper contains 1 NaN"),
+    ("fit_tobit", "y below the lower limit", lambda: mle.fit_tobit(X, with_value(YC, 0.5), lower=1.0), "y has 1 value(s) below lower"),
+    ("fit_tobit", "lower >= upper", lambda: mle.fit_tobit(X, YC, lower=1.0, upper=1.0), "lower must be below upper"),
+    ("fit_tobit", "every y at a limit", lambda: mle.fit_tobit(X, np.ones(40), lower=1.0), "every y is at a censoring limit"),
+    ("fit_tobit", "no limit at all", lambda: mle.fit_tobit(X, Y, lower=-np.inf), "lower and upper are both infinite"),
+    ("fit_tobit", "upper wrong length", lambda: mle.fit_tobit(X, YC, lower=1.0, upper=np.full(3, 9.0)), "upper must be a number or an array of 40 values"),
+    ("fit_truncated_normal", "y above upper", lambda: mle.fit_truncated_normal(X, Y, upper=np.max(Y) - 0.1), "above upper"),
+    ("fit_truncated_normal", "no truncation", lambda: mle.fit_truncated_normal(X, Y), "lower and upper are both infinite"),
+    ("fit_truncated_normal", "lower is text", lambda: mle.fit_truncated_normal(X, Y, lower="0"), "lower must be numeric"),
+    ("fit_normal_mixture", "one component", lambda: mle.fit_normal_mixture(MIX, 1), "n_components must be at least 2"),
+    ("fit_normal_mixture", "x has NaN", lambda: mle.fit_normal_mixture(with_nan(MIX)), "x contains 1 NaN"),
+    ("fit_normal_mixture", "too few distinct values", lambda: mle.fit_normal_mixture(np.repeat([1.0, 2.0], 20), 2), "more than 2 distinct"),
+    ("fit_normal_mixture", "start collapses onto a point",
+     lambda: mle.fit_normal_mixture(MIX, 2, start=([0.5, 0.5], [MIX[0], 0.0], [1e-4, 2.0])), "collapsed"),
+    ("fit_normal_mixture", "start has 3 components",
+     lambda: mle.fit_normal_mixture(MIX, 2, start=([0.3, 0.3, 0.4], [0.0, 1.0, 2.0], [1.0, 1.0, 1.0])), "start has 3 components"),
+    ("em_e_step", "weights do not sum to 1", lambda: mle.em_e_step(MIX, [0.5, 0.6], [0.0, 1.0], [1.0, 1.0]), "weights must sum to 1"),
+    ("em_e_step", "sd = 0", lambda: mle.em_e_step(MIX, [0.5, 0.5], [0.0, 1.0], [0.0, 1.0]), "sds must be > 0"),
+    ("em_e_step", "means one short", lambda: mle.em_e_step(MIX, [0.5, 0.5], [0.0], [1.0, 1.0]), "means has 1 values but weights has 2"),
+    ("em_m_step", "rows do not sum to 1", lambda: mle.em_m_step(Y, RESP * 0.5), "each row of responsibilities must sum to 1"),
+    ("em_m_step", "a component with no weight", lambda: mle.em_m_step(Y, np.column_stack([np.ones(40), np.zeros(40)])),
+     "component 1 has no responsibility"),
+    ("em_m_step", "rows differ", lambda: mle.em_m_step(Y[:-1], RESP), "responsibilities has 40 rows but x has 39"),
     # after the fit
     ("covariance_from_hessian", "not square", lambda: mle.covariance_from_hessian(np.ones((2, 3))), "square"),
     ("profile_likelihood", "unknown parameter", lambda: mle.profile_likelihood(FIT, "beta[7]", [1.0]),
@@ -240,6 +288,10 @@ WARNINGS = [
      lambda: mle.fit_student_t(*mle.simulate_linear(500, [0.5, 1.0], 0.5, seed=1)), mle.ConvergenceWarning),
     ("covariance_from_hessian", "singular Hessian",
      lambda: mle.covariance_from_hessian([[1.0, 1.0], [1.0, 1.0]]), mle.HessianWarning),
+    ("fit_survival", "no finite MLE (a group with no event)",
+     lambda: mle.fit_survival(TIME, NO_EVENT_IN_GROUP_1, XG), mle.ConvergenceWarning),
+    ("fit_normal_mixture", "EM out of iterations", lambda: mle.fit_normal_mixture(MIX, 3, max_iter=3),
+     mle.ConvergenceWarning),
 ]  # fmt: skip
 
 

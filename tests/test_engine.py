@@ -189,6 +189,11 @@ def _fits():
         "mle": lambda: mle.fit_mle(normal_nll, [0.0, 0.0], args=(y,), nobs=400),
         "student t": lambda: mle.fit_student_t(X, y, df=5.0),
         "nonlinear": lambda: mle.fit_nonlinear(exponential_decay, x, yn, [1.0, 1.0]),
+        "survival": lambda: mle.fit_survival(np.exp(y / 4), (y < 1.0).astype(float), X, dist="lognormal"),
+        "interval censored": lambda: mle.fit_interval_censored(np.exp(y / 4), np.exp(y / 4) * 1.5, X),
+        "tobit": lambda: mle.fit_tobit(X, np.maximum(y, 0.0)),
+        "truncated normal": lambda: mle.fit_truncated_normal(X[y > 0], y[y > 0], lower=0.0),
+        "normal mixture": lambda: mle.fit_normal_mixture(np.r_[y, y + 6.0], 2),
     }
     try:
         import dask.array as da
@@ -270,6 +275,8 @@ def _separated_dask():
 ELEVEN = mle.simulate_linear(300, np.linspace(0.5, 5.5, 11), 0.5, seed=408)
 XN = np.linspace(0, 4, 30)
 YN = 2 * np.exp(-0.7 * XN) + 0.01 * np.sin(np.arange(30))
+ONES = np.ones(20)
+HALF = np.r_[np.ones(10), np.zeros(10)]  # events in the first group only: no finite MLE for the second
 
 WARNING_CASES = [
     ("fit_linear", lambda: mle.fit_linear(*ELEVEN, method="Nelder-Mead"),
@@ -286,6 +293,10 @@ WARNING_CASES = [
     ("fit_logistic on Dask", _separated_dask, {mle.ConvergenceWarning}),
     ("covariance_from_hessian", lambda: mle.covariance_from_hessian([[1.0, 1.0], [1.0, 1.0]]),
      {mle.HessianWarning}),
+    ("fit_survival", lambda: mle.fit_survival(np.arange(1.0, 21.0), HALF, np.column_stack([ONES, 1 - HALF])),
+     {mle.ConvergenceWarning}),
+    ("fit_normal_mixture", lambda: mle.fit_normal_mixture(np.r_[XN, XN + 9.0], 3, max_iter=2),
+     {mle.ConvergenceWarning}),
 ]  # fmt: skip
 
 

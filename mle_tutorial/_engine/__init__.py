@@ -12,6 +12,10 @@ distribution and its solver, iminuit a ``Cost`` and ``Minuit``:
 ``lstsq``      exact least squares, in memory and from sums over row chunks
 ``optimize``   one Newton/IRLS loop, one optimizer wrapper (never warns), one optimality check
 ``covariance`` the covariance routes: Hessian, X'X, information, Jacobian
+``censored``   censored and truncated location-scale likelihoods (survival AFT, Tobit, truncated
+               normal): per-observation terms, analytic derivatives, one Newton fit
+``em``         normal mixtures: E and M steps, EM from several starts, collapse detection,
+               the analytic information, the mixture's profile
 ``profiles``   picklable profile log-likelihoods
 ``intervals``  profile-likelihood intervals by root finding
 ``result``     ``FitResult`` and the two warning classes

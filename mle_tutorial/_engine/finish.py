@@ -51,6 +51,7 @@ def finish(
     singular_first: bool = False,
     bounds: Sequence[tuple[float, float]] | None = None,
     scores: object | None = None,
+    constraints: int = 0,
 ) -> FitResult:
     """The :class:`FitResult` of a fit, after its warnings.
 
@@ -81,4 +82,5 @@ def finish(
         profile=profile,
         bounds=None if bounds is None else tuple((float(lo), float(hi)) for lo, hi in bounds),
         scores=scores,
+        constraints=int(constraints),
     )

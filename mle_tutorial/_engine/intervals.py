@@ -27,9 +27,10 @@ def param_index(fit, param: int | str) -> int:
         if param not in fit.param_names:
             raise ValueError(f"param {param!r} is not one of {fit.param_names}")
         return fit.param_names.index(param)
-    if isinstance(param, bool) or not isinstance(param, (int, np.integer)) or not -fit.k <= param < fit.k:
-        raise ValueError(f"param must be a name or an index from 0 to {fit.k - 1}, got {param!r}")
-    return int(param) % fit.k
+    k = len(fit.params)
+    if isinstance(param, bool) or not isinstance(param, (int, np.integer)) or not -k <= param < k:
+        raise ValueError(f"param must be a name or an index from 0 to {k - 1}, got {param!r}")
+    return int(param) % k
 
 
 def profile_of(fit):

@@ -166,19 +166,20 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
     return ValueError(
         f"X is rank deficient: columns {sorted([bad, *involved])} are linearly dependent "
         f"(column {bad} is, to working precision, a combination of column(s) {others}; "
-        f"pivoted QR gives |R[{k},{k}]| / |R[0,0]| = {diag[k] / diag[0]:.1e}); "
+        f"pivoted QR finds |R[{k},{k}]| at the rounding level of |R[0,0]|); "
         "drop or combine collinear columns (a constant column beside an intercept counts)"
     )
 
 
 def rank_error_from_gram(G_scaled: NDArray) -> ValueError:
     """Name the dependent columns from the null vector of the column-scaled X'X (over chunks)."""
-    w, V = np.linalg.eigh(G_scaled)
+    _, V = np.linalg.eigh(G_scaled)
     v = V[:, 0]
     involved = sorted(int(j) for j in np.flatnonzero(np.abs(v) > 1e-6))
     return ValueError(
-        f"X is rank deficient: columns {involved} are linearly dependent (smallest eigenvalue of "
-        f"the column-scaled X'X is {w[0] / w[-1]:.1e} of the largest); drop or combine collinear columns"
+        f"X is rank deficient: columns {involved} are linearly dependent (the smallest eigenvalue "
+        "of the column-scaled X'X is at the rounding level of the largest); drop or combine "
+        "collinear columns"
     )
 
 

@@ -157,7 +157,11 @@ def minimize(
         if not converged:
             message += optimality_message(distance)
         elif not res.success:
-            message += f" (A Newton step from here moves the parameters by only {distance:.1e}: converged.)"
+            # no number: at convergence the distance is rounding noise, different on every machine
+            message += (
+                f" (A Newton step from here moves the parameters by less than {OPTIMALITY_TOL:.0e}: "
+                "converged.)"
+            )
     return Minimum(theta, value, H, bool(converged), message, int(getattr(res, "nit", 0)))
 
 

@@ -6,7 +6,9 @@ held at ``value`` and the others re-maximized. One class per kind of estimate:
 * :class:`NormalProfile`: the normal linear model, in closed form (sigma profiled out);
 * :class:`GLMProfile`: a GLM, refitted by Newton with the held column moved into the offset;
 * :class:`OptimizerProfile`: any likelihood, re-minimized numerically from the estimate;
-* :class:`LeastSquaresProfile`: nonlinear regression, the RSS re-minimized over the others.
+* :class:`LeastSquaresProfile`: nonlinear regression, the RSS re-minimized over the others;
+* :class:`~mle_tutorial._engine.em.MixtureProfile` (in :mod:`~mle_tutorial._engine.em`, beside the
+  mixture likelihood): a weight, mean or sigma of a normal mixture held, the others re-maximized.
 
 They compare by value (:func:`same`), which :class:`~mle_tutorial.FitResult` equality uses.
 """

@@ -122,6 +122,11 @@ class FitResult:
         Which covariance :attr:`cov` holds: ``"model"`` (the inverse information: right if the
         model is), ``"robust"`` (the sandwich :math:`H^{-1}BH^{-1}`, HC0) or ``"cluster"``
         (the cluster-robust sandwich); see :meth:`robust`.
+    constraints : int
+        How many entries of ``params`` are fixed by the others (0 for most models; 1 for a
+        mixture, whose weights sum to 1, so that the last weight is not estimated on its own).
+        :attr:`k`, and with it :attr:`aic`, :attr:`bic` and the degrees of freedom of
+        :func:`~mle_tutorial.likelihood_ratio_test`, counts the free parameters only.
     """
 
     params: NDArray[np.float64]
@@ -139,6 +144,7 @@ class FitResult:
     bounds: tuple[tuple[float, float], ...] | None = None
     scores: object | None = field(default=None, repr=False)
     cov_type: str = "model"
+    constraints: int = 0
 
     #: Not hashable: a result holds NumPy arrays, which are mutable.
     __hash__ = None  # type: ignore[assignment]
@@ -150,8 +156,9 @@ class FitResult:
 
     @property
     def k(self) -> int:
-        """Number of estimated parameters (σ included)."""
-        return len(self.params)
+        """Number of estimated parameters (σ included): the entries of ``params`` less the
+        :attr:`constraints` among them."""
+        return len(self.params) - self.constraints
 
     @property
     def bounded_at_zero(self) -> tuple[bool, ...]:
@@ -166,7 +173,7 @@ class FitResult:
     def stderr(self) -> NDArray[np.float64]:
         """Standard errors: square roots of the diagonal of :attr:`cov` (NaN if unavailable)."""
         if self.cov is None:
-            return np.full(self.k, np.nan)
+            return np.full(len(self.params), np.nan)
         return np.sqrt(np.diag(self.cov))
 
     @property
@@ -209,7 +216,7 @@ class FitResult:
             se = self.stderr
             return np.column_stack([self.params - z * se, self.params + z * se])
         if method == "profile":
-            return np.array([profile_interval(self, j, level) for j in range(self.k)])
+            return np.array([profile_interval(self, j, level) for j in range(len(self.params))])
         raise ValueError(f'method must be "wald" or "profile", got {method!r}')
 
     def summary(self, level: float = 0.95) -> Summary:
@@ -242,7 +249,10 @@ class FitResult:
         if self.cov_type != "model":
             info.append(("covariance", COV_TYPES[self.cov_type]))
         widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
-        lines = [f"Maximum likelihood fit: {self.k} parameters"]
+        title = f"Maximum likelihood fit: {self.k} parameters"
+        if self.constraints:
+            title += f" ({len(self.params)} shown, {self.constraints} fixed by the others)"
+        lines = [title]
         lines += [f"  {key:<15}{value}" for key, value in info]
         table = []
         for r in [head, *rows]:
@@ -257,7 +267,7 @@ class FitResult:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
         meta = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in info)
         html_text = (
-            f"<div><table><caption>Maximum likelihood fit: {self.k} parameters</caption>{meta}</table>"
+            f"<div><table><caption>{html.escape(title)}</caption>{meta}</table>"
             f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>"
         )
         return Summary(text, html_text)
@@ -326,7 +336,8 @@ class FitResult:
             raise ValueError(
                 "fit has no per-observation scores, so no robust covariance: fit_mle needs "
                 "loglik_obs= (the n log-likelihood contributions, which sum to minus "
-                "negative_log_likelihood), or score_obs= (their gradients, n x k)"
+                "negative_log_likelihood), or score_obs= (their gradients, n x k); the censored, "
+                "truncated and mixture fitters do not provide them yet"
             )
         if self.cov is None:
             raise ValueError("fit has no covariance to build the sandwich from")
