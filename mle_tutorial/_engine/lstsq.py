@@ -14,7 +14,9 @@ from numpy.typing import NDArray
 
 from .checks import check_rows
 from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
-from .families import normal_refine_stats, normal_sums, tsqr_block, tsqr_combine
+from .families import normal_refine_stats, normal_sums, screen_stats, tsqr_block, tsqr_combine
+from .rows import InMemoryRows, data_key
+from .scale import shifts, unshift, unshift_cov
 
 _EPS = np.finfo(float).eps
 
@@ -152,6 +154,31 @@ def check_full_rank(X: NDArray) -> None:
         solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 
 
+def check_full_rank_over_chunks(rows, G: NDArray) -> None:
+    """The rank check of :func:`check_full_rank` over row chunks, from their summed X'X ``G``: the
+    scaled X'X when it is well conditioned, else a pivoted QR of the R factor of a tall-skinny QR
+    (one more pass), which decides as the pivoted QR of X in memory does."""
+    zero = np.flatnonzero(np.diag(G) == 0)
+    if zero.size:
+        raise _zero_column_error(int(zero[0]))
+    scaled = scaled_cholesky(G)
+    if scaled is not None and scaled[2] < FAST_COND:
+        return
+    scale = np.exp2(np.round(np.log2(np.sqrt(np.diag(G)))))
+    R = rows.reduce(tsqr_block, combine=tsqr_combine, scale=scale)[: rows.p, : rows.p]
+    check_rank_of_r(R, rows.n)
+
+
+def check_rank_of_r(R: NDArray, n: int) -> None:
+    """Raise the rank-deficiency error of :func:`solve` for a design whose (column-scaled) QR
+    factor is ``R``: a pivoted QR of R is a pivoted QR of the design."""
+    _, R2, perm = scipy.linalg.qr(R, pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R2))
+    tol = max(n, R.shape[1]) * _EPS * diag[0]
+    if diag[-1] <= tol:
+        raise _rank_error_from_qr(R2, perm, diag, tol)
+
+
 def _zero_column_error(j: int) -> ValueError:
     return ValueError(f"X is rank deficient: column {j} is all zeros, so its coefficient is not identified")
 
@@ -168,17 +195,6 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
         f"(column {bad} is, to working precision, a combination of column(s) {others}; "
         f"pivoted QR gives |R[{k},{k}]| / |R[0,0]| = {diag[k] / diag[0]:.1e}); "
         "drop or combine collinear columns (a constant column beside an intercept counts)"
-    )
-
-
-def rank_error_from_gram(G_scaled: NDArray) -> ValueError:
-    """Name the dependent columns from the null vector of the column-scaled X'X (over chunks)."""
-    w, V = np.linalg.eigh(G_scaled)
-    v = V[:, 0]
-    involved = sorted(int(j) for j in np.flatnonzero(np.abs(v) > 1e-6))
-    return ValueError(
-        f"X is rank deficient: columns {involved} are linearly dependent (smallest eigenvalue of "
-        f"the column-scaled X'X is {w[0] / w[-1]:.1e} of the largest); drop or combine collinear columns"
     )
 
 
@@ -251,26 +267,21 @@ def _inverse_gram(R: NDArray) -> NDArray:
     return r_inv @ r_inv.T
 
 
-def _solve_by_chunks(rows) -> tuple[LeastSquaresSolution, float]:
-    """Least squares from sums over row chunks, and the largest |y| (see chapter 21).
+def _solve_by_chunks(rows) -> LeastSquaresSolution:
+    """Least squares from sums over row chunks (see chapter 21), on rows already screened.
 
     One pass sums X'X, X'y, y'y; a well-conditioned scaled design is solved by Cholesky, an
-    ill-conditioned one by a tall-skinny QR of [X / scale | y] combined in a tree; then
-    refinement passes form the residuals chunk by chunk, as in memory.
+    ill-conditioned one by a tall-skinny QR of [X / scale | y] combined in a tree (its rank
+    decided by a pivoted QR of R, as in memory); then refinement passes form the residuals chunk
+    by chunk, as in memory.
     """
     n, p = rows.n, rows.p
     s = rows.reduce(normal_sums)
-    for key, what in (("bad_x", "X"), ("bad_y", "y")):
-        if s[key]:
-            raise ValueError(f"{what} contains {s[key]} NaN or infinite value(s)")
     G, xty = s["xtx"], s["xty"]
-    zero = np.flatnonzero(np.sqrt(np.diag(G)) == 0)
+    zero = np.flatnonzero(np.diag(G) == 0)
     if zero.size:
-        raise ValueError(f"X is rank deficient: column {int(zero[0])} is all zeros")
-    scaled = scaled_cholesky(G)
-    if scaled is None:
-        raise ValueError("X has a column whose sum of squares overflows; rescale it")
-    scale, factor, cond = scaled
+        raise _zero_column_error(int(zero[0]))
+    scale, factor, cond = scaled_cholesky(G)
     path = "tsqr"
     if factor is not None and cond < FAST_COND:
         path = "cholesky"
@@ -280,15 +291,24 @@ def _solve_by_chunks(rows) -> tuple[LeastSquaresSolution, float]:
         # tall-skinny QR of [X/scale | y]: R_aug = [[R, c], [0, rho]], z = R^{-1} c
         R_aug = rows.reduce(tsqr_block, combine=tsqr_combine, scale=scale)
         R = R_aug[:p, :p]
-        d = np.abs(np.diag(R))
-        if d.min() <= max(n, p) * _EPS * d.max():
-            raise rank_error_from_gram(G / np.outer(scale, scale))
+        check_rank_of_r(R, n)
         cond = float(np.linalg.cond(R))
         z = scipy.linalg.solve_triangular(R, R_aug[:p, p], check_finite=False)
     beta, rss, steps = _refine_by_chunks(rows, R, scale, z / scale, cond, path)
     xtx_inv = _inverse_gram(R) / np.outer(scale, scale)
-    solution = LeastSquaresSolution(beta, None, rss, steps, True, cond, xtx_inv, path, np.sqrt(np.diag(G)))
-    return solution, s["max_abs_y"]
+    return LeastSquaresSolution(beta, None, rss, steps, True, cond, xtx_inv, path, np.sqrt(np.diag(G)))
+
+
+def screened(rows):
+    """Dask rows after one lazy pass that checks the values, scales extreme columns (and y) by
+    powers of two, and records the largest values and the fingerprint of y."""
+    check_rows(rows.n, rows.p)
+    first = rows.screen(screen_stats)
+    out = rows.shifted(shifts(first["max_x"]), int(shifts(first["max_y"])))
+    out.max_x = unshift(first["max_x"], -out.x_shift)
+    out.max_y = float(unshift(first["max_y"], -out.y_shift))
+    out.key = data_key(rows.n, first["fingerprint"])
+    return out
 
 
 def _refine_by_chunks(rows, R, scale, beta, cond, path):
@@ -314,24 +334,36 @@ def _refine_by_chunks(rows, R, scale, beta, cond, path):
 
 def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
     """The least-squares solution of a row source, sigma-hat = sqrt(RSS / n), and the rounding
-    level of y: a sigma-hat not above it means an exact fit (no MLE)."""
-    n = rows.n
-    if not rows.in_memory:
-        check_rows(n, rows.p)
-        solution, max_abs_y = _solve_by_chunks(rows)
-        sigma = float(np.sqrt(solution.rss / n))
-        return solution, sigma, 8 * _EPS * max_abs_y
-    X, y = rows.X, rows.y
-    solution = solve(X, y, residuals=False)
-    sigma = float(np.sqrt(solution.rss / n))
-    # Residuals no bigger than the rounding error in y or in X @ beta mean an exact fit.
-    y_max = float(np.max(np.abs(y)))
-    # column norms bound every |X_ij|, so this is an upper bound on the rounding level, for free
-    if not sigma > 8 * _EPS * max(y_max, float(solution.col_norms @ np.abs(solution.beta))):
-        # inconclusive: the precise bound, from column extremes (no n x p temporary)
-        col_max = np.maximum(X.max(axis=0), -X.min(axis=0))
-        return solution, sigma, 8 * _EPS * max(y_max, float(col_max @ np.abs(solution.beta)))
-    return solution, sigma, 0.0
+    level of y, the same on both paths: residuals no bigger than the rounding error in y or in
+    X @ beta (``8 eps max(max|y|, max|X| @ |beta|)``) mean an exact fit."""
+    if rows.in_memory:
+        solution = solve(rows.X, rows.y, residuals=False)
+    else:
+        solution = _solve_by_chunks(rows)
+    sigma = float(np.sqrt(solution.rss / rows.n))
+    rounding = 8 * _EPS * max(rows.max_y, float(rows.max_x @ np.abs(solution.beta)))
+    return solution, sigma, rounding
+
+
+def solve_scaled(X: NDArray, y: NDArray, **kwargs) -> LeastSquaresSolution:
+    """:func:`solve` on data of any size: extreme columns and y are scaled by powers of two first,
+    and the solution scaled back (the RSS and ``xtx_inv`` are inf where not representable)."""
+    rows = InMemoryRows.scaled(X, y)
+    sol = solve(rows.X, rows.y, **kwargs)
+    if not np.any(rows.x_shift) and not rows.y_shift:
+        return sol
+    ex, ey = rows.x_shift, rows.y_shift
+    return LeastSquaresSolution(
+        unshift(sol.beta, ey - ex),
+        None if sol.residuals is None else unshift(sol.residuals, np.full(rows.n, ey)),
+        float(unshift(sol.rss, 2 * ey)),
+        sol.n_refine,
+        sol.converged,
+        sol.cond,
+        unshift_cov(sol.xtx_inv, -ex),
+        sol.path,
+        unshift(sol.col_norms, ex),
+    )
 
 
 # --- nonlinear least squares: the scaled SVD of a Jacobian ------------------------------------

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
-import scipy.stats
 from numpy.typing import NDArray
 
+from . import lazy
 from .intervals import check_level, profile_interval
 from .profiles import same
 
@@ -25,6 +25,12 @@ class ConvergenceWarning(UserWarning):
 
 class HessianWarning(UserWarning):
     """The Hessian at the estimate is singular or not positive definite; standard errors are NaN."""
+
+
+class ExactFitWarning(UserWarning):
+    """The model fits ``y`` exactly (residuals at the rounding level): the coefficients are the exact
+    solution, but σ̂ = 0 and the likelihood is unbounded (``loglik = inf``), so there is no MLE of
+    σ and no standard error (NaN), as R's ``lm`` warns of an "essentially perfect fit"."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,26 @@ class FitResult:
         for a scale such as σ or for degrees of freedom, ``(-inf, inf)`` for a coefficient.
         ``None`` means every parameter is unrestricted except one named ``"sigma"``. See
         :attr:`bounded_at_zero`.
+    stderr : ndarray, shape (k,)
+        Standard errors: the square roots of the diagonal of :attr:`cov` (NaN where it is NaN).
+        Computed by the fitter, so that they are right even where an entry of ``cov`` is too
+        large for a float (inf) while its square root is not.
+    model : str or None
+        The likelihood's family: ``"normal"`` (:func:`~mle_tutorial.fit_linear`,
+        :func:`~mle_tutorial.fit_nonlinear`), ``"logistic"``, ``"poisson"``, ``"student_t"``, or
+        None for :func:`~mle_tutorial.fit_mle` (a likelihood the package does not know).
+        :func:`~mle_tutorial.likelihood_ratio_test` refuses fits of different families.
+    data_key : str or None
+        A fingerprint of the data: the number of observations and a hash of the values of ``y``
+        (the same whatever their order, in memory or over Dask chunks). Fits with different keys
+        were fitted to different data, and :func:`~mle_tutorial.likelihood_ratio_test` refuses
+        to compare them. None when unknown (:func:`~mle_tutorial.fit_mle`).
+
+    An exact fit (an :class:`ExactFitWarning`) has ``sigma = 0``, ``loglik = inf``, NaN standard
+    errors and ``aic = bic = -inf``.
+
+    With pandas installed, ``to_frame()`` gives the summary table as a DataFrame indexed by
+    :attr:`param_names`.
     """
 
     params: NDArray[np.float64]
@@ -120,9 +146,28 @@ class FitResult:
     cov: NDArray[np.float64] | None = None
     profile: Callable[[int, float], float] | None = None
     bounds: tuple[tuple[float, float], ...] | None = None
+    stderr: NDArray[np.float64] | None = field(default=None, repr=False)
+    model: str | None = None
+    data_key: str | None = None
 
     #: Not hashable: a result holds NumPy arrays, which are mutable.
     __hash__ = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.stderr is None:  # from cov (a result built by hand)
+            if self.cov is None:
+                se = np.full(len(self.params), np.nan)
+            else:
+                with np.errstate(invalid="ignore"):
+                    se = np.sqrt(np.diag(self.cov))
+            object.__setattr__(self, "stderr", se)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle, also a result pickled before ``stderr``, ``model`` and ``data_key`` existed."""
+        for f in fields(self):
+            state.setdefault(f.name, f.default)
+        self.__dict__.update(state)
+        self.__post_init__()
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -142,13 +187,6 @@ class FitResult:
         if self.bounds is None:
             return tuple(name == "sigma" for name in self.param_names)
         return tuple(not (lower < 0.0 < upper) for lower, upper in self.bounds)
-
-    @property
-    def stderr(self) -> NDArray[np.float64]:
-        """Standard errors: square roots of the diagonal of :attr:`cov` (NaN if unavailable)."""
-        if self.cov is None:
-            return np.full(self.k, np.nan)
-        return np.sqrt(np.diag(self.cov))
 
     @property
     def aic(self) -> float:
@@ -186,7 +224,7 @@ class FitResult:
         """
         level = check_level(level)
         if method == "wald":
-            z = scipy.stats.norm.ppf(0.5 + level / 2.0)
+            z = lazy.stats().norm.ppf(0.5 + level / 2.0)
             se = self.stderr
             return np.column_stack([self.params - z * se, self.params + z * se])
         if method == "profile":
@@ -201,10 +239,7 @@ class FitResult:
         does not contain 0 in its interior (σ, which is positive by definition; degrees of
         freedom; shapes: see :attr:`bounded_at_zero`) that test is meaningless and left blank.
         """
-        se = self.stderr
-        ci = self.conf_int(level)
-        z = self.params / se
-        p = 2.0 * scipy.stats.norm.sf(np.abs(z))
+        se, ci, z, p = self._table(level)
         blank = self.bounded_at_zero
         lo, hi = f"[{(1 - level) / 2:.3g}", f"{(1 + level) / 2:.3g}]"
         head = ["", "estimate", "std err", "z", "P>|z|", lo, hi]
@@ -241,6 +276,37 @@ class FitResult:
         )
         return Summary(text, html_text)
 
+    def _table(self, level: float):
+        se = self.stderr
+        ci = self.conf_int(level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = self.params / se
+        p = 2.0 * lazy.stats().norm.sf(np.abs(z))
+        return se, ci, z, p
+
+    def to_frame(self, level: float = 0.95):
+        """The table of :meth:`summary` as a pandas DataFrame indexed by :attr:`param_names`, with
+        columns ``estimate``, ``std err``, ``z``, ``P>|z|``, ``lower`` and ``upper`` (Wald
+        interval at ``level``); ``z`` and ``P>|z|`` are NaN where :attr:`bounded_at_zero`.
+        Needs pandas (not a dependency of the package: ``pip install pandas``).
+
+        ``fit.to_frame()["estimate"]`` is :attr:`params` as a labelled Series.
+        """
+        pd = lazy.pandas()
+        se, ci, z, p = self._table(level)
+        blank = np.array(self.bounded_at_zero)
+        return pd.DataFrame(
+            {
+                "estimate": self.params,
+                "std err": se,
+                "z": np.where(blank, np.nan, z),
+                "P>|z|": np.where(blank, np.nan, p),
+                "lower": ci[:, 0],
+                "upper": ci[:, 1],
+            },
+            index=pd.Index(self.param_names, name="parameter"),
+        )
+
     def __repr__(self) -> str:
         width = max(len(name) for name in self.param_names)
         head = (
@@ -253,5 +319,5 @@ class FitResult:
         return "\n".join(lines)
 
 
-for _public in (ConvergenceWarning, HessianWarning, Summary, FitResult):
+for _public in (ConvergenceWarning, HessianWarning, ExactFitWarning, Summary, FitResult):
     _public.__module__ = "mle_tutorial.result"  # their documented home, which re-exports them

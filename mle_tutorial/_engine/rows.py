@@ -13,6 +13,7 @@ array arrives; its checks are lazy (shapes and dtypes at once, NaN counts in the
 
 from __future__ import annotations
 
+import copy
 import importlib
 import math
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import check_lengths, check_numeric
+from .scale import column_maxima, shifted, shifts
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
 
@@ -39,8 +41,32 @@ def _dask():
 
 
 def add(a: dict, b: dict) -> dict:
-    """Add two chunk summaries (dicts); keys starting with 'max_' take the maximum."""
-    return {key: max(a[key], b[key]) if key.startswith("max_") else a[key] + b[key] for key in a}
+    """Add two chunk summaries (dicts); keys starting with 'max_' take the (elementwise) maximum."""
+    return {key: _maximum(a[key], b[key]) if key.startswith("max_") else a[key] + b[key] for key in a}
+
+
+def _maximum(a, b):
+    return np.maximum(a, b) if np.ndim(a) or np.ndim(b) else max(a, b)
+
+
+# --- a fingerprint of the data, the same in memory and over any chunks -------------------------------
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def fingerprint_sum(y: NDArray) -> int:
+    """A sum over the values of ``y`` of a hash of each value's bits, modulo 2**64: the same for
+    the same multiset of values whatever their order or chunking (a likelihood of independent
+    observations does not depend on their order either)."""
+    bits = (np.asarray(y, dtype=np.float64) + 0.0).view(np.uint64)  # + 0.0: -0.0 is 0.0
+    h = (bits ^ (bits >> np.uint64(31))) * _MIX
+    h ^= h >> np.uint64(29)
+    return int(h.sum(dtype=np.uint64))
+
+
+def data_key(n: int, total: int) -> str:
+    """What :attr:`~mle_tutorial.FitResult.data_key` holds: the number of observations and the
+    fingerprint of ``y`` (from :func:`fingerprint_sum`, summed over chunks)."""
+    return f"n={n} y#{total % (1 << 64):016x}"
 
 
 def tree_reduce(parts: list, combine: Callable, delayed: Callable):
@@ -58,14 +84,42 @@ def _with_offset(func: Callable, X, y, offset, kwargs):
 
 
 class InMemoryRows:
-    """NumPy arrays ``X`` (n, p), ``y`` (n,) and an optional ``offset`` (n,), already validated."""
+    """NumPy arrays ``X`` (n, p), ``y`` (n,) and an optional ``offset`` (n,), already validated.
+
+    ``x_shift`` and ``y_shift`` say by which powers of two the columns of ``X`` and ``y`` were
+    divided (see :mod:`~mle_tutorial._engine.scale`); :meth:`scaled` chooses them, and records
+    ``max_x`` and ``max_y``, the largest |value| of each column and of y (after scaling).
+    """
 
     in_memory = True
     description = "memory"
 
-    def __init__(self, X: NDArray, y: NDArray, offset: NDArray | None = None):
+    def __init__(
+        self, X: NDArray, y: NDArray, offset: NDArray | None = None, *, x_shift=None, y_shift: int = 0
+    ):
         self.X, self.y, self.offset = X, y, offset
         self.n, self.p = X.shape
+        self.x_shift = np.zeros(self.p, dtype=np.int64) if x_shift is None else np.asarray(x_shift)
+        self.y_shift = int(y_shift)
+
+    @classmethod
+    def scaled(
+        cls,
+        X: NDArray,
+        y: NDArray,
+        offset: NDArray | None = None,
+        *,
+        scale_y: bool = True,
+        always: bool = False,
+    ):
+        """The rows of validated arrays, with the columns (and ``y`` if ``scale_y``) that lie far
+        from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is)."""
+        max_x, max_y = column_maxima(X), float(np.max(np.abs(y)))
+        x_shift = shifts(max_x, always)
+        y_shift = int(shifts(max_y, always)) if scale_y else 0
+        rows = cls(shifted(X, x_shift), shifted(y, y_shift), offset, x_shift=x_shift, y_shift=y_shift)
+        rows.max_x, rows.max_y = shifted(max_x, x_shift), float(shifted(max_y, y_shift))
+        return rows
 
     def reduce(self, func: Callable, combine: Callable = add, **kwargs):
         """``func(X, y, offset, **kwargs)`` on all the rows at once."""
@@ -74,16 +128,29 @@ class InMemoryRows:
     def hold_column(self, j: int, value: float) -> InMemoryRows:
         """The other columns, with ``value * X[:, j]`` moved into the offset."""
         offset = value * self.X[:, j] if self.offset is None else self.offset + value * self.X[:, j]
-        return InMemoryRows(np.delete(self.X, j, axis=1), self.y, offset)
+        return InMemoryRows(
+            np.delete(self.X, j, axis=1), self.y, offset,
+            x_shift=np.delete(self.x_shift, j), y_shift=self.y_shift,
+        )  # fmt: skip
 
 
 class DaskRows:
-    """Dask arrays aligned on the same row chunks, every chunk holding whole rows."""
+    """Dask arrays aligned on the same row chunks, every chunk holding whole rows.
+
+    Its checks are lazy: shapes and dtypes at once, the values in :meth:`screen`'s pass, which
+    also chooses the power-of-two scales of :meth:`shifted`.
+    """
 
     in_memory = False
 
     def __init__(self, X, y, offset=None):
         _, da = _dask()
+        for name, arr in (("X", X), ("y", y), ("offset", offset)):
+            if type(arr).__name__ in ("DataFrame", "Series") and is_dask(arr):
+                raise ValueError(
+                    f"{name} is a Dask DataFrame or Series: pass a Dask array chunked by rows "
+                    f"({name}.to_dask_array(lengths=True))"
+                )
         X, y = da.asarray(X), da.asarray(y)
         for name, arr, ndim in (("X", X, 2), ("y", y, 1)):
             if arr.ndim != ndim:
@@ -104,7 +171,31 @@ class DaskRows:
             offset = offset.rechunk((self.X.chunks[0],))
         self.offset = offset
         self.n, self.p = self.X.shape
+        self.x_shift = np.zeros(self.p, dtype=np.int64)
+        self.y_shift = 0
         self.description = f"{len(self.X.chunks[0])} row chunk(s) of a Dask array"
+
+    def screen(self, chunk_fn: Callable, **kwargs) -> dict:
+        """One pass of ``chunk_fn`` (which counts bad values and finds the column maxima); a NaN
+        or infinite value is reported here, naming the array."""
+        first = self.reduce(chunk_fn, **kwargs)
+        for key, what in (("bad_x", "X"), ("bad_y", "y"), ("bad_o", "offset")):
+            if first.get(key):
+                raise ValueError(f"{what} contains {first[key]} NaN or infinite value(s)")
+        return first
+
+    def shifted(self, x_shift: NDArray, y_shift: int = 0) -> DaskRows:
+        """The same rows with column j of X divided by ``2**x_shift[j]`` and y by ``2**y_shift``
+        (lazily: the chunks are scaled as they are read)."""
+        x_shift = np.asarray(x_shift, dtype=np.int64)
+        if not np.any(x_shift) and not y_shift:
+            return self
+        out = copy.copy(self)
+        out.X = self.X * np.ldexp(1.0, -x_shift) if np.any(x_shift) else self.X
+        out.y = self.y * np.ldexp(1.0, -int(y_shift)) if y_shift else self.y
+        out.x_shift = self.x_shift + x_shift
+        out.y_shift = self.y_shift + int(y_shift)
+        return out
 
     def reduce(self, func: Callable, combine: Callable = add, **kwargs):
         """``func(X_c, y_c, offset_c, **kwargs)`` on every row chunk, combined in a tree."""
@@ -118,7 +209,9 @@ class DaskRows:
         """The other columns, with ``X[:, j] * value`` moved into the offset."""
         others = [k for k in range(self.p) if k != j]
         held = self.X[:, j] * value
-        return DaskRows(self.X[:, others], self.y, held if self.offset is None else self.offset + held)
+        out = DaskRows(self.X[:, others], self.y, held if self.offset is None else self.offset + held)
+        out.x_shift, out.y_shift = np.delete(self.x_shift, j), self.y_shift
+        return out
 
 
 def as_rows(X, y, offset=None) -> DaskRows | None:
