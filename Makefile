@@ -27,6 +27,7 @@ help:
 	@echo "make mathjax       fetch MathJax from the npm registry into _mathjax/ (make book does it)"
 	@echo "make binder-check  build Binder's environment the way Binder does, in a temp venv, and try it"
 	@echo "make clean         remove _build and _mathjax"
+	@echo "make help          this list"
 	@echo "Before submitting a change to numbers: ../shared/tools/portability-check (see CONTRIBUTING.md)"
 
 env: $(STAMP)
