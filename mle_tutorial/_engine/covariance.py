@@ -5,12 +5,11 @@ is None, or the text of the :class:`HessianWarning` that
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
-import scipy.linalg.lapack
 from numpy.typing import ArrayLike, NDArray
 
 from .checks import as_float_array, check_numeric, unmasked
 from .families import Family, tsqr_combine, weighted_r_block
+from .lazy import linalg
 from .lstsq import jacobian_rank_ok, svd_of_scaled
 
 SINGULAR_HESSIAN = (
@@ -72,8 +71,8 @@ def from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = None) -> tuple
     try:
         if not np.all(np.isfinite(H)):
             raise np.linalg.LinAlgError("non-finite Hessian")
-        factor = scipy.linalg.cho_factor(0.5 * (H + H.T), check_finite=False)
-        cov = scipy.linalg.cho_solve(factor, np.eye(k), check_finite=False)
+        factor = linalg.cho_factor(0.5 * (H + H.T), check_finite=False)
+        cov = linalg.cho_solve(factor, np.eye(k), check_finite=False)
         if not np.all(np.isfinite(cov)) or np.min(np.diag(cov)) <= 0:
             raise np.linalg.LinAlgError("non-finite inverse")
     except np.linalg.LinAlgError:
@@ -107,19 +106,19 @@ def from_information(info: NDArray, rows, family: Family, beta: NDArray) -> tupl
     if np.all(np.isfinite(d)) and np.all(d > 0):
         scale = np.exp2(np.round(np.log2(d)))
         try:
-            factor = scipy.linalg.cho_factor(info / np.outer(scale, scale), check_finite=False)
+            factor = linalg.cho_factor(info / np.outer(scale, scale), check_finite=False)
         except np.linalg.LinAlgError:
             factor = None
         if factor is not None:
-            rcond, status = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+            rcond, status = linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
             if status == 0 and rcond > 1e-6:
-                inverse = scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False)
+                inverse = linalg.cho_solve(factor, np.eye(p), check_finite=False)
                 return inverse / np.outer(scale, scale), None
     R = rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=family)[:p]
     if R.shape[0] < p:
         return np.full((p, p), np.nan), SINGULAR_HESSIAN
     try:
-        r_inv = scipy.linalg.solve_triangular(R, np.eye(p), check_finite=False)
+        r_inv = linalg.solve_triangular(R, np.eye(p), check_finite=False)
     except np.linalg.LinAlgError:
         return np.full((p, p), np.nan), SINGULAR_HESSIAN
     cov = r_inv @ r_inv.T

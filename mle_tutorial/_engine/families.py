@@ -16,12 +16,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.special
 from numpy.typing import NDArray
 
 from .checks import count_not_finite
 from .extended import residual_extended, xt_r_exact
+from .lazy import linalg, special
 from .rows import fingerprint_sum
 from .scale import column_maxima
 
@@ -216,7 +215,7 @@ def normal_sums(X: NDArray, y: NDArray, offset: None = None) -> dict:
 def tsqr_block(X: NDArray, y: NDArray, offset: None, *, scale: NDArray) -> NDArray:
     """R of the QR factorization of a chunk's [X / scale | y]."""
     A = np.column_stack([X / scale, y])
-    return scipy.linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
+    return linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
 
 
 def weighted_r_block(
@@ -225,13 +224,13 @@ def weighted_r_block(
     """R of the QR factorization of a chunk's sqrt(W) X at ``beta``, W the GLM weights."""
     eta = X @ beta if offset is None else X @ beta + offset
     w = family.block(eta, y)[2]
-    return scipy.linalg.qr(np.sqrt(w)[:, None] * X, mode="r", check_finite=False)[0][: X.shape[1]]
+    return linalg.qr(np.sqrt(w)[:, None] * X, mode="r", check_finite=False)[0][: X.shape[1]]
 
 
 def tsqr_combine(a: NDArray, b: NDArray) -> NDArray:
     """R of two stacked R factors: a tall-skinny QR combined in a tree."""
     A = np.vstack([a, b])
-    return scipy.linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
+    return linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
 
 
 def normal_refine_stats(
@@ -299,7 +298,7 @@ def _t_log_constant(nu: float) -> float:
     :math:`\Gamma(\frac12) = \sqrt\pi`): ``betaln`` avoids the cancellation between the two
     ``gammaln`` values, which are of order :math:`\nu\log\nu` when ν is large.
     """
-    return float(-scipy.special.betaln(0.5, 0.5 * nu) - 0.5 * np.log(nu))
+    return float(-special.betaln(0.5, 0.5 * nu) - 0.5 * np.log(nu))
 
 
 def t_nll(theta: NDArray, X: NDArray, y: NDArray, df: float | None = None) -> float:
@@ -339,7 +338,7 @@ def t_nll_gradient(theta: NDArray, X: NDArray, y: NDArray, df: float | None = No
 
 
 def _dl_dnu(nu: float, s: NDArray, w: NDArray, n: int) -> float:
-    digammas = scipy.special.digamma(0.5 * (nu + 1.0)) - scipy.special.digamma(0.5 * nu)
+    digammas = special.digamma(0.5 * (nu + 1.0)) - special.digamma(0.5 * nu)
     return float(0.5 * n * (digammas - 1.0 / nu) + np.sum(0.5 * w * s / nu - 0.5 * np.log1p(s / nu)))
 
 
@@ -377,7 +376,7 @@ def t_nll_hessian(theta: NDArray, X: NDArray, y: NDArray, df: float | None = Non
     H[p, p] = -np.sum(2.0 * nu * w * s / (nu + s))
     if df is None:
         d2 = (nu + s) ** 2
-        trigammas = scipy.special.polygamma(1, 0.5 * (nu + 1.0)) - scipy.special.polygamma(1, 0.5 * nu)
+        trigammas = special.polygamma(1, 0.5 * (nu + 1.0)) - special.polygamma(1, 0.5 * nu)
         l_nunu = n * (0.25 * trigammas + 0.5 / nu**2) + np.sum(
             s * (nu * s - 2.0 * nu - s) / (2.0 * nu**2 * d2)
         )

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import NDArray
 
 from .checks import check_offset, check_rows, read_design
 from .families import LOGISTIC, POISSON, Family, glm_stats, gram_stats, poisson_start_stats, screen_stats
+from .lazy import linalg
 from .lstsq import check_full_rank, check_full_rank_over_chunks
 from .optimize import newton
 from .rows import DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum
@@ -35,7 +35,7 @@ class GLMData:
 
 def _cholesky_or_lstsq(A: NDArray, b: NDArray) -> NDArray:
     try:
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), b)
+        return linalg.cho_solve(linalg.cho_factor(A, check_finite=False), b)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(A, b, rcond=None)[0]
 

@@ -8,13 +8,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.linalg.lapack
 from numpy.typing import NDArray
 
 from .checks import check_rows
 from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
 from .families import normal_refine_stats, normal_sums, screen_stats, tsqr_block, tsqr_combine
+from .lazy import linalg
 from .rows import InMemoryRows, data_key
 from .scale import shifts, unshift, unshift_cov
 
@@ -99,10 +98,10 @@ def scaled_cholesky(G: NDArray):
         return None
     scale = np.exp2(np.round(np.log2(norms)))
     try:
-        factor = scipy.linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
+        factor = linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
     except np.linalg.LinAlgError:
         return scale, None, np.inf
-    rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+    rcond, info = linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
     cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
     return scale, factor, cond
 
@@ -115,9 +114,9 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
     if scaled is None or not scaled[2] < FAST_COND:
         return None  # zero or overflowing column, or ill conditioned: the exact path handles it
     scale, factor, cond = scaled
-    beta = scipy.linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
+    beta = linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
     r = y - X @ beta
-    beta = beta + scipy.linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
+    beta = beta + linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
     steps = 1
     # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
     # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
@@ -128,7 +127,7 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
     if X.size <= EXTENDED_SIZE or cond * _EPS * np.max(z) > 1e-13 * np.min(z):
         r = residual_extended(X, beta, y)
         xtr = xt_r_extended(X, r)
-        beta = beta + scipy.linalg.cho_solve(factor, xtr / scale, check_finite=False) / scale
+        beta = beta + linalg.cho_solve(factor, xtr / scale, check_finite=False) / scale
         steps = 2
     if np.sqrt(y @ y) > 64.0 * np.sqrt(r @ r):
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
@@ -137,7 +136,7 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
         r = y - X @ beta
     # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
-    xtx_inv = scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
+    xtx_inv = linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
     rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
     norms = np.sqrt(np.diag(G))
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
@@ -172,7 +171,7 @@ def check_full_rank_over_chunks(rows, G: NDArray) -> None:
 def check_rank_of_r(R: NDArray, n: int) -> None:
     """Raise the rank-deficiency error of :func:`solve` for a design whose (column-scaled) QR
     factor is ``R``: a pivoted QR of R is a pivoted QR of the design."""
-    _, R2, perm = scipy.linalg.qr(R, pivoting=True, check_finite=False)
+    _, R2, perm = linalg.qr(R, pivoting=True, check_finite=False)
     diag = np.abs(np.diag(R2))
     tol = max(n, R.shape[1]) * _EPS * diag[0]
     if diag[-1] <= tol:
@@ -187,7 +186,7 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
     k = int(np.sum(diag > tol))  # numerical rank
     bad = int(perm[k])
     # column perm[k] ~ sum_i c_i * column perm[i], i < k: R[:k, :k] c = R[:k, k]
-    c = scipy.linalg.solve_triangular(R[:k, :k], R[:k, k], check_finite=False) if k else np.zeros(0)
+    c = linalg.solve_triangular(R[:k, :k], R[:k, k], check_finite=False) if k else np.zeros(0)
     involved = sorted(int(perm[i]) for i in np.flatnonzero(np.abs(c) > 1e-8 * max(np.max(np.abs(c)), 1e-300)))
     others = ", ".join(map(str, involved)) if involved else "the others"
     return ValueError(
@@ -213,7 +212,7 @@ def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = Tr
     scale = np.exp2(np.round(np.log2(norms)))
     Xs = X / scale
     # 2. pivoted Householder QR
-    Q, R, perm = scipy.linalg.qr(Xs, mode="economic", pivoting=True, check_finite=False)
+    Q, R, perm = linalg.qr(Xs, mode="economic", pivoting=True, check_finite=False)
     diag = np.abs(np.diag(R))
     tol = max(n, p) * _EPS * diag[0]
     if diag[-1] <= tol:
@@ -222,12 +221,12 @@ def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = Tr
     Xp = Xs[:, perm]
 
     def solve_augmented(f, g):
-        h = scipy.linalg.solve_triangular(R, g, trans="T", check_finite=False)
+        h = linalg.solve_triangular(R, g, trans="T", check_finite=False)
         d = Q.T @ f - h
-        return f - Q @ d, scipy.linalg.solve_triangular(R, d, check_finite=False)
+        return f - Q @ d, linalg.solve_triangular(R, d, check_finite=False)
 
     # initial solve: beta = R^{-1} Q^T y, r = y - X beta (in double-double)
-    z = scipy.linalg.solve_triangular(R, Q.T @ y, check_finite=False)
+    z = linalg.solve_triangular(R, Q.T @ y, check_finite=False)
     r = residual_dd(Xp, z, y)
     # 3. Björck's refinement of the augmented system
     converged = False
@@ -263,7 +262,7 @@ def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = Tr
 
 def _inverse_gram(R: NDArray) -> NDArray:
     """(R'R)^{-1} = R^{-1} R^{-T} from an upper triangular R."""
-    r_inv = scipy.linalg.solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
+    r_inv = linalg.solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
     return r_inv @ r_inv.T
 
 
@@ -286,14 +285,14 @@ def _solve_by_chunks(rows) -> LeastSquaresSolution:
     if factor is not None and cond < FAST_COND:
         path = "cholesky"
         R = factor[0]
-        z = scipy.linalg.cho_solve(factor, xty / scale, check_finite=False)
+        z = linalg.cho_solve(factor, xty / scale, check_finite=False)
     else:
         # tall-skinny QR of [X/scale | y]: R_aug = [[R, c], [0, rho]], z = R^{-1} c
         R_aug = rows.reduce(tsqr_block, combine=tsqr_combine, scale=scale)
         R = R_aug[:p, :p]
         check_rank_of_r(R, n)
         cond = float(np.linalg.cond(R))
-        z = scipy.linalg.solve_triangular(R, R_aug[:p, p], check_finite=False)
+        z = linalg.solve_triangular(R, R_aug[:p, p], check_finite=False)
     beta, rss, steps = _refine_by_chunks(rows, R, scale, z / scale, cond, path)
     xtx_inv = _inverse_gram(R) / np.outer(scale, scale)
     return LeastSquaresSolution(beta, None, rss, steps, True, cond, xtx_inv, path, np.sqrt(np.diag(G)))
@@ -320,8 +319,8 @@ def _refine_by_chunks(rows, R, scale, beta, cond, path):
         extended = path == "tsqr" or steps > 1 or cond * _EPS * np.max(zabs) > 1e-13 * np.min(zabs)
         st = rows.reduce(normal_refine_stats, beta=beta, extended=extended, exact_products=path == "tsqr")
         g = st["xtr"] / scale
-        dz = scipy.linalg.solve_triangular(
-            R, scipy.linalg.solve_triangular(R, g, trans="T", check_finite=False), check_finite=False
+        dz = linalg.solve_triangular(
+            R, linalg.solve_triangular(R, g, trans="T", check_finite=False), check_finite=False
         )
         delta, rss = dz / scale, st["rtr"]
         beta = beta + delta
@@ -371,7 +370,7 @@ def svd_of_scaled(J: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """SVD of ``J`` with its columns scaled to unit length: ``J = U diag(s) V^T D``."""
     d = np.sqrt(np.sum(J * J, axis=0))
     d = np.where(d > 0, d, 1.0)
-    U, s, Vt = scipy.linalg.svd(J / d, full_matrices=False, lapack_driver="gesvd")
+    U, s, Vt = linalg.svd(J / d, full_matrices=False, lapack_driver="gesvd")
     return U, s, Vt, d
 
 

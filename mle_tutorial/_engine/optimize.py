@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import NDArray
 
 from . import lazy
+from .lazy import linalg
 from .objectives import Objective
 
 #: An optimizer's answer counts as converged only if a Newton step from it would
@@ -74,7 +74,7 @@ class StartNotFinite(ValueError):
 
 def _newton_step(info: NDArray, score: NDArray) -> NDArray:
     try:
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(info, check_finite=False), score)
+        return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), score)
     except (np.linalg.LinAlgError, ValueError):
         return np.linalg.lstsq(info, score, rcond=None)[0]
 
@@ -129,8 +129,8 @@ def solve_positive(hessian: NDArray, gradient: NDArray) -> NDArray:
     if np.any(d == 0) or not np.all(np.isfinite(d)):
         raise np.linalg.LinAlgError("a zero on the diagonal of the Hessian")
     s = np.exp2(np.round(np.log2(d)))
-    factor = scipy.linalg.cho_factor(hessian / np.outer(s, s), check_finite=False)
-    return scipy.linalg.cho_solve(factor, gradient / s, check_finite=False) / s
+    factor = linalg.cho_factor(hessian / np.outer(s, s), check_finite=False)
+    return linalg.cho_solve(factor, gradient / s, check_finite=False) / s
 
 
 def newton_distance(gradient: NDArray, hessian: NDArray, x: NDArray) -> float:
