@@ -29,7 +29,7 @@ from ._engine import covariance, lazy
 from ._engine.checks import coefficient_names
 from ._engine.families import LOGISTIC, POISSON, Family
 from ._engine.finish import finish
-from ._engine.irls import check_and_start, fit_glm, glm_data
+from ._engine.irls import check_and_start, exact_loglik, fit_glm, glm_data
 from ._engine.optimize import StartNotFinite
 from ._engine.profiles import GLMProfile
 from ._engine.result import FitResult
@@ -191,7 +191,7 @@ def _fit(X, y, offset, family: Family, names) -> FitResult:
     return finish(
         params=beta.copy(),
         names=names,
-        loglik=fit.loglik,
+        loglik=exact_loglik(rows, family, fit),
         nobs=rows.n,
         converged=converged,
         n_iter=fit.n_iter,

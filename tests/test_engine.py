@@ -283,6 +283,7 @@ def _separated_dask():
 ELEVEN = mle.simulate_linear(300, np.linspace(0.5, 5.5, 11), 0.5, seed=408)
 XN = np.linspace(0, 4, 30)
 YN = 2 * np.exp(-0.7 * XN) + 0.01 * np.sin(np.arange(30))
+EXACT_Y, EXACT_YN = ELEVEN[0] @ np.ones(11), exponential_decay(XN, [2.0, 0.7])
 
 WARNING_CASES = [
     ("fit_linear", lambda: mle.fit_linear(*ELEVEN, method="Nelder-Mead"),
@@ -299,10 +300,10 @@ WARNING_CASES = [
     ("fit_logistic on Dask", _separated_dask, {mle.ConvergenceWarning}),
     ("covariance_from_hessian", lambda: mle.covariance_from_hessian([[1.0, 1.0], [1.0, 1.0]]),
      {mle.HessianWarning}),
-    ("fit_linear exact", lambda: mle.fit_linear(ELEVEN[0], ELEVEN[0] @ np.ones(11)), {mle.ExactFitWarning}),
-    ("fit_student_t exact", lambda: mle.fit_student_t(ELEVEN[0], ELEVEN[0] @ np.ones(11)), {mle.ExactFitWarning}),
-    ("fit_nonlinear exact", lambda: mle.fit_nonlinear(exponential_decay, XN, exponential_decay(XN, [2.0, 0.7]),
-                                                      [1.0, 1.0]), {mle.ExactFitWarning}),
+    ("fit_linear exact", lambda: mle.fit_linear(ELEVEN[0], EXACT_Y), {mle.ExactFitWarning}),
+    ("fit_student_t exact", lambda: mle.fit_student_t(ELEVEN[0], EXACT_Y), {mle.ExactFitWarning}),
+    ("fit_nonlinear exact", lambda: mle.fit_nonlinear(exponential_decay, XN, EXACT_YN, [1.0, 1.0]),
+     {mle.ExactFitWarning}),
 ]  # fmt: skip
 
 

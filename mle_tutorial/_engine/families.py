@@ -45,36 +45,32 @@ def stirlerr(k: NDArray) -> NDArray:
     integers ``k`` (as floats): a table up to 15, the asymptotic series
     :math:`\frac1{12k} - \frac1{360k^3} + \frac1{1260k^5} - \frac1{1680k^7} + \frac1{1188k^9}`
     beyond (its first omitted term is below 2e-16 there)."""
-    small = k <= 15.0
-    out = np.empty_like(k)
-    out[small] = _STIRLERR_TABLE[k[small].astype(np.intp)]
-    big = k[~small]
+    big = np.maximum(k, 16.0)
     kk = big * big
-    out[~small] = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * kk)) / kk) / kk) / kk) / big
-    return out
+    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * kk)) / kk) / kk) / kk) / big
+    return np.where(k <= 15.0, _STIRLERR_TABLE[np.minimum(k, 15.0).astype(np.intp)], series)
 
 
 def bd0(x: NDArray, mu: NDArray, eta: NDArray) -> NDArray:
     r"""Loader's deviance term :math:`x\log(x/\mu) + \mu - x \ge 0`, for ``x > 0``, without its
     cancellation: where :math:`|x - \mu| < (x + \mu)/10`, as the series
     :math:`(x - \mu)v + 2x\sum_{j\ge1} v^{2j+1}/(2j+1)`, :math:`v = (x - \mu)/(x + \mu)` (nine
-    terms reach the rounding level); elsewhere directly (``eta`` = log mu where mu under- or
-    overflows)."""
+    terms reach the rounding level); elsewhere directly, with :math:`\log(x/\mu)` from
+    ``eta = log mu`` where the ratio under- or overflows."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         d = x - mu
-        near = np.abs(d) < 0.1 * (x + mu)
-        ratio = x / mu
-        log_ratio = np.where((ratio > 0) & np.isfinite(ratio), np.log(np.where(ratio > 0, ratio, 1.0)),
-                             np.log(x) - eta)  # fmt: skip
-        out = x * log_ratio + mu - x
-    if np.any(near):
-        xn, dn = x[near], d[near]
-        v = dn / (x[near] + mu[near])
+        total = x + mu
+        near = np.abs(d) < 0.1 * total
+        v = d / total
         v2 = v * v
         tail = 1 / 13 + v2 * (1 / 15 + v2 * (1 / 17 + v2 / 19))
-        series = 1 / 3 + v2 * (1 / 5 + v2 * (1 / 7 + v2 * (1 / 9 + v2 * (1 / 11 + v2 * tail))))
-        out[near] = dn * v + 2.0 * xn * v * v2 * series
-    return out
+        series = d * v + 2.0 * x * v * v2 * (
+            1 / 3 + v2 * (1 / 5 + v2 * (1 / 7 + v2 * (1 / 9 + v2 * (1 / 11 + v2 * tail))))
+        )
+        ratio = x / mu
+        usable = (ratio > 0) & (ratio < np.inf)
+        log_ratio = np.where(usable, np.log(np.where(usable, ratio, 1.0)), np.log(x) - eta)
+        return np.where(near, series, x * log_ratio + mu - x)
 
 
 def poisson_logpmf(y: NDArray, mu: NDArray, eta: NDArray) -> NDArray:
@@ -83,12 +79,11 @@ def poisson_logpmf(y: NDArray, mu: NDArray, eta: NDArray) -> NDArray:
     :math:`-\mathrm{stirlerr}(y) - \mathrm{bd0}(y, \mu) - \tfrac12\log(2\pi y)`. Accurate to a
     few units of rounding relative to each term for counts up to 1e15 and beyond, where
     :math:`y\log\mu - \mu - \log y!` cancels all its digits."""
-    out = -mu.copy()
     pos = y > 0
-    if np.any(pos):
-        x = y[pos]
-        out[pos] = -stirlerr(x) - bd0(x, mu[pos], eta[pos]) - (_HALF_LOG_2PI + 0.5 * np.log(x))
-    return out
+    x = np.where(pos, y, 1.0)
+    with np.errstate(invalid="ignore"):
+        terms = -stirlerr(x) - bd0(x, mu, eta) - (_HALF_LOG_2PI + 0.5 * np.log(x))
+    return np.where(pos, terms, -mu)
 
 
 # --- the two GLM families ----------------------------------------------------------------------
@@ -101,11 +96,13 @@ def _logistic_block(eta: NDArray, y: NDArray):
     return float(y @ eta - np.sum(softplus)), mu, mu * (1.0 - mu)
 
 
-def _poisson_block(eta: NDArray, y: NDArray):
+def _poisson_block(eta: NDArray, y: NDArray, exact: bool = True):
     with np.errstate(over="ignore"):
         mu = np.exp(eta)
     with np.errstate(invalid="ignore"):  # inf - inf where mu overflows: reported as not finite
-        return float(np.sum(poisson_logpmf(y, mu, eta))), mu, mu
+        if exact:
+            return float(np.sum(poisson_logpmf(y, mu, eta))), mu, mu
+        return float(y @ eta - np.sum(mu)), mu, mu
 
 
 @dataclass(frozen=True)
@@ -117,8 +114,13 @@ class Family:
     title: str  # as in a sentence
     rule: str  # what y must hold, for the error message
 
-    def block(self, eta: NDArray, y: NDArray):
-        return (_logistic_block if self.name == "logistic" else _poisson_block)(eta, y)
+    def block(self, eta: NDArray, y: NDArray, exact: bool = True):
+        r"""The log-likelihood of the rows, their means and IRLS weights. With ``exact=False`` the
+        Poisson log-likelihood leaves out :math:`-\sum\log y_i!` and is summed as
+        :math:`y\eta - \mu`, cheaper, and enough to compare points on Newton's path."""
+        if self.name == "logistic":
+            return _logistic_block(eta, y)
+        return _poisson_block(eta, y, exact)
 
     def invalid(self, y: NDArray) -> NDArray:
         if self.name == "logistic":
@@ -130,11 +132,13 @@ LOGISTIC = Family("logistic", "logistic", "y must contain only 0 and 1 for logis
 POISSON = Family("poisson", "Poisson", "y must contain non-negative integer counts for Poisson regression")
 
 
-def glm_stats(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family) -> dict:
+def glm_stats(
+    X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family, exact: bool = True
+) -> dict:
     r"""One pass over the rows, block by block: log-likelihood, score, information, the largest
     :math:`|\eta|`, the largest :math:`\eta`, and for the Poisson the largest :math:`-\eta` of a
     zero count (``-inf`` if none: where it is far above :math:`-\max\eta`, the MLE may not
-    exist)."""
+    exist). ``exact=False``: the cheaper Poisson log-likelihood of :meth:`Family.block`."""
     n, p = X.shape
     if offset is None:
         offset = np.zeros(n)
@@ -143,7 +147,7 @@ def glm_stats(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, 
         Xb = X[start : start + BLOCK_ROWS]
         yb = y[start : start + BLOCK_ROWS]
         eta = Xb @ beta + offset[start : start + BLOCK_ROWS]
-        part, mu, w = family.block(eta, yb)
+        part, mu, w = family.block(eta, yb, exact)
         ll += part
         score += Xb.T @ (yb - mu)
         Xw = Xb * np.sqrt(w)[:, None]
@@ -160,6 +164,18 @@ def glm_stats(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, 
         "max_eta_hi": top,
         "max_neg_eta0": zero_low,
     }
+
+
+def glm_loglik(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family) -> dict:
+    """The log-likelihood of a chunk at ``beta``, every term exact (block by block)."""
+    n = X.shape[0]
+    ll = 0.0
+    for start in range(0, n, BLOCK_ROWS):
+        eta = X[start : start + BLOCK_ROWS] @ beta
+        if offset is not None:
+            eta = eta + offset[start : start + BLOCK_ROWS]
+        ll += family.block(eta, y[start : start + BLOCK_ROWS])[0]
+    return {"loglik": ll}
 
 
 def poisson_start_stats(X: NDArray, y: NDArray, offset: NDArray | None) -> dict:

@@ -15,7 +15,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import check_offset, check_rows, read_design
-from .families import LOGISTIC, POISSON, Family, glm_stats, gram_stats, poisson_start_stats, screen_stats
+from .families import (
+    LOGISTIC,
+    POISSON,
+    Family,
+    glm_loglik,
+    glm_stats,
+    gram_stats,
+    poisson_start_stats,
+    screen_stats,
+)
 from .lazy import linalg
 from .lstsq import check_full_rank, check_full_rank_over_chunks
 from .optimize import newton
@@ -94,15 +103,24 @@ def check_and_start(rows, family: Family) -> NDArray:
 
 @dataclass(frozen=True)
 class GLMPass:
-    """One pass over ``rows`` at ``beta``: the statistics of :func:`glm_stats`."""
+    """One pass over ``rows`` at ``beta``: the statistics of :func:`glm_stats`, with the cheaper
+    Poisson log-likelihood (enough to compare points on Newton's path)."""
 
     rows: object
     family: Family
 
     def __call__(self, beta: NDArray) -> dict:
-        return self.rows.reduce(glm_stats, beta=beta, family=self.family)
+        return self.rows.reduce(glm_stats, beta=beta, family=self.family, exact=False)
 
 
 def fit_glm(rows, family: Family, start: NDArray, max_iter: int = 100):
     """Newton/IRLS from ``start`` (see :func:`~mle_tutorial._engine.optimize.newton`)."""
     return newton(GLMPass(rows, family), start, max_iter)
+
+
+def exact_loglik(rows, family: Family, fit) -> float:
+    """The log-likelihood at the point Newton returned, every term exact: the Poisson's needs one
+    more pass (Loader's form, :math:`-\\sum\\log y_i!` included), the logistic's is the pass's own."""
+    if family == LOGISTIC:
+        return fit.loglik
+    return float(rows.reduce(glm_loglik, beta=fit.beta, family=family)["loglik"])

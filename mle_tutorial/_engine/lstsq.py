@@ -15,7 +15,7 @@ from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
 from .families import normal_refine_stats, normal_sums, screen_stats, tsqr_block, tsqr_combine
 from .lazy import linalg
 from .rows import InMemoryRows, data_key
-from .scale import shifts, unshift, unshift_cov
+from .scale import column_maxima, shifts, unshift, unshift_cov
 
 _EPS = np.finfo(float).eps
 
@@ -340,7 +340,11 @@ def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
     else:
         solution = _solve_by_chunks(rows)
     sigma = float(np.sqrt(solution.rss / rows.n))
-    rounding = 8 * _EPS * max(rows.max_y, float(rows.max_x @ np.abs(solution.beta)))
+    # column norms bound every |X_ij|, so this bounds the rounding level from above, for free...
+    rounding = 8 * _EPS * max(rows.max_y, float(solution.col_norms @ np.abs(solution.beta)))
+    if not sigma > rounding:  # ...and only where it is inconclusive, the column maxima decide
+        max_x = column_maxima(rows.X) if rows.max_x is None else rows.max_x
+        rounding = 8 * _EPS * max(rows.max_y, float(max_x @ np.abs(solution.beta)))
     return solution, sigma, rounding
 
 

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from . import lazy
 from .families import Family, glm_stats
-from .irls import check_and_start, fit_glm
+from .irls import check_and_start, exact_loglik, fit_glm
 from .lstsq import solve
 from .objectives import Objective, Residual
 from .optimize import least_squares
@@ -153,7 +153,7 @@ class GLMProfile:
         fit = fit_glm(rows, self.family, start)
         if rows.in_memory and np.isfinite(fit.loglik):
             self.warm[j] = fit.beta
-        return fit.loglik
+        return exact_loglik(rows, self.family, fit)
 
 
 # --- any likelihood: re-minimize numerically --------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import check_lengths, check_numeric
-from .scale import column_maxima, shifted, shifts
+from .scale import column_maxima, columns_within_range, shifted, shifts
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
 
@@ -88,7 +88,8 @@ class InMemoryRows:
 
     ``x_shift`` and ``y_shift`` say by which powers of two the columns of ``X`` and ``y`` were
     divided (see :mod:`~mle_tutorial._engine.scale`); :meth:`scaled` chooses them, and records
-    ``max_x`` and ``max_y``, the largest |value| of each column and of y (after scaling).
+    ``max_y`` and ``max_x``, the largest |value| of y and of each column (after scaling; ``max_x``
+    None where it was not needed).
     """
 
     in_memory = True
@@ -114,11 +115,16 @@ class InMemoryRows:
     ):
         """The rows of validated arrays, with the columns (and ``y`` if ``scale_y``) that lie far
         from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is)."""
-        max_x, max_y = column_maxima(X), float(np.max(np.abs(y)))
-        x_shift = shifts(max_x, always)
+        max_y = float(np.max(np.abs(y)))
+        if always or not columns_within_range(X):  # (a cheap pass decides; the maxima are slower)
+            max_x = column_maxima(X)
+            x_shift = shifts(max_x, always)
+        else:
+            max_x, x_shift = None, np.zeros(X.shape[1], dtype=np.int64)
         y_shift = int(shifts(max_y, always)) if scale_y else 0
         rows = cls(shifted(X, x_shift), shifted(y, y_shift), offset, x_shift=x_shift, y_shift=y_shift)
-        rows.max_x, rows.max_y = shifted(max_x, x_shift), float(shifted(max_y, y_shift))
+        rows.max_x = None if max_x is None else shifted(max_x, x_shift)
+        rows.max_y = float(shifted(max_y, y_shift))
         return rows
 
     def reduce(self, func: Callable, combine: Callable = add, **kwargs):

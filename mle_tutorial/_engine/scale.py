@@ -28,9 +28,22 @@ from numpy.typing import NDArray
 SAFE_EXPONENT = 200
 
 
-def column_maxima(X: NDArray) -> NDArray:
-    """Largest |value| of each column of a 2-D array (no n x p temporary)."""
-    return np.maximum(X.max(axis=0), -X.min(axis=0))
+def column_maxima(X: NDArray, block: int = 1 << 13) -> NDArray:
+    """Largest |value| of each column of a 2-D array (in cache-sized blocks: no n x p temporary)."""
+    top = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], block):
+        part = X[start : start + block]
+        top = np.maximum(top, np.maximum(part.max(axis=0), -part.min(axis=0)))
+    return top
+
+
+def columns_within_range(X: NDArray) -> bool:
+    r"""Whether every column's sum of squares lies in [2**-400, 2**400] (one pass, no temporary):
+    then no value exceeds :math:`2^{200}`, each column's largest is at least
+    :math:`2^{-200}/\sqrt n`, and the data can be used as they are (see the module docstring)."""
+    sumsq = np.einsum("ij,ij->j", X, X)
+    limit = np.ldexp(1.0, 2 * SAFE_EXPONENT)
+    return bool(np.all((sumsq >= 1.0 / limit) & (sumsq <= limit)))
 
 
 def shifts(maxima: NDArray | float, always: bool = False) -> NDArray:
