@@ -122,7 +122,7 @@ def fit_linear(
     if rows is not None:
         if method != "exact":
             raise ValueError(f"method={method!r} works in memory only; Dask arrays use method='exact'")
-        rows, columns, key = screened(rows), None, None
+        rows, columns = screened(rows), None
         key = rows.key
     else:
         design = read_design(X, y)

@@ -34,6 +34,8 @@ from ._engine.finish import FREE, POSITIVE, exact_fit_message, finish
 from ._engine.lstsq import solve
 from ._engine.objectives import Objective
 from ._engine.optimize import (
+    DECREMENT_TOL,
+    FULL_STEP_DECREMENT,
     OPTIMALITY_TOL,
     default_options,
     minimize,
@@ -245,23 +247,41 @@ def _start(
 
 
 def _polish(theta: NDArray, args: tuple, converged: bool, message: str) -> tuple[NDArray, bool, str]:
-    """One Newton step from the optimizer's answer, and the package's convergence test there.
+    """Newton steps from the optimizer's answer, and the package's convergence test there.
 
     SciPy's ``trust-exact`` can stop with "A bad approximation caused failure to predict
     improvement" at the maximum itself, when the improvement it predicts is below the rounding
     level of the log-likelihood. The test that counts is the one :func:`~mle_tutorial.fit_mle` applies to
     answers the optimizer accepts: a Newton step would move no parameter by more than
-    ``OPTIMALITY_TOL`` (relative). The step is taken if it does not lower the likelihood.
+    ``OPTIMALITY_TOL`` (relative). Then Newton steps are taken (at most three) while they do not
+    lower the likelihood or, in its quadratic region (a Newton decrement below
+    ``FULL_STEP_DECREMENT``), where the change is below the rounding level of the likelihood and
+    cannot tell better from worse: there the step is trusted, so that where the optimizer stopped
+    (which depends on the rounding of the machine) does not decide the last digits.
     """
     gradient, hessian = t_nll_gradient(theta, *args), t_nll_hessian(theta, *args)
     distance = newton_distance(gradient, hessian, theta)
     if not distance <= OPTIMALITY_TOL:
         return theta, False, message
-    step = solve_positive(hessian, gradient)
     value = t_nll(theta, *args)
-    candidate = theta - step
-    if t_nll(candidate, *args) <= value + 4 * np.finfo(float).eps * abs(value):
-        theta = candidate
+    for _ in range(3):
+        try:
+            step = solve_positive(hessian, gradient)
+        except (np.linalg.LinAlgError, ValueError):
+            break
+        decrement = float(gradient @ step)
+        candidate = theta - step
+        new_value = t_nll(candidate, *args)
+        if not np.isfinite(new_value):
+            break
+        if not (
+            new_value <= value + 4 * np.finfo(float).eps * abs(value) or decrement <= FULL_STEP_DECREMENT
+        ):
+            break
+        theta, value = candidate, new_value
+        if decrement <= DECREMENT_TOL:
+            break
+        gradient, hessian = t_nll_gradient(theta, *args), t_nll_hessian(theta, *args)
     if not converged:
         message += (
             f" Accepted all the same: a Newton step from there moves the parameters by only "

@@ -42,12 +42,12 @@ def profile_interval(fit, param: int | str, level: float) -> NDArray[np.float64]
     """The ends of :math:`\\{v : 2(\\hat\\ell - \\ell_p(v)) \\le \\chi^2_1(\\text{level})\\}`, found by
     Brent's method after bracketing outward from the estimate (see
     :func:`~mle_tutorial.profile_interval`)."""
-    profile = profile_of(fit)
     j = param_index(fit, param)
     level = check_level(level)
     est = float(fit.params[j])
     if fit.loglik == np.inf:  # an exact fit: the likelihood is infinite at the estimate only
         return np.array([est, est])
+    profile = profile_of(fit)
     crit = lazy.stats().chi2.ppf(level, 1)
     top = profile(j, est)
     if top > fit.loglik + 1e-7 * max(1.0, abs(fit.loglik)):

@@ -226,7 +226,8 @@ class FitResult:
         if method == "wald":
             z = lazy.stats().norm.ppf(0.5 + level / 2.0)
             se = self.stderr
-            return np.column_stack([self.params - z * se, self.params + z * se])
+            with np.errstate(invalid="ignore", over="ignore"):  # inf where a value is not representable
+                return np.column_stack([self.params - z * se, self.params + z * se])
         if method == "profile":
             return np.array([profile_interval(self, j, level) for j in range(self.k)])
         raise ValueError(f'method must be "wald" or "profile", got {method!r}')
