@@ -51,11 +51,12 @@ def test_issue_reproduction_logistic_on_a_column_scaled_by_1e7():
     _, _, x, b = issue_data()
     fit, scaled = mle.fit_logistic(x, b), mle.fit_logistic(x * 1e7, b)
     assert scaled.converged and round(scaled.params[0] * 1e7, 4) == 1.1601  # was 0.876e-7
-    assert correct_digits(scaled.params * 1e7, fit.params) >= 12
-    assert correct_digits(scaled.stderr * 1e7, fit.stderr) >= 12
+    # worst seen over the portability configurations 15.6 digits (both); floor 1.5 digits below
+    assert correct_digits(scaled.params * 1e7, fit.params) >= 14
+    assert correct_digits(scaled.stderr * 1e7, fit.stderr) >= 14
     assert scaled.loglik == pytest.approx(fit.loglik, rel=1e-13)  # was 24 too low
     oracle = sm.Logit(b, x).fit(disp=0, tol=1e-14, maxiter=100)
-    assert correct_digits(fit.params, oracle.params) >= 10
+    assert correct_digits(fit.params, oracle.params) >= 13  # worst seen 14.6; floor 1.6 below
 
 
 @settings(max_examples=25, deadline=None)
@@ -71,7 +72,8 @@ def test_glms_are_equivariant_under_column_scaling(family, seed, powers):
     c = 10.0 ** np.array(powers)
     fit, scaled = FITTERS[family](X, y), FITTERS[family](X * c, y)
     assert scaled.converged
-    # worst seen 14.9 digits (params), 14.7 (standard errors); floor two digits below
+    # worst seen 14.1 digits (params) and 15.0 (standard errors), over 175 examples on every
+    # portability configuration; floor 1.6 digits below
     assert correct_digits(scaled.params * c, fit.params) >= 12.5
     assert correct_digits(scaled.stderr * c, fit.stderr) >= 12.5
     assert scaled.loglik == pytest.approx(fit.loglik, rel=1e-12)
@@ -118,7 +120,7 @@ def test_glm_covariance_is_the_inverse_information_at_the_estimate(family, seed)
     exact = _inverse_information(X, y, fit.params, family)
     sd = np.sqrt(np.diag(exact))
     error = np.max(np.abs(fit.cov - exact) / np.outer(sd, sd))  # relative to the scale of each entry
-    # was about 3e-8 (the information of the previous iterate); worst seen 1.3e-15, floor 1e-13
+    # was up to 9e-8 (the information of the previous iterate); worst seen 9e-16 over 80 problems
     assert error <= 1e-13
 
 
@@ -152,8 +154,8 @@ def test_issue_reproduction_poisson_log_likelihood_with_huge_counts(count):
     mu = np.exp(eta)
     with mpmath.workdps(60):
         exact = float(mpmath.fsum(_log_dpois(v, m) for v, m in zip(y, mu, strict=True)))
-    # was off by 0.006 at 7e10 and 230 at 1e15; worst seen 16 digits, floor 12
-    assert correct_digits(fit.loglik, exact) >= 12
+    # was off by 0.006 at 7e10 and 230 at 1e15; worst seen 15.8 digits, floor 1.8 below
+    assert correct_digits(fit.loglik, exact) >= 14
     # AIC and profile intervals inherit it (the profile used to raise at 1e11)
     assert fit.aic == pytest.approx(2 * 2 - 2 * exact, rel=1e-12)
     assert np.allclose(fit.conf_int(method="profile"), fit.conf_int(), rtol=1e-4)
@@ -215,9 +217,9 @@ def test_issue_reproductions_at_extreme_scales(cx, cy):
     fit = mle.fit_linear(ISSUE_X * cx, ISSUE_Y * cy)
     scale = np.append(np.full(3, cy / cx), cy)
     assert fit.converged and np.all(np.isfinite(fit.params)) and np.all(np.isfinite(fit.stderr))
-    # worst seen 15.3 digits; floor 13
-    assert correct_digits(fit.params / scale, ISSUE_FIT.params) >= 13
-    assert correct_digits(fit.stderr / scale, ISSUE_FIT.stderr) >= 13
+    # worst seen 15.7 (params) and 15.2 digits (standard errors); floor 1.2 below
+    assert correct_digits(fit.params / scale, ISSUE_FIT.params) >= 14
+    assert correct_digits(fit.stderr / scale, ISSUE_FIT.stderr) >= 14
     assert fit.loglik == pytest.approx(ISSUE_FIT.loglik - 60 * np.log(cy), rel=1e-12)
 
 
@@ -248,7 +250,7 @@ def test_linear_fit_is_equivariant_under_any_scaling_to_rounding(seed, px, py):
     cx, cy = 10.0 ** np.array(px), 10.0**py
     fit, scaled = mle.fit_linear(X, y), mle.fit_linear(X * cx, y * cy)
     scale = np.append(cy / cx, cy)
-    # worst seen 14.9 digits; floor 13
+    # worst seen 14.3 digits (params), 15.1 (standard errors) over 210 examples; floor 1.3 below
     assert correct_digits(scaled.params / scale, fit.params) >= 13
     assert correct_digits(scaled.stderr / scale, fit.stderr) >= 13
     assert scaled.loglik == pytest.approx(fit.loglik - 40 * np.log(cy), rel=1e-12, abs=1e-9)
@@ -296,7 +298,7 @@ def test_dask_gives_the_same_exact_fit():
     with pytest.warns(mle.ExactFitWarning):
         chunks = mle.fit_linear(_chunked(X, 5), _chunked(y, 5))
     assert memory.sigma == chunks.sigma == 0.0 and memory.loglik == chunks.loglik == np.inf
-    assert correct_digits(chunks.beta, np.ones(6)) >= 9  # through X'X chunk by chunk
+    assert correct_digits(chunks.beta, np.ones(6)) >= 12.5  # worst seen 13.7; floor 1.2 below
     assert np.all(np.isnan(chunks.stderr))
 
 
@@ -343,8 +345,9 @@ def test_dask_and_memory_agree_on_random_designs(seed, rows, powers):
     c = 10.0 ** np.array(powers)
     X, y = X * c[:3], y * c[3]
     memory, chunks = mle.fit_linear(X, y), mle.fit_linear(_chunked(X, rows), _chunked(y, rows))
-    assert correct_digits(chunks.params, memory.params) >= 10
-    assert correct_digits(chunks.stderr, memory.stderr) >= 10
+    # worst seen 14.4 (params), 14.8 (standard errors) over 70 examples; floor 1.4 below
+    assert correct_digits(chunks.params, memory.params) >= 13
+    assert correct_digits(chunks.stderr, memory.stderr) >= 13
     assert chunks.data_key == memory.data_key
 
 
@@ -410,17 +413,19 @@ def test_numerical_derivatives_are_equivariant_under_scaling_of_the_argument(pow
         return float(np.sum(np.exp(a * t / s)) + np.prod(t / s))
 
     grad = a * np.exp(a * u) / s + u[::-1] / s
-    # the documented accuracy: about 7 digits or better; worst seen 9.1 (gradient), 7.0 (Hessian)
-    assert correct_digits(mle.numerical_gradient(f, u * s), grad) >= 8
+    # the documented accuracy is about 7 digits; worst seen over 350 examples 9.6 (gradient), 7.2
+    # and 8.4 (Hessian); floors one digit below
+    assert correct_digits(mle.numerical_gradient(f, u * s), grad) >= 8.5
     H = mle.numerical_hessian(f, u * s)
     assert correct_digits(np.diag(H), a * a * np.exp(a * u) / s**2) >= 6
-    assert correct_digits(H[0, 1], 1 / (s[0] * s[1])) >= 6
+    assert correct_digits(H[0, 1], 1 / (s[0] * s[1])) >= 7
 
 
 def test_a_function_of_scale_one_keeps_its_step_near_zero():
-    """Steps relative to |x| everywhere would leave 5 digits here; the chosen step keeps 12."""
-    assert correct_digits(mle.numerical_gradient(lambda t: np.exp(t[0]), [1e-8]), np.exp(1e-8)) >= 12
+    """Steps relative to |x| everywhere would leave 5 digits here; the chosen step keeps 13.6 (worst
+    seen; floors one digit below)."""
+    assert correct_digits(mle.numerical_gradient(lambda t: np.exp(t[0]), [1e-8]), np.exp(1e-8)) >= 12.5
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         H = mle.numerical_hessian(lambda t: np.exp(t[0]) + t[0] * t[1], [1e-8, 0.5])
-    assert correct_digits([H[0, 0], H[0, 1]], [np.exp(1e-8), 1.0]) >= 6 and abs(H[1, 1]) < 1e-6
+    assert correct_digits([H[0, 0], H[0, 1]], [np.exp(1e-8), 1.0]) >= 8.5 and abs(H[1, 1]) < 1e-6  # 9.6 seen
