@@ -195,9 +195,12 @@ def poisson_start_stats(X: NDArray, y: NDArray, offset: NDArray | None) -> dict:
     return {"start_a": A, "start_b": b}
 
 
-def screen_stats(X: NDArray, y: NDArray, offset: NDArray | None, *, family: Family | None = None) -> dict:
+def screen_stats(
+    X: NDArray, y: NDArray, offset: NDArray | None, *, family: Family | None = None, start: int = 0
+) -> dict:
     """The lazy checks' pass over a chunk: bad values, each column's largest |value| (for the
-    power-of-two scales), the largest |y|, the fingerprint of y, and for a GLM the impossible
+    power-of-two scales), the largest |y|, the fingerprint of y (its first row being row
+    ``start``), and for a GLM the impossible
     outcomes and the count of 1s (logistic) or positive counts (Poisson)."""
     out = {
         "n": X.shape[0],
@@ -206,7 +209,7 @@ def screen_stats(X: NDArray, y: NDArray, offset: NDArray | None, *, family: Fami
         "bad_o": 0 if offset is None else count_not_finite(offset),
         "max_x": column_maxima(X) if X.shape[0] else np.zeros(X.shape[1]),
         "max_y": float(np.max(np.abs(y))) if y.size else 0.0,
-        "fingerprint": fingerprint_sum(y),
+        "fingerprint": fingerprint_sum(y, start),
     }
     if family is not None:
         out["bad_label"] = int(np.count_nonzero(family.invalid(y)))

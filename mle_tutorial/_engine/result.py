@@ -110,7 +110,7 @@ class FitResult:
         The parameter space of each entry of ``params``, as ``(lower, upper)``: ``(0, inf)``
         for a scale such as σ or for degrees of freedom, ``(-inf, inf)`` for a coefficient.
         ``None`` means every parameter is unrestricted except one named ``"sigma"``. See
-        :attr:`bounded_at_zero`.
+        ``bounded_at_zero``.
     stderr : ndarray, shape (k,)
         Standard errors: the square roots of the diagonal of :attr:`cov` (NaN where it is NaN).
         Computed by the fitter, so that they are right even where an entry of ``cov`` is too
@@ -121,10 +121,11 @@ class FitResult:
         None for :func:`~mle_tutorial.fit_mle` (a likelihood the package does not know).
         :func:`~mle_tutorial.likelihood_ratio_test` refuses fits of different families.
     data_key : str or None
-        A fingerprint of the data: the number of observations and a hash of the values of ``y``
-        (the same whatever their order, in memory or over Dask chunks). Fits with different keys
-        were fitted to different data, and :func:`~mle_tutorial.likelihood_ratio_test` refuses
-        to compare them. None when unknown (:func:`~mle_tutorial.fit_mle`).
+        A fingerprint of the data: the number of observations and a hash of ``y``, value by value
+        in row order (the same in memory and over any Dask chunks). Fits with different keys were
+        fitted to different data (or to the same rows in another order), and
+        :func:`~mle_tutorial.likelihood_ratio_test` refuses to compare them. None when unknown
+        (:func:`~mle_tutorial.fit_mle`).
 
     An exact fit (an :class:`ExactFitWarning`) has ``sigma = 0``, ``loglik = inf``, NaN standard
     errors and ``aic = bic = -inf``.
@@ -238,7 +239,7 @@ class FitResult:
         ``print(fit.summary())`` gives text; in a notebook, ``fit.summary()`` shows HTML.
         The z statistic and p-value test each parameter against 0; for a parameter whose space
         does not contain 0 in its interior (σ, which is positive by definition; degrees of
-        freedom; shapes: see :attr:`bounded_at_zero`) that test is meaningless and left blank.
+        freedom; shapes: see ``bounded_at_zero``) that test is meaningless and left blank.
         """
         se, ci, z, p = self._table(level)
         blank = self.bounded_at_zero
@@ -288,7 +289,7 @@ class FitResult:
     def to_frame(self, level: float = 0.95):
         """The table of :meth:`summary` as a pandas DataFrame indexed by :attr:`param_names`, with
         columns ``estimate``, ``std err``, ``z``, ``P>|z|``, ``lower`` and ``upper`` (Wald
-        interval at ``level``); ``z`` and ``P>|z|`` are NaN where :attr:`bounded_at_zero`.
+        interval at ``level``); ``z`` and ``P>|z|`` are NaN where ``bounded_at_zero``.
         Needs pandas (not a dependency of the package: ``pip install pandas``).
 
         ``fit.to_frame()["estimate"]`` is :attr:`params` as a labelled Series.

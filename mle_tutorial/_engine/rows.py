@@ -50,17 +50,20 @@ def _maximum(a, b):
 
 
 # --- a fingerprint of the data, the same in memory and over any chunks -------------------------------
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
-def fingerprint_sum(y: NDArray) -> int:
-    """A sum over the values of ``y`` of a hash of each value's bits, modulo 2**64: the same for
-    the same multiset of values whatever their order or chunking (a likelihood of independent
-    observations does not depend on their order either)."""
+def fingerprint_sum(y: NDArray, start: int = 0) -> int:
+    """A sum over the rows of ``y`` (the first being row ``start``) of a hash of each value's bits
+    and its row number (SplitMix64's mixing), modulo 2**64: the same however the rows are split
+    into chunks, and different (but for a chance of 2**-64) when a value or the order differs."""
     bits = (np.asarray(y, dtype=np.float64) + 0.0).view(np.uint64)  # + 0.0: -0.0 is 0.0
-    h = (bits ^ (bits >> np.uint64(31))) * _MIX
-    h ^= h >> np.uint64(29)
-    return int(h.sum(dtype=np.uint64))
+    z = bits + (np.arange(start, start + bits.size, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z ^= z >> np.uint64(31)
+    return int(z.sum(dtype=np.uint64))
 
 
 def data_key(n: int, total: int) -> str:
@@ -127,8 +130,11 @@ class InMemoryRows:
         rows.max_y = float(shifted(max_y, y_shift))
         return rows
 
-    def reduce(self, func: Callable, combine: Callable = add, **kwargs):
-        """``func(X, y, offset, **kwargs)`` on all the rows at once."""
+    def reduce(self, func: Callable, combine: Callable = add, *, with_start: bool = False, **kwargs):
+        """``func(X, y, offset, **kwargs)`` on all the rows at once (``start=0`` too if
+        ``with_start``)."""
+        if with_start:
+            kwargs["start"] = 0
         return func(self.X, self.y, self.offset, **kwargs)
 
     def hold_column(self, j: int, value: float) -> InMemoryRows:
@@ -184,7 +190,7 @@ class DaskRows:
     def screen(self, chunk_fn: Callable, **kwargs) -> dict:
         """One pass of ``chunk_fn`` (which counts bad values and finds the column maxima); a NaN
         or infinite value is reported here, naming the array."""
-        first = self.reduce(chunk_fn, **kwargs)
+        first = self.reduce(chunk_fn, with_start=True, **kwargs)
         for key, what in (("bad_x", "X"), ("bad_y", "y"), ("bad_o", "offset")):
             if first.get(key):
                 raise ValueError(f"{what} contains {first[key]} NaN or infinite value(s)")
@@ -203,12 +209,20 @@ class DaskRows:
         out.y_shift = self.y_shift + int(y_shift)
         return out
 
-    def reduce(self, func: Callable, combine: Callable = add, **kwargs):
-        """``func(X_c, y_c, offset_c, **kwargs)`` on every row chunk, combined in a tree."""
+    def reduce(self, func: Callable, combine: Callable = add, *, with_start: bool = False, **kwargs):
+        """``func(X_c, y_c, offset_c, **kwargs)`` on every row chunk, combined in a tree (with
+        ``start=`` the chunk's first row if ``with_start``)."""
         dask, _ = _dask()
-        offsets = [None] * len(self.X.chunks[0]) if self.offset is None else self.offset.to_delayed().ravel()
-        blocks = zip(self.X.to_delayed().ravel(), self.y.to_delayed().ravel(), offsets, strict=True)
-        parts = [dask.delayed(_with_offset)(func, xb, yb, ob, kwargs) for xb, yb, ob in blocks]
+        sizes = self.X.chunks[0]
+        offsets = [None] * len(sizes) if self.offset is None else self.offset.to_delayed().ravel()
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+        blocks = zip(self.X.to_delayed().ravel(), self.y.to_delayed().ravel(), offsets, starts, strict=True)
+        parts = [
+            dask.delayed(_with_offset)(
+                func, xb, yb, ob, {**kwargs, "start": int(s)} if with_start else kwargs
+            )
+            for xb, yb, ob, s in blocks
+        ]
         return tree_reduce(parts, combine, dask.delayed).compute()
 
     def hold_column(self, j: int, value: float) -> DaskRows:
