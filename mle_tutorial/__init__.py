@@ -45,7 +45,7 @@ from .numdiff import numerical_gradient, numerical_hessian
 from .out_of_core import glm_chunk_statistics, map_reduce
 from .predict import predict
 from .residuals import residuals
-from .result import ConvergenceWarning, FitResult, HessianWarning, Summary
+from .result import ConvergenceWarning, ExactFitWarning, FitResult, HessianWarning, Summary
 from .simulate import simulate_linear
 from .start import starting_values
 from .student_t import fit_student_t
@@ -56,6 +56,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConvergenceWarning",
+    "ExactFitWarning",
     "FitResult",
     "HessianWarning",
     "LeastSquaresSolution",

@@ -8,6 +8,7 @@ package supports (``warnings.warn(skip_file_prefixes=...)`` needs 3.12).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -15,7 +16,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .result import ConvergenceWarning, FitResult, HessianWarning
+from .profiles import ScaledProfile
+from .result import ConvergenceWarning, ExactFitWarning, FitResult, HessianWarning
+from .scale import Unscale, unshift, unshift_cov
 
 #: The space of an unrestricted parameter (a coefficient) and of a positive one (a scale, degrees
 #: of freedom), for :attr:`~mle_tutorial.FitResult.bounds`.
@@ -31,6 +34,22 @@ def warn(message: str, category: type[Warning]) -> None:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def sentence(text: str) -> str:
+    """``text`` with no doubled full stop: messages are built from parts, an optimizer's message
+    among them, that may or may not end in one."""
+    return re.sub(r"(?<!\.)\.\.(?=\s|$)", ".", text.rstrip())
+
+
+def exact_fit_message(by: str) -> str:
+    """The :class:`ExactFitWarning` of a model that fits y exactly. It does not print sigma-hat:
+    at the rounding level its value is noise, different on every machine."""
+    return (
+        f"y is fitted exactly by {by} (the residuals are at the rounding level of y): sigma-hat is 0 "
+        "and the likelihood is unbounded (loglik = inf), so sigma has no MLE and the standard errors "
+        "are NaN; the coefficients are the exact solution."
+    )
 
 
 def finish(
@@ -51,21 +70,44 @@ def finish(
     singular_first: bool = False,
     bounds: Sequence[tuple[float, float]] | None = None,
     constraints: int = 0,
+    unscale: Unscale | None = None,
+    exact_fit: str | None = None,
+    model: str | None = None,
+    data_key: str | None = None,
 ) -> FitResult:
     """The :class:`FitResult` of a fit, after its warnings.
 
     ``cov`` is ``(covariance, problem)`` from a route of
     :mod:`~mle_tutorial._engine.covariance`: a ``problem`` is given as a
     :class:`HessianWarning`. ``failure``, if not None, is given as a
-    :class:`ConvergenceWarning` (before the HessianWarning, unless ``singular_first``).
+    :class:`ConvergenceWarning` (before the HessianWarning, unless ``singular_first``), and
+    ``exact_fit`` as an :class:`ExactFitWarning` (the standard errors are then NaN).
+
+    ``params``, ``beta``, ``sigma``, ``loglik``, ``cov`` and ``profile`` may be those of a fit to
+    data scaled by powers of two; ``unscale`` maps them back (exactly: see
+    :mod:`~mle_tutorial._engine.scale`), and the standard errors are scaled from those of the
+    scaled fit, so that they are finite wherever they are representable.
     """
     covariance, problem = cov
+    if exact_fit is not None:
+        covariance, problem = np.full_like(covariance, np.nan), None
     queued = [(failure, ConvergenceWarning), (problem, HessianWarning)]
-    for text, category in reversed(queued) if singular_first else queued:
+    for text, category in [*(reversed(queued) if singular_first else queued), (exact_fit, ExactFitWarning)]:
         if text is not None:
-            warn(text, category)
+            warn(sentence(text), category)
+    params = np.asarray(params, dtype=float)
+    with np.errstate(invalid="ignore"):
+        stderr = np.sqrt(np.diag(covariance))
+    if unscale is not None and not unscale.identity:
+        e = np.asarray(unscale.exponents)
+        params, stderr, covariance = unshift(params, e), unshift(stderr, e), unshift_cov(covariance, e)
+        loglik = loglik + unscale.loglik_shift
+        p = 0 if beta is None else len(beta)
+        beta = None if beta is None else unshift(beta, e[:p])
+        sigma = None if sigma is None else float(unshift(sigma, e[p]))
+        profile = None if profile is None else ScaledProfile(profile, unscale.exponents, unscale.loglik_shift)
     return FitResult(
-        params=np.asarray(params, dtype=float),
+        params=params,
         param_names=tuple(names),
         loglik=float(loglik),
         nobs=int(nobs),
@@ -79,4 +121,7 @@ def finish(
         profile=profile,
         bounds=None if bounds is None else tuple((float(lo), float(hi)) for lo, hi in bounds),
         constraints=int(constraints),
+        stderr=stderr,
+        model=model,
+        data_key=data_key,
     )
