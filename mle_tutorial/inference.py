@@ -217,9 +217,9 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
         )
     if restricted.data_key is not None and full.data_key is not None and restricted.data_key != full.data_key:
         raise ValueError(
-            "restricted and full were fitted to different data (their y differ, value by value in row "
-            f"order: data_key {restricted.data_key!r} against {full.data_key!r}); both models must be "
-            "fitted to the same data, in the same row order"
+            "restricted and full were fitted to different data (their data_keys differ: the values of "
+            "y, in row order, are not the same); both models must be fitted to the same data, in the "
+            "same row order"
         )
     df = full.k - restricted.k
     if df <= 0:

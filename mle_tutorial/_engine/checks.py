@@ -114,7 +114,7 @@ def _shape_message(name: str, ndim: int, arr: NDArray, value: object) -> str:
     message = f"{name} must be {what}, got an array with shape {arr.shape}"
     if ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
         if pandas_kind(value) == "frame":
-            message += f"; pass one column as a Series ({name}[{str(value.columns[0])!r}])"
+            message += f"; pass one column as a Series ({name}[{value.columns[0]!r}])"
         else:
             message += f"; pass {name}.ravel() (a column of shape (n, 1) is not a 1-D array)"
     return message
