@@ -28,6 +28,7 @@ help:
 	@echo "make binder-check  build Binder's environment the way Binder does, in a temp venv, and try it"
 	@echo "make pins          re-derive requirements.txt's pins for Python < 3.11.5 from its pins for newer (needs python3.10)"
 	@echo "make clean         remove _build and _mathjax"
+	@echo "make help          this list"
 	@echo "Before submitting a change to numbers: ../shared/tools/portability-check (see CONTRIBUTING.md)"
 
 env: $(STAMP)

@@ -48,7 +48,7 @@ from .numdiff import numerical_gradient, numerical_hessian
 from .out_of_core import glm_chunk_statistics, map_reduce
 from .predict import predict
 from .residuals import residuals
-from .result import ConvergenceWarning, FitResult, HessianWarning, Summary
+from .result import ConvergenceWarning, ExactFitWarning, FitResult, HessianWarning, Summary
 from .simulate import simulate_linear
 from .start import starting_values
 from .student_t import fit_student_t
@@ -61,6 +61,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BootstrapResult",
     "ConvergenceWarning",
+    "ExactFitWarning",
     "FitResult",
     "HessianWarning",
     "LeastSquaresSolution",

@@ -25,10 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.special
-import scipy.stats
 from numpy.typing import NDArray
 
+from ._engine import lazy
 from ._engine.checks import positive_int
 from ._engine.finish import warn
 from ._engine.intervals import check_level
@@ -103,7 +102,7 @@ def _simulate_linear(fit, rng, X, y):
 
 
 def _simulate_logistic(fit, rng, X, y):
-    return X, (rng.random(X.shape[0]) < scipy.special.expit(X @ fit.params)).astype(float)
+    return X, (rng.random(X.shape[0]) < lazy.special.expit(X @ fit.params)).astype(float)
 
 
 def _simulate_poisson(fit, rng, X, y):
@@ -349,7 +348,7 @@ def _interval(fitter, arrays, fit, replicates, method, level) -> NDArray:
     previous = types.SimpleNamespace(bootstrap_distribution=replicates.T)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy's warning of a degenerate distribution: NaN ends
-        result = scipy.stats.bootstrap(
+        result = lazy.stats().bootstrap(
             (np.arange(n),),
             _Statistic(fitter, tuple(arrays), len(fit.params)),
             n_resamples=0,

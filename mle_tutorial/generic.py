@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from numpy.typing import ArrayLike
 
 from ._engine import covariance
-from ._engine.checks import as_float_array, check_names, positive_int
+from ._engine.checks import as_float_array, check_callable, check_names, pandas_kind, positive_int
 from ._engine.finish import finish
 from ._engine.objectives import Objective
 from ._engine.optimize import OPTIMALITY_TOL, default_options, minimize, value_at_start
@@ -50,11 +50,12 @@ def fit_mle(
     Parameters
     ----------
     negative_log_likelihood : callable
-        ``negative_log_likelihood(theta, *args) -> float``. Write it on an
+        ``negative_log_likelihood(theta, *args) -> float`` (a real number). Write it on an
         unconstrained scale (``log(sigma)`` rather than ``sigma``); the standard
         errors are then on that scale too.
     start : array_like, shape (k,)
-        Starting parameters (step 1).
+        Starting parameters (step 1). A pandas Series names the parameters by its index
+        (unless ``names`` is given).
     gradient : callable, optional
         ``gradient(theta, *args) -> array (k,)``, the analytic gradient. Without it,
         BFGS uses central differences with Richardson extrapolation.
@@ -98,6 +99,11 @@ def fit_mle(
         ``loglik_obs`` or ``score_obs`` is not a function, or at ``start`` the contributions
         are not a finite 1-D array summing to ``-negative_log_likelihood``, or the scores do not
         have shape (n, k).
+        If ``start`` is not a finite 1-D array; a callable is not callable; the function is
+        not finite at ``start`` or returns something that is not a real number (an array, a
+        complex number); ``gradient`` or ``hessian`` return the wrong shape, complex or
+        non-finite values at ``start`` (or a Hessian that is not symmetric); ``names`` has the
+        wrong length; or the ``method`` is unknown or needs a ``hessian`` that was not given.
 
     Warns
     -----
@@ -119,6 +125,16 @@ def fit_mle(
     >>> fit.params.round(4), fit.stderr.round(4)
     (array([ 5.1   , -1.0771]), array([0.1523, 0.3162]))
     """
+    check_callable(negative_log_likelihood, "negative_log_likelihood", "f(theta, *args)")
+    check_callable(gradient, "gradient", "gradient(theta, *args)", optional=True)
+    check_callable(hessian, "hessian", "hessian(theta, *args)", optional=True)
+    if not isinstance(args, (tuple, list)):
+        raise ValueError(
+            f"args must be a tuple of the extra arguments, e.g. args=(X, y), got {type(args).__name__} "
+            "(a single argument is args=(X,))"
+        )
+    if names is None and pandas_kind(start) == "series":
+        names = [str(label) for label in start.index]
     start = as_float_array(start, "start", ndim=1)
     k = start.shape[0]
     names = check_names(names, k, "theta")
@@ -136,6 +152,9 @@ def fit_mle(
     if loglik_obs is not None or score_obs is not None:
         scores = check_observations(loglik_obs, score_obs, tuple(args), objective, start, f0)
         nobs = nobs if nobs is not None else scores.contributions(start).shape[0]
+    objective.check_at(start)
+    if hessian is not None:
+        covariance.check_hessian(objective.hessian(start), "hessian(start)")
     found = minimize(objective, start, method, default_options(method, f0, k, options))
     failure = None
     if not found.converged:

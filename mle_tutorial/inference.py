@@ -22,10 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine import covariance, intervals
+from ._engine import covariance, intervals, lazy
 from ._engine.checks import as_float_array
 from ._engine.finish import warn
 from ._engine.result import FitResult, HessianWarning
@@ -55,6 +54,13 @@ def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = Non
         All NaN, with a :class:`HessianWarning`, if the Hessian is singular or not
         positive definite (then the estimate is not a strict maximum, or not a
         maximum at all, and no standard error is meaningful).
+
+    Raises
+    ------
+    ValueError
+        If ``hessian`` is not a real, square, non-empty matrix, or is not symmetric beyond
+        rounding (a matrix of second derivatives is symmetric: it is never symmetrized
+        silently); if ``jacobian`` has the wrong shape.
 
     Examples
     --------
@@ -181,9 +187,12 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     Raises
     ------
     ValueError
-        If the fits have different numbers of observations, the "full" model does not
-        have more parameters, or the restricted fit has a clearly higher log-likelihood
-        (the models are not nested, or a fit did not converge).
+        If the fits are of different families (``model``: a linear and a logistic fit, say),
+        were fitted to different data (different numbers of observations, or different
+        ``data_key``: the values of ``y`` differ), the "full" model does not have more
+        parameters, or the restricted fit has a clearly higher log-likelihood (the models
+        are not nested, or a fit did not converge). A fit of :func:`~mle_tutorial.fit_mle` has
+        no family or data key (the package cannot know them): those checks are then yours.
 
     Examples
     --------
@@ -196,14 +205,30 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     """
     for name, fit in (("restricted", restricted), ("full", full)):
         _checked_fit(fit, name)
+    if restricted.model is not None and full.model is not None and restricted.model != full.model:
+        raise ValueError(
+            f"restricted is a {restricted.model} fit but full is a {full.model} fit: a likelihood-ratio "
+            "test compares nested models of the same family, fitted to the same data"
+        )
     if restricted.nobs != full.nobs:
         raise ValueError(
             f"restricted has {restricted.nobs} observations but full has {full.nobs}; "
             "both models must be fitted to the same data"
         )
+    if restricted.data_key is not None and full.data_key is not None and restricted.data_key != full.data_key:
+        raise ValueError(
+            "restricted and full were fitted to different data (their data_keys differ: the values of "
+            "y, in row order, are not the same); both models must be fitted to the same data, in the "
+            "same row order"
+        )
     df = full.k - restricted.k
     if df <= 0:
         raise ValueError(f"full must have more parameters than restricted, got {full.k} and {restricted.k}")
+    if not (np.isfinite(full.loglik) and np.isfinite(restricted.loglik)):
+        raise ValueError(
+            f"the log-likelihoods must be finite, got {restricted.loglik} (restricted) and {full.loglik} "
+            "(full): an exact fit (sigma-hat = 0) has an unbounded likelihood and no test"
+        )
     statistic = 2.0 * (full.loglik - restricted.loglik)
     if statistic < -1e-8 * max(1.0, abs(full.loglik)):
         raise ValueError(
@@ -211,4 +236,4 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
             f"({full.loglik:.6g}): the models are not nested, or a fit did not converge"
         )
     statistic = max(statistic, 0.0)
-    return LikelihoodRatioTest(float(statistic), int(df), float(scipy.stats.chi2.sf(statistic, df)))
+    return LikelihoodRatioTest(float(statistic), int(df), float(lazy.stats().chi2.sf(statistic, df)))

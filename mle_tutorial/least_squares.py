@@ -35,8 +35,8 @@ from __future__ import annotations
 
 from numpy.typing import NDArray
 
-from ._engine.checks import as_float_array, check_lengths
-from ._engine.lstsq import FAST_COND, LeastSquaresSolution, solve
+from ._engine.checks import align, as_float_array, check_lengths
+from ._engine.lstsq import FAST_COND, LeastSquaresSolution, solve_scaled
 
 __all__ = ["FAST_COND", "LeastSquaresSolution", "solve_least_squares"]
 
@@ -79,9 +79,10 @@ def solve_least_squares(
     >>> solve_least_squares(X, np.array([1.0, 3.0, 5.0, 7.5])).beta.round(6)
     array([-1.25,  2.15])
     """
+    y = align(X, "X", y, "y")
     X = as_float_array(X, "X", ndim=2)
     y = as_float_array(y, "y", ndim=1)
     check_lengths(X.shape[0], y.shape[0])
     if X.shape[0] < X.shape[1]:
         raise ValueError(f"X has {X.shape[0]} rows but {X.shape[1]} columns; least squares needs n >= p")
-    return solve(X, y, max_refine=max_refine, fast=fast, residuals=residuals)
+    return solve_scaled(X, y, max_refine=max_refine, fast=fast, residuals=residuals)

@@ -23,19 +23,22 @@ in one of three ways:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance
-from ._engine.checks import as_float_array, check_design, exact_fit_error
+from ._engine.checks import as_float_array, coefficient_names, read_design
 from ._engine.families import normal_nll, normal_nll_gradient, normal_nll_hessian
-from ._engine.finish import FREE, POSITIVE, finish
-from ._engine.lstsq import LeastSquaresSolution, exact_least_squares, solve
+from ._engine.finish import FREE, POSITIVE, exact_fit_message, finish
+from ._engine.lstsq import LeastSquaresSolution, exact_least_squares, screened, solve
 from ._engine.objectives import Objective
 from ._engine.optimize import minimize
 from ._engine.profiles import NormalProfile, Projections, Sums, normal_max_loglik
 from ._engine.result import FitResult
-from ._engine.rows import InMemoryRows, as_rows
+from ._engine.rows import InMemoryRows, as_rows, data_key, fingerprint_sum
+from ._engine.scale import normal_unscale, unshift
 from ._engine.scores import NormalScores
 from .start import starting_values
 
@@ -49,16 +52,20 @@ def fit_linear(
     method: str = "exact",
     start: ArrayLike | None = None,
     options: dict | None = None,
+    names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of :math:`y = X\beta + \varepsilon`, :math:`\varepsilon_i \sim N(0, \sigma^2)`.
 
     Parameters
     ----------
-    X : array_like, shape (n, p)
+    X : array_like or DataFrame, shape (n, p)
         Full design matrix. No intercept is added: include a column of ones
-        if you want one. Needs ``n > p`` and full column rank.
-    y : array_like, shape (n,)
-        Response.
+        if you want one. Needs ``n > p`` and full column rank. A DataFrame's columns (a Series'
+        name) name the coefficients.
+    y : array_like or Series, shape (n,)
+        Response. pandas ``X`` and ``y`` are matched by index label (reordered to ``X``'s index
+        when the labels are the same in another order; different labels are an error); a pandas
+        object next to a NumPy array is paired with it by position.
     method : {"exact", "BFGS", "Nelder-Mead"}
         ``"exact"`` (default; also called ``"qr"``) is the closed form, exact to
         working precision even on badly scaled or highly collinear designs. ``"BFGS"`` and
@@ -71,25 +78,34 @@ def fit_linear(
     options : dict, optional
         Passed to :func:`scipy.optimize.minimize` as ``options``, over the
         package's defaults (tight tolerances; see the source).
+    names : sequence of str, optional
+        A name for each coefficient (``"sigma"`` is appended); default: the columns of a
+        DataFrame ``X``, else ``beta[0]``, ``beta[1]``, ...
 
     Returns
     -------
     FitResult
         With ``params = [beta..., sigma]``, ``beta``, ``sigma`` (the MLE
         :math:`\sqrt{\mathrm{RSS}/n}`), ``loglik``, ``converged``, ``n_iter``, ``method``.
+        Scaling ``y`` or a column of ``X`` by a power of two scales the estimates exactly
+        (columns far from 1 are scaled internally, so nothing overflows or underflows).
 
     Raises
     ------
     ValueError
-        Bad ``X`` or ``y`` (shapes, NaN or inf, non-numeric, ``n <= p``), a
-        rank-deficient ``X``, an exact fit (σ̂ = 0, where the likelihood is
-        unbounded), an unknown ``method``, or a bad ``start``.
+        Bad ``X`` or ``y`` (shapes, NaN or inf, non-numeric, masked values, ``n <= p``,
+        pandas indexes that do not match), a rank-deficient ``X``, an unknown ``method``, a bad
+        ``start`` or ``names``.
 
     Warns
     -----
     ConvergenceWarning
         When an optimizer stops before converging; the result then has
         ``converged=False``.
+    ExactFitWarning
+        When ``X`` fits ``y`` exactly (residuals at the rounding level, as for NIST's
+        Wampler1): the coefficients are the exact solution, ``sigma = 0``, ``loglik = inf`` (the
+        likelihood is unbounded) and the standard errors are NaN.
 
     Examples
     --------
@@ -105,21 +121,29 @@ def fit_linear(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     rows = as_rows(X, y)
-    if rows is not None and method != "exact":
-        raise ValueError(f"method={method!r} works in memory only; Dask arrays use method='exact'")
-    if rows is None:
-        rows = InMemoryRows(*check_design(X, y))
+    if rows is not None:
+        if method != "exact":
+            raise ValueError(f"method={method!r} works in memory only; Dask arrays use method='exact'")
+        rows, columns = screened(rows), None
+        key = rows.key
+    else:
+        design = read_design(X, y)
+        rows, columns = InMemoryRows.scaled(design.X, design.y), design.columns
+        key = data_key(rows.n, fingerprint_sum(design.y))
+    names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
     if method == "exact":
-        return _fit_exact(rows)
-    return _fit_numerically(rows.X, rows.y, method, start, options)
+        return _fit_exact(rows, names, key)
+    return _fit_numerically(rows, method, start, options, names, key)
 
 
-def _fit_exact(rows) -> FitResult:
+def _fit_exact(rows, names, key) -> FitResult:
     """The closed form: exact least squares, then sigma-hat = sqrt(RSS / n)."""
     n, p = rows.n, rows.p
     sol, sigma, rounding = exact_least_squares(rows)
-    if not sigma > rounding:
-        raise exact_fit_error("X")
+    exact = not sigma > rounding
+    rss = sol.rss
+    if exact:  # the residuals are rounding errors: sigma-hat is 0
+        sigma, rss = 0.0, 0.0
     failure = None
     if not sol.converged:
         failure = (
@@ -132,7 +156,7 @@ def _fit_exact(rows) -> FitResult:
         coefficients = Sums(sol.beta, sol.xtx_inv)
     return finish(
         params=np.append(sol.beta, sigma),
-        names=_names(p),
+        names=names,
         loglik=normal_max_loglik(n, sigma=sigma),
         nobs=n,
         converged=sol.converged,
@@ -140,12 +164,16 @@ def _fit_exact(rows) -> FitResult:
         method="exact",
         message=_exact_message(sol, rows),
         cov=covariance.normal_linear(sol.xtx_inv, sigma, n),
-        profile=NormalProfile(n, p, sol.rss, coefficients),
+        profile=NormalProfile(n, p, rss, coefficients),
         beta=sol.beta,
         sigma=sigma,
         failure=failure,
         bounds=[FREE] * p + [POSITIVE],
         scores=NormalScores(rows),
+        unscale=normal_unscale(rows.x_shift, rows.y_shift, n),
+        exact_fit=exact_fit_message("X") if exact else None,
+        model="normal",
+        data_key=key,
     )
 
 
@@ -162,10 +190,16 @@ def _exact_message(sol: LeastSquaresSolution, rows) -> str:
     return f"least squares by pivoted QR with extended-precision iterative refinement {how}"
 
 
-def _fit_numerically(X, y, method: str, start, options) -> FitResult:
-    """Minimize the negative log-likelihood over [beta, log sigma] with SciPy."""
+def _fit_numerically(rows, method: str, start, options, names, key) -> FitResult:
+    """Minimize the negative log-likelihood over [beta, log sigma] with SciPy (on the scaled data,
+    if extreme columns were scaled)."""
+    X, y = rows.X, rows.y
     n, p = X.shape
-    start = starting_values(X, y) if start is None else _checked_start(start, p)
+    unscale = normal_unscale(rows.x_shift, rows.y_shift, n)
+    if start is None:
+        start = starting_values(X, y)
+    else:  # from the data's units to the scaled data's
+        start = unshift(_checked_start(start, p), -np.asarray(unscale.exponents))
     theta0 = np.append(start[:p], np.log(start[p]))
     if method == "BFGS":
         opts = {"gtol": 1e-6 * n, "maxiter": 1000}
@@ -186,7 +220,7 @@ def _fit_numerically(X, y, method: str, start, options) -> FitResult:
     jacobian = np.diag(np.append(np.ones(p), sigma))
     return finish(
         params=np.append(beta, sigma),
-        names=_names(p),
+        names=names,
         loglik=-found.value,
         nobs=n,
         converged=found.converged,
@@ -200,6 +234,9 @@ def _fit_numerically(X, y, method: str, start, options) -> FitResult:
         failure=failure,
         bounds=[FREE] * p + [POSITIVE],
         scores=NormalScores(InMemoryRows(X, y)),
+        unscale=unscale,
+        model="normal",
+        data_key=key,
     )
 
 
@@ -210,7 +247,3 @@ def _checked_start(start: ArrayLike, p: int) -> NDArray:
     if not start[-1] > 0:
         raise ValueError(f"start[-1] is sigma and must be > 0, got {start[-1]}")
     return start
-
-
-def _names(p: int) -> tuple[str, ...]:
-    return (*(f"beta[{j}]" for j in range(p)), "sigma")

@@ -59,13 +59,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance
-from ._engine.checks import as_float_array, check_names, exact_fit_error, positive_int
-from ._engine.finish import FREE, POSITIVE, finish
+from ._engine.checks import align, as_float_array, check_callable, check_names, pandas_kind, positive_int
+from ._engine.finish import FREE, POSITIVE, exact_fit_message, finish
 from ._engine.lstsq import JACOBIAN_RANK_TOL, gauss_newton_step, svd_of_scaled
 from ._engine.objectives import Mean, MeanJacobian, Residual
 from ._engine.optimize import OPTIMALITY_TOL, least_squares
 from ._engine.profiles import LeastSquaresProfile, normal_max_loglik
 from ._engine.result import FitResult
+from ._engine.rows import data_key, fingerprint_sum
+from ._engine.scale import Unscale, shifted, shifts
 from ._engine.scores import NonlinearScores
 
 _EPS = np.finfo(float).eps
@@ -111,10 +113,13 @@ def fit_nonlinear(
         :func:`~mle_tutorial.predict`).
     x : array_like
         Predictor(s), in whatever shape ``model`` understands (1-D or 2-D); numeric and finite.
+        ``model`` receives it as a NumPy array.
     y : array_like, shape (n,)
-        Response.
+        Response. pandas ``x`` and ``y`` are matched by index label, as in
+        :func:`~mle_tutorial.fit_linear`.
     start : array_like, shape (p,)
-        Starting ``beta`` (σ is not needed: it is estimated in closed form).
+        Starting ``beta`` (σ is not needed: it is estimated in closed form). A pandas Series
+        names the coefficients by its index (unless ``names`` is given).
     jac : callable, optional
         ``jac(x, beta) -> array (n, p)``, the analytic :math:`\partial f/\partial\beta`. Without
         it, Richardson-extrapolated central differences are used.
@@ -136,8 +141,8 @@ def fit_nonlinear(
     ------
     ValueError
         Bad ``x``, ``y`` or ``start`` (non-numeric, NaN or inf, wrong shape), ``model`` or
-        ``jac`` returning the wrong shape or non-finite values at ``start``, ``n <= p``, bad
-        ``names`` or ``max_nfev``, or an exact fit (σ̂ = 0: no MLE).
+        ``jac`` not callable or returning the wrong shape or non-finite values at ``start``,
+        ``n <= p``, bad ``names`` or ``max_nfev``.
 
     Warns
     -----
@@ -145,6 +150,9 @@ def fit_nonlinear(
         If no run converged, or the answer fails the check above; ``converged=False``.
     HessianWarning
         If :math:`J` is rank-deficient at the estimate (standard errors NaN).
+    ExactFitWarning
+        If the model fits ``y`` exactly: the coefficients found, ``sigma = 0``, ``loglik = inf``
+        and NaN standard errors, as :func:`~mle_tutorial.fit_linear`.
 
     Examples
     --------
@@ -164,33 +172,39 @@ def fit_nonlinear(
     >>> round(rss, 10)
     0.1245513889
     """
-    mean, mean_jacobian, y, start, names, max_nfev = _checked(model, x, y, start, jac, names, max_nfev)
+    mean, mean_jacobian, y, start, names, max_nfev, key = _checked(model, x, y, start, jac, names, max_nfev)
     n = y.shape[0]
+    unscale = Unscale((0,) * start.size + (int(-np.log2(mean.factor)),), float(n * np.log(mean.factor)))
     beta, n_iter, method, message, converged = _minimize(mean, mean_jacobian, y, start, max_nfev)
     beta, _ = _polish(mean, mean_jacobian, y, beta)
     r = y - mean(beta)
     rss = float(np.sum(r * r))
     rounding = 8 * _EPS * max(float(np.max(np.abs(y))), float(np.max(np.abs(y - r))))
-    if not np.sqrt(rss / n) > rounding:
-        raise exact_fit_error("the model")
+    exact = not np.sqrt(rss / n) > rounding
+    if exact:  # the residuals are rounding errors: sigma-hat is 0
+        rss = 0.0
     sigma = float(np.sqrt(rss / n))
     J = mean_jacobian(beta)
     cov = covariance.from_jacobian(J, sigma, n)
-    offset, step = _optimality(J, r, beta, cov[0])
     # how many polishing steps, and the offset at convergence, are rounding-level details that
     # differ between machines: the message names neither (the offset where the check fails)
     message += "; then Gauss-Newton polishing"
-    if converged and not (offset <= OPTIMALITY_TOL and step <= OPTIMALITY_TOL):
-        converged = False
-        message += (
-            f". But it is not a minimum of the sum of squares: relative offset {offset:.1e} and "
-            f"Gauss-Newton step {step:.1e} (relative) must both be at most {OPTIMALITY_TOL:.0e}."
-        )
+    if exact:
+        converged = True
+        message += "; an exact fit"
+    else:
+        offset, step = _optimality(J, r, beta, cov[0])
+        if converged and not (offset <= OPTIMALITY_TOL and step <= OPTIMALITY_TOL):
+            converged = False
+            message += (
+                f". But it is not a minimum of the sum of squares: relative offset {offset:.1e} and "
+                f"Gauss-Newton step {step:.1e} (relative) must both be at most {OPTIMALITY_TOL:.0e}"
+            )
     failure = None
     if not converged:
         failure = (
-            f"fit_nonlinear did not converge: {message}. Try a better start, a larger max_nfev, "
-            "or an analytic jac."
+            f"fit_nonlinear did not converge: {message.rstrip('.')}. Try a better start, a larger "
+            "max_nfev, or an analytic jac."
         )
     return finish(
         params=np.append(beta, sigma),
@@ -209,15 +223,21 @@ def fit_nonlinear(
         singular_first=True,
         bounds=[FREE] * beta.size + [POSITIVE],
         scores=NonlinearScores(mean, mean_jacobian, y),
+        unscale=unscale,
+        exact_fit=exact_fit_message("the model") if exact else None,
+        model="normal",
+        data_key=key,
     )
 
 
 def _checked(model, x, y, start, jac, names, max_nfev):
-    """Validate the arguments of :func:`fit_nonlinear`; the model and its Jacobian as objects."""
-    if not callable(model):
-        raise ValueError(f"model must be a function model(x, beta), got {type(model).__name__}")
-    if jac is not None and not callable(jac):
-        raise ValueError(f"jac must be a function jac(x, beta) or None, got {type(jac).__name__}")
+    """Validate the arguments of :func:`fit_nonlinear`; the model and its Jacobian as objects (on
+    y scaled by a power of two, if y is far from 1), and the fingerprint of the data."""
+    check_callable(model, "model", "model(x, beta)")
+    check_callable(jac, "jac", "jac(x, beta)", optional=True)
+    y = align(x, "x", y, "y")
+    if names is None and pandas_kind(start) == "series":
+        names = [str(label) for label in start.index]
     x = as_float_array(x, "x")
     y = as_float_array(y, "y", ndim=1)
     start = as_float_array(start, "start", ndim=1)
@@ -227,16 +247,16 @@ def _checked(model, x, y, start, jac, names, max_nfev):
             f"y has {n} values but the model has {p + 1} parameters ({p} coefficients and sigma); "
             "it needs more observations than coefficients"
         )
-    names = check_names(names, p, "beta")
-    if len(set(names)) != p or "sigma" in names:
-        raise ValueError(f"names must be distinct and not 'sigma', got {names}")
+    names = check_names(names, p, "beta", reserved=("sigma",))
     max_nfev = 1000 * p if max_nfev is None else positive_int(max_nfev, "max_nfev")
     _check_output(model, x, start, n, "model", (n,))
     if jac is not None:
         _check_output(jac, x, start, n, "jac", (n, p))
     floor = np.where(start != 0, np.abs(start), 1.0) * np.sqrt(_EPS)
-    mean = Mean(model, x)
-    return mean, MeanJacobian(mean, jac, floor, (n, p)), y, start, names, max_nfev
+    e_y = int(shifts(np.max(np.abs(y))))
+    mean = Mean(model, x, float(np.ldexp(1.0, -e_y)))
+    key = data_key(n, fingerprint_sum(y))
+    return mean, MeanJacobian(mean, jac, floor, (n, p)), shifted(y, e_y), start, names, max_nfev, key
 
 
 def _check_output(function: Callable, x: NDArray, start: NDArray, n: int, name: str, shape: tuple) -> None:
@@ -293,7 +313,7 @@ def _minimize(mean, mean_jacobian, y, start, max_nfev):
         if not improved:
             break
         beta0 = best_x
-    return np.array(best_x, dtype=float), n_iter, best_method, best_message, any_converged
+    return np.array(best_x, dtype=float), n_iter, best_method, best_message.rstrip("."), any_converged
 
 
 def _polish(mean, mean_jacobian, y, beta):

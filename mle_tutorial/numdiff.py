@@ -7,8 +7,10 @@ steps by **Richardson extrapolation**,
 
 cancels the :math:`h^2` term and leaves :math:`O(h^4)`, so a larger step (less
 rounding error) gives a more accurate answer. Steps are relative to
-:math:`\max(1, |x_j|)`. Standard errors from these Hessians agree with analytic
-ones to about 7 significant digits on smooth likelihoods (a crude one-sided
+:math:`\max(1, |x_j|)`, or to :math:`|x_j|` itself where :math:`0 < |x_j| < 1` and the
+difference at the larger step is lost in rounding (a function that varies on the scale of a tiny
+:math:`x_j`, such as ``1e200 * t**2`` at ``t = 1e-200``). Standard errors from these Hessians agree
+with analytic ones to about 7 significant digits on smooth likelihoods (a crude one-sided
 difference gives about 2).
 """
 
@@ -20,15 +22,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._engine import numdiff
-from ._engine.checks import as_float_array
+from ._engine.checks import as_float_array, check_callable
+from ._engine.objectives import Objective
 
 
-def _checked_point(f, x):
+def _checked(f, x, gradient=None):
+    """``f`` as an :class:`Objective` (a real number or a ValueError naming ``f``) and ``x``."""
+    check_callable(f, "f", "f(x)")
+    check_callable(gradient, "gradient", "gradient(x)", optional=True)
     x = as_float_array(x, "x", ndim=1)
-    value = f(x)
+    objective = Objective(f, (), gradient, None, name="f")
+    value = objective(x)
     if not np.isfinite(value):
         raise ValueError(f"f is {value} at x; derivatives need a point where f is finite")
-    return x
+    if gradient is not None:
+        objective.check_at(x)
+    return objective, x
 
 
 def _finite(result, what):
@@ -50,9 +59,8 @@ def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.
     >>> numerical_gradient(cube_sum, np.array([1.0, 2.0])).round(8)
     array([ 3., 12.])
     """
-    x = _checked_point(f, x)
-    g = numdiff.gradient(f, x)
-    return _finite(g, "numerical gradient")
+    objective, x = _checked(f, x)
+    return _finite(numdiff.gradient(objective, x), "numerical gradient")
 
 
 def numerical_hessian(
@@ -70,5 +78,6 @@ def numerical_hessian(
     array([[0., 2.],
            [2., 1.]])
     """
-    x = _checked_point(f, x)
-    return _finite(numdiff.hessian(f, x, gradient), "numerical Hessian")
+    objective, x = _checked(f, x, gradient)
+    grad = objective.gradient if gradient is not None else None
+    return _finite(numdiff.hessian(objective, x, grad), "numerical Hessian")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from numpy.typing import ArrayLike
 
 from ._engine import rows
-from ._engine.checks import as_float_array, check_beta, check_lengths, check_offset
+from ._engine.checks import align, as_float_array, by_column, check_beta, check_lengths, check_offset
 from ._engine.families import LOGISTIC, POISSON, glm_stats
 
 __all__ = ["glm_chunk_statistics", "map_reduce"]
@@ -78,8 +78,8 @@ def glm_chunk_statistics(
               s_c = X_c^\top (y_c - \mu_c), \qquad I_c = X_c^\top W_c X_c
 
     with :math:`\mu` and :math:`W` as in :func:`~mle_tutorial.fit_logistic` and
-    :func:`~mle_tutorial.fit_poisson` (the Poisson :math:`\ell_c` leaves out
-    :math:`-\sum\log y_i!`, which does not depend on :math:`\beta`). Summed over chunks (for
+    :func:`~mle_tutorial.fit_poisson` (the Poisson :math:`\ell_c` is the whole log-likelihood,
+    :math:`-\sum\log y_i!` included, summed term by term as R's ``dpois`` does). Summed over chunks (for
     example by :func:`map_reduce`), they give one Newton step
     :math:`\beta + I^{-1} s`.
 
@@ -99,8 +99,10 @@ def glm_chunk_statistics(
     Returns
     -------
     dict
-        ``"loglik"`` (float), ``"score"`` (p,), ``"info"`` (p, p) and ``"max_eta"``, the
-        largest :math:`|\eta_i|` (which :func:`map_reduce` combines by maximum).
+        ``"loglik"`` (float), ``"score"`` (p,), ``"info"`` (p, p), and ``"max_eta"``,
+        ``"max_eta_hi"`` and ``"max_neg_eta0"``: the largest :math:`|\eta_i|`, the largest
+        :math:`\eta_i`, and the largest :math:`-\eta_i` of a zero Poisson count (``-inf`` if
+        none), which :func:`map_reduce` combines by maximum.
 
     Examples
     --------
@@ -113,6 +115,9 @@ def glm_chunk_statistics(
     families = {"logistic": LOGISTIC, "poisson": POISSON}
     if family not in families:
         raise ValueError(f"family must be 'logistic' or 'poisson', got {family!r}")
+    beta = by_column(X, beta)
+    y = align(X, "X", y, "y")
+    offset = None if offset is None else align(X, "X", offset, "offset")
     X = as_float_array(X, "X", ndim=2)
     y = as_float_array(y, "y", ndim=1)
     check_lengths(X.shape[0], y.shape[0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine.checks import as_float_array
+from ._engine.checks import align, as_float_array
 
 
 def residuals(y: ArrayLike, y_hat: ArrayLike) -> NDArray[np.float64]:
@@ -33,6 +33,7 @@ def residuals(y: ArrayLike, y_hat: ArrayLike) -> NDArray[np.float64]:
     >>> residuals([1.0, 2.0, 3.0], [1.5, 2.0, 2.0])
     array([-0.5,  0. ,  1. ])
     """
+    y_hat = align(y, "y", y_hat, "y_hat")
     y = as_float_array(y, "y", ndim=1)
     y_hat = as_float_array(y_hat, "y_hat", ndim=1)
     if y.shape != y_hat.shape:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine.checks import as_float_array, as_positive, positive_int
+from ._engine.checks import as_float_array, as_positive, check_seed, positive_int
 
 
 def simulate_linear(
@@ -32,8 +32,9 @@ def simulate_linear(
     sigma : float
         True standard deviation of the errors, > 0.
     seed : int, numpy.random.Generator or None
-        Seed for :func:`numpy.random.default_rng` (or a generator to draw from),
-        so that the same call gives the same data. Draws ``X`` first, then the errors.
+        A non-negative integer seed for :func:`numpy.random.default_rng` (or a generator to
+        draw from; None for fresh entropy), so that the same call gives the same data. Draws
+        ``X`` first, then the errors.
 
     Returns
     -------
@@ -49,7 +50,7 @@ def simulate_linear(
     n = positive_int(n, "n")
     beta = as_float_array(beta, "beta", ndim=1)
     sigma = as_positive(sigma, "sigma")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_seed(seed)
     X = np.column_stack([np.ones(n), rng.standard_normal((n, beta.shape[0] - 1))])
     y = X @ beta + rng.normal(0.0, sigma, size=n)
     return X, y

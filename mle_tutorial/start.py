@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine.checks import check_beta, check_design
+from ._engine.checks import by_column, check_beta, check_design
 from .predict import predict
 from .residuals import residuals
 
@@ -49,6 +49,7 @@ def starting_values(X: ArrayLike, y: ArrayLike, beta: ArrayLike | None = None) -
     >>> starting_values(X, [1.0, -1.0, 1.0, -1.0])
     array([0., 0., 1.])
     """
+    beta = by_column(X, beta)
     X, y = check_design(X, y)
     beta = np.zeros(X.shape[1]) if beta is None else check_beta(beta, X.shape[1])
     resid = residuals(y, predict(X, beta))

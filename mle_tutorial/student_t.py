@@ -22,30 +22,37 @@ covariance is then carried to :math:`(\beta, \sigma, \nu)` by the delta method.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-import scipy.linalg
-import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine import covariance
-from ._engine.checks import as_float_array, as_positive, check_design, exact_fit_error
+from ._engine import covariance, lazy
+from ._engine.checks import as_float_array, as_positive, coefficient_names, read_design
 from ._engine.families import t_nll, t_nll_gradient, t_nll_hessian
-from ._engine.finish import FREE, POSITIVE, finish
+from ._engine.finish import FREE, POSITIVE, exact_fit_message, finish
+from ._engine.lstsq import solve
 from ._engine.objectives import Objective
-from ._engine.optimize import OPTIMALITY_TOL, default_options, minimize, newton_distance, value_at_start
+from ._engine.optimize import (
+    DECREMENT_TOL,
+    FULL_STEP_DECREMENT,
+    OPTIMALITY_TOL,
+    default_options,
+    minimize,
+    newton_distance,
+    solve_positive,
+    value_at_start,
+)
 from ._engine.profiles import OptimizerProfile
 from ._engine.result import FitResult
+from ._engine.rows import InMemoryRows, data_key, fingerprint_sum
+from ._engine.scale import normal_unscale, unshift
 from ._engine.scores import TScores
-from .least_squares import solve_least_squares
 
 METHODS = ("Newton", "BFGS")
 
 #: An estimate of ν above this is reported as running off to infinity (the normal limit).
 NU_RUNOFF = 1e4
-
-
-def _names(p: int, estimate_df: bool) -> tuple[str, ...]:
-    return (*(f"beta[{j}]" for j in range(p)), "sigma", *(("nu",) if estimate_df else ()))
 
 
 def _check_start(start: ArrayLike, p: int, estimate_df: bool) -> NDArray[np.float64]:
@@ -69,6 +76,7 @@ def fit_student_t(
     start: ArrayLike | None = None,
     method: str = "Newton",
     options: dict | None = None,
+    names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of :math:`y = X\beta + \sigma\varepsilon`, :math:`\varepsilon_i \sim t_\nu`.
 
@@ -99,6 +107,8 @@ def fit_student_t(
         take the standard errors from the analytic Hessian.
     options : dict, optional
         Passed to :func:`scipy.optimize.minimize`.
+    names : sequence of str, optional
+        A name for each coefficient (default: the columns of a DataFrame ``X``, else ``beta[j]``).
 
     Returns
     -------
@@ -111,9 +121,9 @@ def fit_student_t(
     Raises
     ------
     ValueError
-        Bad ``X`` or ``y`` (as :func:`~mle_tutorial.fit_linear`), a rank-deficient ``X``, an
-        exact fit, ``df`` not finite and > 0, an unknown ``method``, or a ``start`` of the wrong
-        length or with σ or ν not > 0.
+        Bad ``X`` or ``y`` (as :func:`~mle_tutorial.fit_linear`), a rank-deficient ``X``,
+        ``df`` not finite and > 0, an unknown ``method``, a ``start`` of the wrong
+        length or with σ or ν not > 0, or bad ``names``.
 
     Warns
     -----
@@ -124,6 +134,10 @@ def fit_student_t(
         when ν ran off, its standard error is NaN and those of β and σ hold ν at its last value.
     HessianWarning
         If the Hessian at the estimate is not positive definite (standard errors NaN).
+    ExactFitWarning
+        If ``X`` fits ``y`` exactly: as :func:`~mle_tutorial.fit_linear` (the exact coefficients,
+        ``sigma = 0``, ``loglik = inf``, NaN standard errors), with ``nu`` NaN (the data say
+        nothing about it) when it is estimated.
 
     Examples
     --------
@@ -137,13 +151,36 @@ def fit_student_t(
     >>> fit.params.round(3)
     array([1.023, 1.998, 0.546, 3.198])
     """
-    X, y = check_design(X, y)
+    design = read_design(X, y)
+    rows = InMemoryRows.scaled(design.X, design.y, always=True)  # the optimizer sees units-free data
+    X, y = rows.X, rows.y
     n, p = X.shape
     nu_fixed = None if df is None else as_positive(df, "df")
     estimate_df = nu_fixed is None
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    theta0 = _start(X, y, start, estimate_df)
+    names = (*coefficient_names(names, design.columns, p, reserved=("sigma", "nu")), "sigma")
+    names = (*names, "nu") if estimate_df else names
+    common = {
+        "names": names,
+        "nobs": n,
+        "method": method,
+        "bounds": [FREE] * p + [POSITIVE] * (len(names) - p),
+        "unscale": normal_unscale(rows.x_shift, rows.y_shift, n, extra=int(estimate_df)),
+        "model": "student_t",
+        "data_key": data_key(n, fingerprint_sum(design.y)),
+    }
+    ls = solve(X, y)
+    rounding = 8 * np.finfo(float).eps * max(rows.max_y, float(rows.max_x @ np.abs(ls.beta)))
+    if not np.sqrt(ls.rss / n) > rounding:  # an exact fit: sigma-hat = 0, nu undetermined
+        natural = np.concatenate([ls.beta, [0.0], [np.nan] if estimate_df else []])
+        return finish(
+            params=natural, loglik=np.inf, converged=True, n_iter=0,
+            message="y is fitted exactly by X: the least-squares solution, with sigma = 0",
+            cov=(np.full((len(names), len(names)), np.nan), None), profile=None,
+            beta=ls.beta, sigma=0.0, exact_fit=exact_fit_message("X"), **common,
+        )  # fmt: skip
+    theta0 = _start(ls, y, start, estimate_df, np.asarray(common["unscale"].exponents), rounding)
     args = (X, y, nu_fixed)
     objective = Objective(t_nll, args, t_nll_gradient, t_nll_hessian)
     f0 = value_at_start(objective, theta0)
@@ -182,59 +219,73 @@ def fit_student_t(
         cov_and_problem = covariance.from_hessian(hessian, jacobian)
     return finish(
         params=natural,
-        names=_names(p, estimate_df),
         loglik=-t_nll(theta, *args),
-        nobs=n,
         converged=converged,
         n_iter=found.n_iter,
-        method=method,
         message=message,
         cov=cov_and_problem,
         profile=OptimizerProfile(objective, theta, method="trust-exact", maxiter=200, natural_from=p),
         beta=beta,
         sigma=sigma,
         failure=failure,
-        bounds=[FREE] * p + [POSITIVE] * (len(natural) - p),
         scores=TScores(X, y, nu_fixed),
+        **common,
     )
 
 
-def _start(X: NDArray, y: NDArray, start: ArrayLike | None, estimate_df: bool) -> NDArray:
+def _start(
+    ls, y: NDArray, start: ArrayLike | None, estimate_df: bool, exponents: NDArray, rounding: float
+) -> NDArray:
     """The start on (beta, log sigma[, log nu]): least-squares beta, sigma from the normal-scaled
-    median absolute deviation of its residuals (robust to the outliers the model is for), nu = 5."""
-    n, p = X.shape
-    ls = solve_least_squares(X, y)
-    rounding = 8 * np.finfo(float).eps * max(np.max(np.abs(y)), np.max(np.abs(X) @ np.abs(ls.beta)))
-    if not np.sqrt(ls.rss / n) > rounding:
-        raise exact_fit_error("X")
+    median absolute deviation of its residuals (robust to the outliers the model is for), nu = 5.
+    A ``start`` given in the data's units is carried to the scaled data's (``exponents``)."""
+    n, p = y.shape[0], ls.beta.shape[0]
     if start is None:
-        sigma0 = float(scipy.stats.median_abs_deviation(ls.residuals, scale="normal"))
+        sigma0 = float(lazy.stats().median_abs_deviation(ls.residuals, scale="normal"))
         if not sigma0 > rounding:  # more than half the residuals are zero
             sigma0 = float(np.sqrt(ls.rss / n))
         start = np.concatenate([ls.beta, [sigma0], [5.0] if estimate_df else []])
     else:
-        start = _check_start(start, p, estimate_df)
+        start = unshift(_check_start(start, p, estimate_df), -exponents)
     return np.concatenate([start[:p], np.log(start[p:])])
 
 
 def _polish(theta: NDArray, args: tuple, converged: bool, message: str) -> tuple[NDArray, bool, str]:
-    """One Newton step from the optimizer's answer, and the package's convergence test there.
+    """Newton steps from the optimizer's answer, and the package's convergence test there.
 
     SciPy's ``trust-exact`` can stop with "A bad approximation caused failure to predict
     improvement" at the maximum itself, when the improvement it predicts is below the rounding
     level of the log-likelihood. The test that counts is the one :func:`~mle_tutorial.fit_mle` applies to
     answers the optimizer accepts: a Newton step would move no parameter by more than
-    ``OPTIMALITY_TOL`` (relative). The step is taken if it does not lower the likelihood.
+    ``OPTIMALITY_TOL`` (relative). Then Newton steps are taken (at most three) while they do not
+    lower the likelihood or, in its quadratic region (a Newton decrement below
+    ``FULL_STEP_DECREMENT``), where the change is below the rounding level of the likelihood and
+    cannot tell better from worse: there the step is trusted, so that where the optimizer stopped
+    (which depends on the rounding of the machine) does not decide the last digits.
     """
     gradient, hessian = t_nll_gradient(theta, *args), t_nll_hessian(theta, *args)
     distance = newton_distance(gradient, hessian, theta)
     if not distance <= OPTIMALITY_TOL:
         return theta, False, message
-    step = scipy.linalg.solve(hessian, gradient, assume_a="pos")
     value = t_nll(theta, *args)
-    candidate = theta - step
-    if t_nll(candidate, *args) <= value + 4 * np.finfo(float).eps * abs(value):
-        theta = candidate
+    for _ in range(3):
+        try:
+            step = solve_positive(hessian, gradient)
+        except (np.linalg.LinAlgError, ValueError):
+            break
+        decrement = float(gradient @ step)
+        candidate = theta - step
+        new_value = t_nll(candidate, *args)
+        if not np.isfinite(new_value):
+            break
+        if not (
+            new_value <= value + 4 * np.finfo(float).eps * abs(value) or decrement <= FULL_STEP_DECREMENT
+        ):
+            break
+        theta, value = candidate, new_value
+        if decrement <= DECREMENT_TOL:
+            break
+        gradient, hessian = t_nll_gradient(theta, *args), t_nll_hessian(theta, *args)
     if not converged:
         message += (
             " Accepted all the same: a Newton step from there moves the parameters by less than "

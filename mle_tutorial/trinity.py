@@ -25,15 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.stats
 from numpy.typing import ArrayLike
 
+from ._engine import lazy
 from ._engine.checks import as_float_array
 from ._engine.objectives import Objective
 from ._engine.result import FitResult
 from ._engine.rows import InMemoryRows
-from ._engine.scores import GLMScores, MLEScores, NormalScores, TScores, check_groups
+from ._engine.scores import GLMScores, MLEScores, NormalScores, ScaledScores, TScores, check_groups
 
 __all__ = ["ScoreTest", "WaldTest", "score_test", "wald_test"]
 
@@ -149,24 +148,30 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     d = R @ fit.params - q
     V = R @ cov @ R.T
     try:
-        statistic = float(d @ scipy.linalg.solve(V, d, assume_a="pos"))
+        statistic = float(d @ lazy.linalg.solve(V, d, assume_a="pos"))
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise ValueError(
             f"R cov R' is not positive definite ({exc}); the restrictions are not testable"
         ) from exc
-    return WaldTest(statistic, m, float(scipy.stats.chi2.sf(statistic, m)), fit.cov_type)
+    return WaldTest(statistic, m, float(lazy.stats().chi2.sf(statistic, m)), fit.cov_type)
 
 
 def _lm(g, A, B, tested, robust: bool) -> float:
     """The score statistic, plain or robust, with ``tested`` the restricted components."""
-    Ainv_g = scipy.linalg.solve(A, g, assume_a="sym")
+    try:
+        factor = lazy.linalg.cho_factor(A)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise ValueError(
+            "the information at the restricted estimate is not positive definite, so there is no "
+            f"score statistic ({exc}); check the restricted fit"
+        ) from exc
     if not robust:
-        return float(g @ Ainv_g)
-    Ainv = scipy.linalg.solve(A, np.eye(A.shape[0]), assume_a="sym")
+        return float(g @ lazy.linalg.cho_solve(factor, g))
+    Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
     RAinv = Ainv[tested]
     w = RAinv @ g
     inner = RAinv @ B @ RAinv.T
-    return float(w @ scipy.linalg.solve(inner, w, assume_a="pos"))
+    return float(w @ lazy.linalg.solve(inner, w, assume_a="pos"))
 
 
 def _full_design(Xr, X_full) -> tuple[np.ndarray, int]:
@@ -221,8 +226,8 @@ def score_test(
 
     with :math:`\tilde\theta` the restricted estimate written in the full model's parameters,
     :math:`g` the full model's score and :math:`\mathcal I` its information there (expected for
-    normal errors, :math:`X^\top WX` for logistic and Poisson regression, observed for Student t
-    and :func:`~mle_tutorial.fit_mle`). At :math:`\tilde\theta` the score is zero in every
+    normal and Student-t errors, :math:`X^\top WX` for logistic and Poisson regression, observed
+    for :func:`~mle_tutorial.fit_mle`). At :math:`\tilde\theta` the score is zero in every
     direction the restricted model could move; what is left measures how much the extra
     parameters would raise the likelihood. For the normal linear model
     :math:`S = n(\mathrm{RSS}_r - \mathrm{RSS}_f)/\mathrm{RSS}_r` (statsmodels'
@@ -285,7 +290,9 @@ def score_test(
         return _score_test_mle(
             restricted, full, negative_log_likelihood, tested, tuple(args), loglik_obs, robust, groups
         )
-    scores = restricted.scores
+    scores, params = restricted.scores, restricted.params
+    if isinstance(scores, ScaledScores):  # fitted to data scaled by powers of two: the same test
+        scores, params = scores.inner, scores._down(params)
     if isinstance(scores, (NormalScores, GLMScores)):
         if not scores.rows.in_memory:
             raise ValueError(
@@ -303,7 +310,6 @@ def score_test(
     W, df = _full_design(Xr, full)
     pr = Xr.shape[1]
     zeros = np.zeros(df)
-    params = restricted.params
     if isinstance(scores, NormalScores):
         source, theta = NormalScores(InMemoryRows(W, y)), np.concatenate([params[:pr], zeros, params[pr:]])
     elif isinstance(scores, GLMScores):
@@ -315,7 +321,7 @@ def score_test(
         B, _ = source.meat(theta, check_groups(groups, y.shape[0]))
     A = source.information(theta)
     statistic = _lm(g, A, B, np.arange(pr, pr + df), robust)
-    return ScoreTest(statistic, df, float(scipy.stats.chi2.sf(statistic, df)), robust)
+    return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
 
 
 def _score_test_mle(restricted, theta_full, nll, tested, args, loglik_obs, robust, groups) -> ScoreTest:
@@ -358,4 +364,4 @@ def _score_test_mle(restricted, theta_full, nll, tested, args, loglik_obs, robus
         B, _ = source.meat(theta, groups)
     statistic = _lm(g, A, B, tested, robust)
     df = int(tested.size)
-    return ScoreTest(statistic, df, float(scipy.stats.chi2.sf(statistic, df)), robust)
+    return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)

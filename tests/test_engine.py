@@ -117,6 +117,8 @@ def _data(n=5_000, seed=0):
 
 def _same_sums(a, b, rtol):
     assert a.keys() == b.keys()
+    if "fingerprint" in a:  # a sum of hashes modulo 2**64: exactly the same
+        assert a.pop("fingerprint") % 2**64 == b.pop("fingerprint") % 2**64
     for key in a:
         np.testing.assert_allclose(
             np.asarray(a[key], dtype=float), np.asarray(b[key], dtype=float), rtol=rtol
@@ -137,12 +139,14 @@ def t_chunk(X, y, offset, theta):
         ("normal", 1, families.normal_sums, {}),
         ("normal", 1, families.normal_refine_stats, {"beta": BETA, "extended": True, "exact_products": True}),
         ("logistic", 2, families.glm_stats, {"beta": BETA, "family": families.LOGISTIC}),
-        ("logistic", 2, families.glm_first_stats, {"family": families.LOGISTIC}),
+        ("logistic", 2, families.screen_stats, {"family": families.LOGISTIC, "with_start": True}),
         ("poisson", 3, families.glm_stats, {"beta": BETA, "family": families.POISSON}),
-        ("poisson", 3, families.glm_first_stats, {"family": families.POISSON}),
+        ("poisson", 3, families.screen_stats, {"family": families.POISSON, "with_start": True}),
+        ("poisson", 3, families.gram_stats, {"poisson_start": True}),
         ("t", 1, t_chunk, {"theta": THETA_T}),
     ],
-    ids=["normal sums", "normal refinement", "logistic", "logistic checks", "poisson", "poisson checks", "t"],
+    ids=["normal sums", "normal refinement", "logistic", "logistic checks", "poisson", "poisson checks",
+         "poisson start", "t"],
 )  # fmt: skip
 def test_in_memory_and_dask_rows_give_the_same_statistics(family, column, chunk_fn, kwargs):
     da = pytest.importorskip("dask.array")
@@ -223,6 +227,15 @@ def test_every_result_pickles_and_keeps_its_profile(name):
     assert np.array_equal(mle.profile_likelihood(back, j, grid), mle.profile_likelihood(fit, j, grid))
 
 
+def test_a_result_pickled_before_stderr_model_and_data_key_unpickles():
+    X, y, *_ = _data(n=200)
+    fit = mle.fit_linear(X, y)
+    state = {k: v for k, v in vars(fit).items() if k not in ("stderr", "model", "data_key")}
+    old = mle.FitResult.__new__(mle.FitResult)
+    old.__setstate__(state)
+    assert np.array_equal(old.stderr, fit.stderr) and old.model is None and old.data_key is None
+
+
 def test_a_lambda_in_the_profile_does_not_pickle():
     fit = mle.fit_mle(lambda t: np.sum((t - 1.0) ** 2) + 1.0, [0.0, 0.0])
     with pytest.raises((pickle.PicklingError, AttributeError)):
@@ -277,6 +290,7 @@ XN = np.linspace(0, 4, 30)
 YN = 2 * np.exp(-0.7 * XN) + 0.01 * np.sin(np.arange(30))
 ONES = np.ones(20)
 HALF = np.r_[np.ones(10), np.zeros(10)]  # events in the first group only: no finite MLE for the second
+EXACT_Y, EXACT_YN = ELEVEN[0] @ np.ones(11), exponential_decay(XN, [2.0, 0.7])
 
 WARNING_CASES = [
     ("fit_linear", lambda: mle.fit_linear(*ELEVEN, method="Nelder-Mead"),
@@ -297,6 +311,10 @@ WARNING_CASES = [
      {mle.ConvergenceWarning}),
     ("fit_normal_mixture", lambda: mle.fit_normal_mixture(np.r_[XN, XN + 9.0], 3, max_iter=2),
      {mle.ConvergenceWarning}),
+    ("fit_linear exact", lambda: mle.fit_linear(ELEVEN[0], EXACT_Y), {mle.ExactFitWarning}),
+    ("fit_student_t exact", lambda: mle.fit_student_t(ELEVEN[0], EXACT_Y), {mle.ExactFitWarning}),
+    ("fit_nonlinear exact", lambda: mle.fit_nonlinear(exponential_decay, XN, EXACT_YN, [1.0, 1.0]),
+     {mle.ExactFitWarning}),
 ]  # fmt: skip
 
 
@@ -305,7 +323,11 @@ def test_warnings_point_at_the_callers_line(name, call, categories):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         call()
-    ours = [w for w in caught if issubclass(w.category, (mle.ConvergenceWarning, mle.HessianWarning))]
+    ours = [
+        w
+        for w in caught
+        if issubclass(w.category, (mle.ConvergenceWarning, mle.HessianWarning, mle.ExactFitWarning))
+    ]
     assert categories <= {w.category for w in ours}
     for w in ours:
         assert Path(w.filename).resolve() == Path(__file__).resolve(), (w.filename, w.lineno, str(w.message))

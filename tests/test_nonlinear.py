@@ -232,7 +232,6 @@ BAD = [
         r"jac\(x, start\)",
     ),
     (lambda: fit_nonlinear(misra, X_OK[:2], Y_OK[:2], START_OK), "needs more observations"),
-    (lambda: fit_nonlinear(misra, X_OK, misra(X_OK, START_OK), START_OK), "fitted exactly"),
 ]
 
 

@@ -53,6 +53,40 @@ def test_toc_lists_exactly_the_notebooks():
     assert len(listed) >= 10
 
 
+def test_bad_input_appendix_drives_every_public_function():
+    """The bad-input appendix's table has a case for each public function that takes input."""
+    import inspect
+
+    import mle_tutorial as mle
+
+    notebook = json.loads((BOOK / "20_bad_input.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    functions = [n for n in mle.__all__ if inspect.isfunction(getattr(mle, n)) and n != "list_datasets"]
+    missing = [n for n in functions if f'"{n}",' not in text]
+    assert not missing, f"add cases for {missing} to book/20_bad_input.ipynb"
+
+
+def test_introduction_table_lists_every_chapter_in_toc_order():
+    """The introduction's table of chapters links each numbered chapter of _toc.yml, in its order,
+    with the part it belongs to (so that adding a chapter or a part cannot leave it stale)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    expected = [
+        (part["caption"], Path(chapter["file"]).name)
+        for part in toc["parts"]
+        if part.get("numbered")
+        for chapter in part["chapters"]
+    ]
+    intro = json.loads((BOOK / "00_introduction.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in intro["cells"] if c["cell_type"] == "markdown")
+    rows, part = [], None
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1].startswith("{doc}`"):
+            part = cells[0] or part
+            rows.append((part, cells[1][len("{doc}`") : -1]))
+    assert rows == expected
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_is_executed_clean_and_uses_the_package(path):
     nb = json.loads(path.read_text())

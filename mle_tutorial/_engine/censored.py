@@ -54,13 +54,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.special
 from numpy.typing import NDArray
 
 from . import covariance
 from .checks import as_float_array, check_rows
 from .finish import FREE, POSITIVE, finish
+from .lazy import linalg, special
 from .objectives import Objective
 from .optimize import (
     OPTIMALITY_TOL,
@@ -116,7 +115,7 @@ def point(family: str, w: NDArray) -> tuple[NDArray, NDArray, NDArray]:
 def logsf(family: str, w: NDArray) -> NDArray:
     r""":math:`\log S(w) = \log P(W > w)`."""
     if family == "normal":
-        return scipy.special.log_ndtr(-w)
+        return special.log_ndtr(-w)
     if family == "extreme":
         return -np.exp(w)
     return -_softplus(w)
@@ -126,7 +125,7 @@ def logcdf(family: str, w: NDArray) -> NDArray:
     r""":math:`\log F(w) = \log P(W \le w)`; for the extreme value :math:`\log(1 - e^{-e^w})`, which
     is :math:`w - e^w/2 + O(e^{2w})` far in the lower tail (where :math:`e^w` would underflow)."""
     if family == "normal":
-        return scipy.special.log_ndtr(w)
+        return special.log_ndtr(w)
     if family == "extreme":
         e = np.exp(w)
         with np.errstate(divide="ignore"):
@@ -297,7 +296,7 @@ def polish(objective: Objective, theta: NDArray, converged: bool, message: str, 
         distance = newton_distance(gradient, hessian, theta)
         if not np.isfinite(distance) or distance < 1e-15:
             break
-        step = scipy.linalg.solve(hessian, gradient, assume_a="pos")
+        step = linalg.solve(hessian, gradient, assume_a="pos")
         candidate = theta - step
         new = objective(candidate)
         if not new <= value + 4 * np.finfo(float).eps * abs(value):

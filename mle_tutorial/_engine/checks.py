@@ -1,41 +1,171 @@
-"""Input checks shared by every public function, and the messages they raise.
+"""The one way data come into the package: input checks shared by every public function, and the
+messages they raise.
 
-Every check raises :class:`ValueError` with a message that names the argument
-and says what is wrong, so that bad input never turns into a silent wrong
-answer deep inside numpy.
+Every check raises :class:`ValueError` with a message that names the argument and says what is
+wrong, so that bad input never turns into a silent wrong answer deep inside numpy. The rules:
+
+* **Numbers only.** Integers, floats and booleans are read as float64; anything else (text,
+  objects, complex numbers, dates) is refused, naming the argument (and the column of a
+  DataFrame). NaN and infinities are refused, with their count.
+* **Masked arrays** (:mod:`numpy.ma`) are refused if anything is masked (the package never
+  skips values silently): drop or fill the masked rows first, e.g. with ``np.ma.compress_rows``.
+  A masked array with nothing masked is read as its data.
+* **pandas** objects are read without importing pandas (pandas is not a dependency: an object is
+  recognized only if pandas is already imported). Bool and nullable (``Int64``, ``boolean``,
+  ``Float64``) columns are numbers; a missing value (``pd.NA``) counts as NaN; object, string and
+  category columns are refused, naming the column. When two pandas objects meet (``X`` and ``y``,
+  an ``offset``, ...), their indexes must hold the same labels: rows are matched by label
+  (reordered to the first one's index) when the labels are the same but in another order, and
+  different labels, or duplicate labels in a different order, are a ``ValueError`` naming both
+  arguments. A pandas object next to a NumPy array is paired with it by position.
+  A DataFrame's columns (or a Series' name, for a single predictor) name the coefficients.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+_COMPRESS = "np.ma.compress_rows(np.ma.column_stack([X, y]))"
+
+
+# --- pandas, recognized without importing it ------------------------------------------------------
+def pandas_kind(value: object) -> str | None:
+    """``"frame"`` for a pandas DataFrame, ``"series"`` for a Series, else None.
+
+    pandas is not imported: if it is not in ``sys.modules``, ``value`` cannot be a pandas object."""
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return "frame"
+    if isinstance(value, pd.Series):
+        return "series"
+    return None
+
+
+def _pandas_values(value, name: str, kind: str) -> NDArray:
+    """The numbers of a DataFrame or Series as float64 (a missing value becomes NaN)."""
+    dtypes = value.dtypes.items() if kind == "frame" else [(value.name, value.dtype)]
+    for label, dtype in dtypes:
+        if getattr(dtype, "kind", "O") not in "biuf":
+            where = f"its column {label!r} has" if kind == "frame" else "it is a Series of"
+            raise ValueError(
+                f"{name} must be numeric (integers, floats or booleans), but {where} dtype {dtype}: "
+                "encode it as numbers first (pd.get_dummies(..., dtype=float) for categories, "
+                "pd.to_numeric for numbers stored as text)"
+            )
+    return np.ascontiguousarray(value.to_numpy(dtype=np.float64, na_value=np.nan))  # row order, as NumPy's
+
+
+def align(base: object, base_name: str, other: object, other_name: str):
+    """``other`` matched to ``base`` by index label when both are pandas objects; else ``other``.
+
+    Same labels in the same order: ``other`` as it is. Same labels, each once, in another order:
+    ``other`` reordered to ``base``'s index. Anything else is a ValueError naming both.
+    """
+    if pandas_kind(base) is None or pandas_kind(other) is None:
+        return other
+    left, right = base.index, other.index
+    if left.equals(right):
+        return other
+    fix = (
+        f"select the same rows in both (e.g. {other_name} = {other_name}.loc[{base_name}.index]), or "
+        "reset both indexes (.reset_index(drop=True)) to pair the rows by position"
+    )
+    if len(left) == len(right) and not left.has_duplicates and not right.has_duplicates:
+        if left.isin(right).all():
+            return other.reindex(left)  # same labels in another order: match them
+    if left.has_duplicates or right.has_duplicates:
+        which = base_name if left.has_duplicates else other_name
+        raise ValueError(
+            f"{base_name} and {other_name} are pandas objects whose indexes differ, and {which}'s "
+            f"index has duplicate labels, so their rows cannot be matched by label: {fix}"
+        )
+    missing = right[~right.isin(left)]
+    extra = left[~left.isin(right)]
+    example = f"{other_name} has label {missing[0]!r}, which {base_name} lacks" if len(missing) else (
+        f"{base_name} has label {extra[0]!r}, which {other_name} lacks"
+    )  # fmt: skip
+    raise ValueError(
+        f"{base_name} and {other_name} are pandas objects with different index labels "
+        f"({base_name} has {len(left)} rows, {other_name} {len(right)}; {example}), so their rows "
+        f"cannot be matched: {fix}"
+    )
+
+
+def _columns(value: object) -> tuple[str, ...] | None:
+    """The names a pandas object gives to coefficients: a DataFrame's columns, a Series' name."""
+    kind = pandas_kind(value)
+    if kind == "frame":
+        return tuple(str(c) for c in value.columns)
+    if kind == "series" and value.name is not None:
+        return (str(value.name),)
+    return None
+
+
+# --- one array --------------------------------------------------------------------------------------
+def _shape_message(name: str, ndim: int, arr: NDArray, value: object) -> str:
+    what = {0: "a scalar", 1: "a 1-D array", 2: "a 2-D array"}[ndim]
+    message = f"{name} must be {what}, got an array with shape {arr.shape}"
+    if ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
+        if pandas_kind(value) == "frame":
+            message += f"; pass one column as a Series ({name}[{value.columns[0]!r}])"
+        else:
+            message += f"; pass {name}.ravel() (a column of shape (n, 1) is not a 1-D array)"
+    return message
+
 
 def as_float_array(value: ArrayLike, name: str, ndim: int | None = None) -> NDArray[np.float64]:
-    """Return ``value`` as a finite float64 array, or raise a clear ``ValueError``."""
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{name} could not be read as an array: {exc}") from exc
-    check_numeric(arr, name)
+    """Return ``value`` as a finite float64 array, or raise a clear ``ValueError`` (see the rules
+    in the module docstring: numbers only, no masked values, pandas read by position)."""
+    kind = pandas_kind(value)
+    if kind is not None:
+        arr = _pandas_values(value, name, kind)
+    else:
+        if isinstance(value, np.ma.MaskedArray):
+            value = unmasked(value, name)
+        try:
+            arr = np.asarray(value)
+        except Exception as exc:  # ragged lists and the like
+            raise ValueError(f"{name} could not be read as an array: {exc}") from exc
+        check_numeric(arr, name)
     arr = arr.astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:
-        what = {0: "a scalar", 1: "a 1-D array", 2: "a 2-D array"}[ndim]
-        raise ValueError(f"{name} must be {what}, got an array with shape {arr.shape}")
+        raise ValueError(_shape_message(name, ndim, arr, value))
     if arr.size == 0:
         raise ValueError(f"{name} is empty")
     bad = count_not_finite(arr)
     if bad:
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+        missing = " (a missing value counts as NaN: drop or fill those rows first)" if kind else ""
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s){missing}")
     return arr
 
 
+def unmasked(value: np.ma.MaskedArray, name: str) -> NDArray:
+    """The data of a masked array with nothing masked; a masked value is a ValueError."""
+    mask = np.ma.getmaskarray(value)
+    if mask.any():
+        rows = int(mask.reshape(mask.shape[0], -1).any(axis=1).sum()) if mask.ndim else 1
+        raise ValueError(
+            f"{name} is a masked array with {int(mask.sum())} masked value(s) (in {rows} row(s)); "
+            "masked values are not skipped: drop or fill those rows first, e.g. with "
+            f"{_COMPRESS} or {name}.filled(...)"
+        )
+    return np.ma.getdata(value)
+
+
 def check_numeric(arr, name: str) -> None:
-    """Raise unless ``arr`` (a numpy or Dask array) holds integers or floats."""
+    """Raise unless ``arr`` (a numpy or Dask array) holds integers or floats (or booleans)."""
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric (integers or floats), got an array of dtype {arr.dtype}")
+        extra = "; a complex array is not read as its real part" if arr.dtype.kind == "c" else ""
+        raise ValueError(
+            f"{name} must be numeric (integers or floats), got an array of dtype {arr.dtype}{extra}"
+        )
 
 
 def count_not_finite(arr: NDArray) -> int:
@@ -66,6 +196,33 @@ def positive_int(value: object, name: str) -> int:
     return int(value)
 
 
+def check_seed(seed: object) -> np.random.Generator:
+    """A generator from ``seed``: None, a non-negative integer, or a NumPy Generator, BitGenerator
+    or SeedSequence."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (np.random.BitGenerator, np.random.SeedSequence)):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(
+            "seed must be None, a non-negative integer or a numpy.random.Generator, "
+            f"got {type(seed).__name__} {seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return np.random.default_rng(int(seed))
+
+
+def check_callable(function: object, name: str, form: str, *, optional: bool = False) -> None:
+    """Raise unless ``function`` can be called (or is None, if ``optional``)."""
+    if function is None and optional:
+        return
+    if not callable(function):
+        also = " or None" if optional else ""
+        raise ValueError(f"{name} must be a function {form}{also}, got {type(function).__name__}")
+
+
+# --- a regression's data ----------------------------------------------------------------------------
 def check_lengths(n: int, m: int) -> None:
     """X's rows and y's values must match."""
     if m != n:
@@ -89,17 +246,44 @@ def check_rows(n: int, p: int, model: str | None = None) -> None:
     raise ValueError(f"X has {n} rows but {what} has {p} coefficients; it needs more rows than coefficients")
 
 
-def check_design(
-    X: ArrayLike, y: ArrayLike, model: str | None = None
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Validate a design matrix ``X`` (n, p) and response ``y`` (n,) for a regression (see
-    :func:`check_rows` for ``model``)."""
+@dataclass(frozen=True)
+class Design:
+    """A regression's validated data: ``X`` (n, p), ``y`` (n,), ``offset`` (n,) or None, and the
+    names a DataFrame's columns (or a Series' name) give to the coefficients (None for arrays)."""
+
+    X: NDArray[np.float64]
+    y: NDArray[np.float64]
+    offset: NDArray[np.float64] | None
+    columns: tuple[str, ...] | None
+
+
+def read_design(
+    X: ArrayLike, y: ArrayLike, offset: ArrayLike | None = None, *, model: str | None = None
+) -> Design:
+    """Validate a design matrix ``X`` (n, p), a response ``y`` (n,) and an optional ``offset``
+    (n,), matching pandas objects by index label (see the module docstring; ``model`` as in
+    :func:`check_rows`). A pandas Series as ``X`` is one predictor, named by the Series."""
+    columns = _columns(X)
+    if pandas_kind(X) == "series":
+        X = X.to_frame()
+    y = align(X, "X", y, "y")
+    if offset is not None:
+        base, base_name = (X, "X") if pandas_kind(X) else (y, "y")
+        offset = align(base, base_name, offset, "offset")
     X = as_float_array(X, "X", ndim=2)
     y = as_float_array(y, "y", ndim=1)
     n, p = X.shape
     check_lengths(n, y.shape[0])
     check_rows(n, p, model)
-    return X, y
+    return Design(X, y, None if offset is None else check_offset(offset, n), columns)
+
+
+def check_design(
+    X: ArrayLike, y: ArrayLike, model: str | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``X`` and ``y`` of :func:`read_design`."""
+    design = read_design(X, y, model=model)
+    return design.X, design.y
 
 
 def check_beta(beta: ArrayLike, p: int, name: str = "beta") -> NDArray[np.float64]:
@@ -108,6 +292,22 @@ def check_beta(beta: ArrayLike, p: int, name: str = "beta") -> NDArray[np.float6
     if beta.shape[0] != p:
         raise ValueError(f"{name} has {beta.shape[0]} values but X has {p} columns")
     return beta
+
+
+def by_column(X: object, beta: object, name: str = "beta"):
+    """A Series of coefficients matched by label to the columns of a DataFrame ``X`` (reordered
+    to them); ``beta`` itself unless both are pandas."""
+    if pandas_kind(X) != "frame" or pandas_kind(beta) != "series":
+        return beta
+    columns, labels = X.columns, beta.index
+    if columns.equals(labels):
+        return beta
+    if len(columns) == len(labels) and not labels.has_duplicates and columns.isin(labels).all():
+        return beta.reindex(columns)
+    raise ValueError(
+        f"{name} is a Series whose labels are not X's column names ({list(labels)[:5]} against "
+        f"{list(columns)[:5]}): label it with X's columns, or pass a NumPy array (read in X's column order)"
+    )
 
 
 def check_offset(offset: ArrayLike | None, n: int) -> NDArray[np.float64]:
@@ -120,22 +320,42 @@ def check_offset(offset: ArrayLike | None, n: int) -> NDArray[np.float64]:
     return offset
 
 
-def check_names(names: Sequence[str] | None, k: int, default: str) -> tuple[str, ...]:
-    """One name per parameter (``default[j]`` if None), as strings."""
-    if names is None:
+# --- names ----------------------------------------------------------------------------------------
+def coefficient_names(
+    names: Sequence[str] | None,
+    columns: tuple[str, ...] | None,
+    k: int,
+    *,
+    reserved: tuple[str, ...] = (),
+    default: str = "beta",
+    against: str = "X has {k} columns",
+) -> tuple[str, ...]:
+    """One name per coefficient: ``names`` if given (checked), else the ``columns`` of a pandas
+    input, else ``default[j]``. Names must be distinct and must not be one of ``reserved`` (the
+    names of the model's other parameters, such as ``"sigma"``)."""
+    if names is not None:
+        if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+            raise ValueError(f"names must be a sequence of strings, one per coefficient, got {names!r}")
+        names = tuple(str(name) for name in names)
+        if len(names) != k:
+            raise ValueError(f"names has {len(names)} entries but {against.format(k=k)}")
+        source = "names"
+    elif columns is not None:
+        names, source = columns, "the column names of X"
+    else:
         return tuple(f"{default}[{j}]" for j in range(k))
-    names = tuple(str(name) for name in names)
-    if len(names) != k:
-        raise ValueError(f"names has {len(names)} entries but start has {k}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    taken = sorted(set(names) & set(reserved))
+    if repeated or taken:
+        problem = f"{repeated} appear more than once" if repeated else f"{taken} name other parameters"
+        rule = f"distinct and not {', '.join(map(repr, reserved))}" if reserved else "distinct"
+        fix = "" if source == "names" else "; pass names=[...] to name the coefficients"
+        raise ValueError(f"{source} must be {rule} (they name the coefficients): {problem}{fix}")
     return names
 
 
-def exact_fit_error(by: str) -> ValueError:
-    """The error for residuals at the rounding level of y, where the likelihood has no maximum.
-
-    The message does not print sigma-hat: at the rounding level its value is noise, different on
-    every machine."""
-    return ValueError(
-        f"y is fitted exactly by {by} (the residuals are at the rounding level of y): "
-        "the likelihood is unbounded as sigma -> 0, so there is no MLE"
-    )
+def check_names(
+    names: Sequence[str] | None, k: int, default: str, *, reserved: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """One name per parameter of ``start`` (``default[j]`` if None)."""
+    return coefficient_names(names, None, k, reserved=reserved, default=default, against="start has {k}")

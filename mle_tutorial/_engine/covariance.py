@@ -5,12 +5,11 @@ is None, or the text of the :class:`HessianWarning` that
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
-import scipy.linalg.lapack
 from numpy.typing import ArrayLike, NDArray
 
-from .checks import as_float_array
-from .families import Family
+from .checks import as_float_array, check_numeric, unmasked
+from .families import Family, tsqr_combine, weighted_r_block
+from .lazy import linalg
 from .lstsq import jacobian_rank_ok, svd_of_scaled
 
 SINGULAR_HESSIAN = (
@@ -24,28 +23,61 @@ SINGULAR_JACOBIAN = (
 )
 
 
-def from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = None) -> tuple[NDArray, str | None]:
-    r""":math:`H^{-1}` by Cholesky; for other parameters, the delta method :math:`J H^{-1} J^\top`."""
+#: An asymmetry of a Hessian above this, relative to sqrt(|H_ii H_jj|), is not rounding.
+SYMMETRY_TOL = 1e-6
+
+
+def check_hessian(hessian: ArrayLike, name: str = "hessian") -> NDArray:
+    """A real, square, non-empty, symmetric (to rounding) matrix as float64; NaN and inf are let
+    through (:func:`from_hessian` reports them as a singular Hessian)."""
+    if isinstance(hessian, np.ma.MaskedArray):
+        hessian = unmasked(hessian, name)
     try:
-        H = np.asarray(hessian, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"hessian must be a numeric square matrix: {exc}") from exc
+        H = np.asarray(hessian)
+    except Exception as exc:
+        raise ValueError(f"{name} must be a numeric square matrix: {exc}") from exc
+    check_numeric(H, name)
+    H = H.astype(np.float64, copy=False)
     k = H.shape[0] if H.ndim == 2 else -1
     if H.shape != (k, k):
-        raise ValueError(f"hessian must be square, got shape {H.shape}")
-    try:
-        if not np.all(np.isfinite(H)):
-            raise np.linalg.LinAlgError("non-finite Hessian")
-        factor = scipy.linalg.cho_factor(0.5 * (H + H.T), check_finite=False)
-        cov = scipy.linalg.cho_solve(factor, np.eye(k), check_finite=False)
-        if not np.all(np.isfinite(cov)) or np.min(np.diag(cov)) <= 0:
-            raise np.linalg.LinAlgError("non-finite inverse")
-    except np.linalg.LinAlgError:
-        return np.full((k, k), np.nan), SINGULAR_HESSIAN
+        raise ValueError(f"{name} must be square, got shape {H.shape}")
+    if k == 0:
+        raise ValueError(f"{name} is empty (shape (0, 0)): there are no parameters")
+    if np.all(np.isfinite(H)):
+        d = np.sqrt(np.abs(np.diag(H)))
+        scale = np.outer(d, d)
+        scale = np.where(scale > 0, scale, np.max(np.abs(H)))
+        gap = np.abs(H - H.T)
+        worst = np.unravel_index(np.argmax(gap / np.where(scale > 0, scale, 1.0)), H.shape)
+        if gap[worst] > SYMMETRY_TOL * scale[worst]:
+            i, j = (int(v) for v in worst)
+            raise ValueError(
+                f"{name} is not symmetric: {name}[{i}, {j}] = {H[i, j]:.6g} but {name}[{j}, {i}] = "
+                f"{H[j, i]:.6g}, more than rounding apart (a Hessian of second derivatives is "
+                "symmetric: is it a Jacobian, or are two blocks transposed?)"
+            )
+    return H
+
+
+def from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = None) -> tuple[NDArray, str | None]:
+    r""":math:`H^{-1}` by Cholesky; for other parameters, the delta method :math:`J H^{-1} J^\top`."""
+    H = check_hessian(hessian)
+    k = H.shape[0]
+    J = None
     if jacobian is not None:
         J = as_float_array(jacobian, "jacobian", ndim=2)
         if J.shape != (k, k):
             raise ValueError(f"jacobian must have shape {(k, k)}, got {J.shape}")
+    try:
+        if not np.all(np.isfinite(H)):
+            raise np.linalg.LinAlgError("non-finite Hessian")
+        factor = linalg.cho_factor(0.5 * (H + H.T), check_finite=False)
+        cov = linalg.cho_solve(factor, np.eye(k), check_finite=False)
+        if not np.all(np.isfinite(cov)) or np.min(np.diag(cov)) <= 0:
+            raise np.linalg.LinAlgError("non-finite inverse")
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.nan), SINGULAR_HESSIAN
+    if J is not None:
         cov = J @ cov @ J.T
     return cov, None
 
@@ -64,24 +96,29 @@ def normal_linear(xtx_inv: NDArray, sigma: float, n: int) -> tuple[NDArray, None
 
 
 def from_information(info: NDArray, rows, family: Family, beta: NDArray) -> tuple[NDArray, str | None]:
-    """(X' W X)^{-1} of a GLM: from the Cholesky factor of the information when it is well
-    conditioned; else, in memory, from a QR factorization of sqrt(W) X (one more pass, never
-    squaring the condition); over chunks, from the Cholesky factor as it is."""
+    """(X' W X)^{-1} of a GLM at ``beta``, where ``info`` was computed: from the Cholesky factor of
+    the information when its column-scaled form is well conditioned; else from the R factor of
+    sqrt(W) X (one more pass, in memory or a tall-skinny QR over chunks, never squaring the
+    condition number). Scaling the columns by powers of two first makes the choice, and the
+    result, independent of the units of X."""
     p = info.shape[0]
-    try:
-        factor = scipy.linalg.cho_factor(info, check_finite=False)
-    except np.linalg.LinAlgError:
-        factor = None
-    if factor is not None:
-        rcond, status = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
-        if not rows.in_memory or (status == 0 and rcond > 1e-6):
-            return scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False), None
-    if not rows.in_memory:
+    d = np.sqrt(np.diag(info))
+    if np.all(np.isfinite(d)) and np.all(d > 0):
+        scale = np.exp2(np.round(np.log2(d)))
+        try:
+            factor = linalg.cho_factor(info / np.outer(scale, scale), check_finite=False)
+        except np.linalg.LinAlgError:
+            factor = None
+        if factor is not None:
+            rcond, status = linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+            if status == 0 and rcond > 1e-6:
+                inverse = linalg.cho_solve(factor, np.eye(p), check_finite=False)
+                return inverse / np.outer(scale, scale), None
+    R = rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=family)[:p]
+    if R.shape[0] < p:
         return np.full((p, p), np.nan), SINGULAR_HESSIAN
-    _, _, w = family.block(rows.X @ beta + rows.offset, rows.y)
-    R = scipy.linalg.qr(np.sqrt(w)[:, None] * rows.X, mode="r", check_finite=False)[0][:p]
     try:
-        r_inv = scipy.linalg.solve_triangular(R, np.eye(p), check_finite=False)
+        r_inv = linalg.solve_triangular(R, np.eye(p), check_finite=False)
     except np.linalg.LinAlgError:
         return np.full((p, p), np.nan), SINGULAR_HESSIAN
     cov = r_inv @ r_inv.T

@@ -32,10 +32,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 from numpy.typing import NDArray
 
-from . import covariance
+from . import covariance, lazy
 from .finish import FREE, POSITIVE, finish
 from .result import FitResult
 
@@ -280,7 +279,7 @@ class MixtureProfile:
         free0 = held.free(self.weights, self.means, self.sds)
         if free0.size == 0:
             return -held.nll_and_gradient(free0, self.x)[0]
-        res = scipy.optimize.minimize(
+        res = lazy.optimize().minimize(
             held.nll_and_gradient, free0, args=(self.x,), jac=True, method="BFGS",
             options={"gtol": 1e-9, "maxiter": 1000},
         )  # fmt: skip

@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.optimize
-import scipy.stats
 from numpy.typing import NDArray
 
+from . import lazy
 from .checks import as_float_array
 
 
@@ -55,11 +54,13 @@ def profile_interval(fit, param: int | str, level: float) -> NDArray[np.float64]
     Brent's method after bracketing outward from the estimate (see
     :func:`~mle_tutorial.profile_interval`)."""
     check_model_based(fit)
-    profile = profile_of(fit)
     j = param_index(fit, param)
     level = check_level(level)
-    crit = scipy.stats.chi2.ppf(level, 1)
     est = float(fit.params[j])
+    if fit.loglik == np.inf:  # an exact fit: the likelihood is infinite at the estimate only
+        return np.array([est, est])
+    profile = profile_of(fit)
+    crit = lazy.stats().chi2.ppf(level, 1)
     top = profile(j, est)
     if top > fit.loglik + 1e-7 * max(1.0, abs(fit.loglik)):
         raise ValueError(
@@ -87,7 +88,7 @@ def profile_interval(fit, param: int | str, level: float) -> NDArray[np.float64]
                 break
             if value > 0:
                 lo, hi = min(inner, outer), max(inner, outer)
-                end = scipy.optimize.brentq(excess, lo, hi, xtol=1e-14 * max(1.0, abs(est)), rtol=1e-15)
+                end = lazy.optimize().brentq(excess, lo, hi, xtol=1e-14 * max(1.0, abs(est)), rtol=1e-15)
                 break
             inner = outer
         ends.append(end)

@@ -1,112 +1,126 @@
 """GLMs on a row source: checks and start (eager in memory, lazy over chunks), then Newton/IRLS
-with one pass over the rows per trial point."""
+with one pass over the rows per trial point.
+
+Both paths make the same checks with the same rules: the values (NaN, impossible outcomes, all
+one class), the power-of-two column scales of :mod:`~mle_tutorial._engine.scale`, and the rank
+(the scaled Gram matrix when it is well conditioned, else a pivoted QR: of X in memory, of the R
+factor of a tall-skinny QR over chunks, never of X'X, whose condition number is squared).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import NDArray
 
-from .checks import check_design, check_offset, check_rows
-from .families import LOGISTIC, POISSON, Family, glm_first_stats, glm_stats, poisson_start_stats
-from .lstsq import check_full_rank, rank_error_from_gram
+from .checks import check_offset, check_rows, read_design
+from .families import (
+    LOGISTIC,
+    POISSON,
+    Family,
+    glm_loglik,
+    glm_stats,
+    gram_stats,
+    poisson_start_stats,
+    screen_stats,
+)
+from .lazy import linalg
+from .lstsq import check_full_rank, check_full_rank_over_chunks
 from .optimize import newton
-from .rows import DaskRows, InMemoryRows, as_rows
+from .rows import DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum
+from .scale import shifts
 
 
 @dataclass(frozen=True)
-class GLMStart:
-    """Where Newton starts, and the constant of the log-likelihood (:math:`\\sum\\log y_i!`)."""
+class GLMData:
+    """A GLM's rows (scaled, validated), the names a DataFrame gives its coefficients, and the
+    fingerprint of its data."""
 
-    beta: NDArray
-    constant: float
+    rows: InMemoryRows | DaskRows
+    columns: tuple[str, ...] | None
+    key: str
 
 
 def _cholesky_or_lstsq(A: NDArray, b: NDArray) -> NDArray:
     try:
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), b)
+        return linalg.cho_solve(linalg.cho_factor(A, check_finite=False), b)
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(A, b, rcond=None)[0]
 
 
-def glm_rows(X, y, offset, family: Family) -> InMemoryRows | DaskRows:
-    """The row source of a GLM fit: Dask row chunks (checked lazily, by :func:`check_and_start`),
-    or validated arrays in memory, whose checks name the first bad value."""
-    rows = as_rows(X, y, offset)
-    if rows is not None:
-        return rows
-    X, y = check_design(X, y, model=family.title)
-    bad = np.flatnonzero(family.invalid(y))
-    if bad.size:
-        raise ValueError(f"{family.rule}; y[{bad[0]}] = {y[bad[0]]:g}")
-    if family == LOGISTIC and np.all(y == y[0]):
+def _check_outcomes(family: Family, n: int, bad: int, first_bad: str, ones: int) -> None:
+    if bad:
+        raise ValueError(f"{family.rule}; {first_bad}")
+    if family == LOGISTIC and ones in (0, n):
+        label = int(ones > 0)
         raise ValueError(
-            f"y is all {int(y[0])}: the probability of a 1 is estimated as {int(y[0])}, "
+            f"y is all {label}: the probability of a 1 is estimated as {label}, "
             "on the boundary, so there is no finite MLE"
         )
-    _check_some_counts(family, np.any(y > 0))
-    return InMemoryRows(X, y, check_offset(offset, X.shape[0]))
+    if family == POISSON and ones == 0:
+        raise ValueError("y is all 0: the estimated rate is 0, on the boundary, so there is no finite MLE")
 
 
-def check_and_start(rows, family: Family) -> GLMStart:
-    """Check the data for the family and find the start: zeros for the logistic, one weighted
-    least-squares step from mu = y + 0.1 for the Poisson (as R's glm starts).
+def glm_data(X, y, offset, family: Family) -> GLMData:
+    """The validated data of a GLM fit: Dask row chunks (checked in one lazy pass), or arrays in
+    memory (whose checks name the first bad value)."""
+    rows = as_rows(X, y, offset)
+    if rows is None:
+        design = read_design(X, y, offset, model=family.title)
+        X, y = design.X, design.y
+        bad = np.flatnonzero(family.invalid(y))
+        first_bad = f"y[{bad[0]}] = {y[bad[0]]:g}" if bad.size else ""
+        _check_outcomes(
+            family, len(y), bad.size, first_bad, int(np.sum(y == 1) if family == LOGISTIC else np.sum(y > 0))
+        )
+        rows = InMemoryRows.scaled(X, y, check_offset(design.offset, X.shape[0]), scale_y=False)
+        return GLMData(rows, design.columns, data_key(rows.n, fingerprint_sum(y)))
+    check_rows(rows.n, rows.p, "")
+    first = rows.screen(screen_stats, family=family)
+    _check_outcomes(
+        family, rows.n, first["bad_label"], f"{first['bad_label']} value(s) are not", first["ones"]
+    )
+    return GLMData(rows.shifted(shifts(first["max_x"])), None, data_key(rows.n, first["fingerprint"]))
 
-    In memory only the rank is left to check; over chunks every check is a count from one pass,
-    which also sums X'X (for the rank) and the start statistics.
-    """
+
+def check_and_start(rows, family: Family) -> NDArray:
+    """Check the rank and find the start: zeros for the logistic, one weighted least-squares step
+    from mu = y + 0.1 for the Poisson (as R's glm starts)."""
+    poisson = family == POISSON
     if rows.in_memory:
         check_full_rank(rows.X)
-        constant = family.log_factorial(rows.y)
-        if family == LOGISTIC:
-            return GLMStart(np.zeros(rows.p), constant)
+        if not poisson:
+            return np.zeros(rows.p)
         s = poisson_start_stats(rows.X, rows.y, rows.offset)
-        return GLMStart(_cholesky_or_lstsq(s["start_a"], s["start_b"]), constant)
-    n, p = rows.n, rows.p
-    check_rows(n, p, "")
-    first = rows.reduce(glm_first_stats, family=family)
-    for key, what in (("bad_x", "X"), ("bad_y", "y"), ("bad_o", "offset")):
-        if first[key]:
-            raise ValueError(f"{what} contains {first[key]} NaN or infinite value(s)")
-    if first["bad_label"]:
-        raise ValueError(f"{family.rule}; {first['bad_label']} value(s) are not")
-    if family == LOGISTIC and first["ones"] in (0, n):
-        raise ValueError(f"y is all {int(first['ones'] > 0)}: there is no finite MLE")
-    _check_some_counts(family, first["ones"] > 0)
-    G = first["xtx"]
-    norms = np.sqrt(np.diag(G))
-    if np.any(norms == 0):
-        raise ValueError(f"X is rank deficient: column {int(np.flatnonzero(norms == 0)[0])} is all zeros")
-    Gs = G / np.outer(norms, norms)
-    if np.linalg.eigvalsh(Gs)[0] <= max(n, p) * np.finfo(float).eps * p:
-        raise rank_error_from_gram(Gs)
-    if family == LOGISTIC:
-        return GLMStart(np.zeros(p), 0.0)
-    return GLMStart(
-        np.linalg.lstsq(first["start_a"], first["start_b"], rcond=None)[0], first["log_factorial"]
-    )
-
-
-def _check_some_counts(family: Family, any_positive: bool) -> None:
-    if family == POISSON and not any_positive:
-        raise ValueError("y is all 0: the estimated rate is 0, on the boundary, so there is no finite MLE")
+    else:
+        s = rows.reduce(gram_stats, poisson_start=poisson)
+        check_full_rank_over_chunks(rows, s["xtx"])
+        if not poisson:
+            return np.zeros(rows.p)
+    return _cholesky_or_lstsq(s["start_a"], s["start_b"])
 
 
 @dataclass(frozen=True)
 class GLMPass:
-    """One pass over ``rows``: ``(loglik, score, information, max |eta|)`` at ``beta``."""
+    """One pass over ``rows`` at ``beta``: the statistics of :func:`glm_stats`, with the cheaper
+    Poisson log-likelihood (enough to compare points on Newton's path)."""
 
     rows: object
     family: Family
 
-    def __call__(self, beta: NDArray):
-        s = self.rows.reduce(glm_stats, beta=beta, family=self.family)
-        return s["loglik"], s["score"], s["info"], s["max_eta"]
+    def __call__(self, beta: NDArray) -> dict:
+        return self.rows.reduce(glm_stats, beta=beta, family=self.family, exact=False)
 
 
-def fit_glm(rows, family: Family, start: NDArray, max_iter: int = 100, tol: float = 1e-7):
-    """Newton/IRLS from ``start``: beta, loglik (up to the constant), information, iterations,
-    converged, largest |eta|."""
-    return newton(GLMPass(rows, family), start, max_iter, tol)
+def fit_glm(rows, family: Family, start: NDArray, max_iter: int = 100):
+    """Newton/IRLS from ``start`` (see :func:`~mle_tutorial._engine.optimize.newton`)."""
+    return newton(GLMPass(rows, family), start, max_iter)
+
+
+def exact_loglik(rows, family: Family, fit) -> float:
+    """The log-likelihood at the point Newton returned, every term exact: the Poisson's needs one
+    more pass (Loader's form, :math:`-\\sum\\log y_i!` included), the logistic's is the pass's own."""
+    if family == LOGISTIC:
+        return fit.loglik
+    return float(rows.reduce(glm_loglik, beta=fit.beta, family=family)["loglik"])

@@ -8,13 +8,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.linalg.lapack
 from numpy.typing import NDArray
 
 from .checks import check_rows
 from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
-from .families import normal_refine_stats, normal_sums, tsqr_block, tsqr_combine
+from .families import normal_refine_stats, normal_sums, screen_stats, tsqr_block, tsqr_combine
+from .lazy import linalg
+from .rows import InMemoryRows, data_key
+from .scale import column_maxima, shifts, unshift, unshift_cov
 
 _EPS = np.finfo(float).eps
 
@@ -97,10 +98,10 @@ def scaled_cholesky(G: NDArray):
         return None
     scale = np.exp2(np.round(np.log2(norms)))
     try:
-        factor = scipy.linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
+        factor = linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
     except np.linalg.LinAlgError:
         return scale, None, np.inf
-    rcond, info = scipy.linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+    rcond, info = linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
     cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
     return scale, factor, cond
 
@@ -113,9 +114,9 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
     if scaled is None or not scaled[2] < FAST_COND:
         return None  # zero or overflowing column, or ill conditioned: the exact path handles it
     scale, factor, cond = scaled
-    beta = scipy.linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
+    beta = linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
     r = y - X @ beta
-    beta = beta + scipy.linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
+    beta = beta + linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
     steps = 1
     # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
     # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
@@ -126,7 +127,7 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
     if X.size <= EXTENDED_SIZE or cond * _EPS * np.max(z) > 1e-13 * np.min(z):
         r = residual_extended(X, beta, y)
         xtr = xt_r_extended(X, r)
-        beta = beta + scipy.linalg.cho_solve(factor, xtr / scale, check_finite=False) / scale
+        beta = beta + linalg.cho_solve(factor, xtr / scale, check_finite=False) / scale
         steps = 2
     if np.sqrt(y @ y) > 64.0 * np.sqrt(r @ r):
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
@@ -135,7 +136,7 @@ def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSo
         r = y - X @ beta
     # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
-    xtx_inv = scipy.linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
+    xtx_inv = linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
     rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
     norms = np.sqrt(np.diag(G))
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
@@ -152,6 +153,31 @@ def check_full_rank(X: NDArray) -> None:
         solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 
 
+def check_full_rank_over_chunks(rows, G: NDArray) -> None:
+    """The rank check of :func:`check_full_rank` over row chunks, from their summed X'X ``G``: the
+    scaled X'X when it is well conditioned, else a pivoted QR of the R factor of a tall-skinny QR
+    (one more pass), which decides as the pivoted QR of X in memory does."""
+    zero = np.flatnonzero(np.diag(G) == 0)
+    if zero.size:
+        raise _zero_column_error(int(zero[0]))
+    scaled = scaled_cholesky(G)
+    if scaled is not None and scaled[2] < FAST_COND:
+        return
+    scale = np.exp2(np.round(np.log2(np.sqrt(np.diag(G)))))
+    R = rows.reduce(tsqr_block, combine=tsqr_combine, scale=scale)[: rows.p, : rows.p]
+    check_rank_of_r(R, rows.n)
+
+
+def check_rank_of_r(R: NDArray, n: int) -> None:
+    """Raise the rank-deficiency error of :func:`solve` for a design whose (column-scaled) QR
+    factor is ``R``: a pivoted QR of R is a pivoted QR of the design."""
+    _, R2, perm = linalg.qr(R, pivoting=True, check_finite=False)
+    diag = np.abs(np.diag(R2))
+    tol = max(n, R.shape[1]) * _EPS * diag[0]
+    if diag[-1] <= tol:
+        raise _rank_error_from_qr(R2, perm, diag, tol)
+
+
 def _zero_column_error(j: int) -> ValueError:
     return ValueError(f"X is rank deficient: column {j} is all zeros, so its coefficient is not identified")
 
@@ -160,7 +186,7 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
     k = int(np.sum(diag > tol))  # numerical rank
     bad = int(perm[k])
     # column perm[k] ~ sum_i c_i * column perm[i], i < k: R[:k, :k] c = R[:k, k]
-    c = scipy.linalg.solve_triangular(R[:k, :k], R[:k, k], check_finite=False) if k else np.zeros(0)
+    c = linalg.solve_triangular(R[:k, :k], R[:k, k], check_finite=False) if k else np.zeros(0)
     involved = sorted(int(perm[i]) for i in np.flatnonzero(np.abs(c) > 1e-8 * max(np.max(np.abs(c)), 1e-300)))
     others = ", ".join(map(str, involved)) if involved else "the others"
     return ValueError(
@@ -168,18 +194,6 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
         f"(column {bad} is, to working precision, a combination of column(s) {others}; "
         f"pivoted QR finds |R[{k},{k}]| at the rounding level of |R[0,0]|); "
         "drop or combine collinear columns (a constant column beside an intercept counts)"
-    )
-
-
-def rank_error_from_gram(G_scaled: NDArray) -> ValueError:
-    """Name the dependent columns from the null vector of the column-scaled X'X (over chunks)."""
-    _, V = np.linalg.eigh(G_scaled)
-    v = V[:, 0]
-    involved = sorted(int(j) for j in np.flatnonzero(np.abs(v) > 1e-6))
-    return ValueError(
-        f"X is rank deficient: columns {involved} are linearly dependent (the smallest eigenvalue "
-        "of the column-scaled X'X is at the rounding level of the largest); drop or combine "
-        "collinear columns"
     )
 
 
@@ -198,7 +212,7 @@ def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = Tr
     scale = np.exp2(np.round(np.log2(norms)))
     Xs = X / scale
     # 2. pivoted Householder QR
-    Q, R, perm = scipy.linalg.qr(Xs, mode="economic", pivoting=True, check_finite=False)
+    Q, R, perm = linalg.qr(Xs, mode="economic", pivoting=True, check_finite=False)
     diag = np.abs(np.diag(R))
     tol = max(n, p) * _EPS * diag[0]
     if diag[-1] <= tol:
@@ -207,12 +221,12 @@ def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = Tr
     Xp = Xs[:, perm]
 
     def solve_augmented(f, g):
-        h = scipy.linalg.solve_triangular(R, g, trans="T", check_finite=False)
+        h = linalg.solve_triangular(R, g, trans="T", check_finite=False)
         d = Q.T @ f - h
-        return f - Q @ d, scipy.linalg.solve_triangular(R, d, check_finite=False)
+        return f - Q @ d, linalg.solve_triangular(R, d, check_finite=False)
 
     # initial solve: beta = R^{-1} Q^T y, r = y - X beta (in double-double)
-    z = scipy.linalg.solve_triangular(R, Q.T @ y, check_finite=False)
+    z = linalg.solve_triangular(R, Q.T @ y, check_finite=False)
     r = residual_dd(Xp, z, y)
     # 3. Björck's refinement of the augmented system
     converged = False
@@ -248,48 +262,52 @@ def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = Tr
 
 def _inverse_gram(R: NDArray) -> NDArray:
     """(R'R)^{-1} = R^{-1} R^{-T} from an upper triangular R."""
-    r_inv = scipy.linalg.solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
+    r_inv = linalg.solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
     return r_inv @ r_inv.T
 
 
-def _solve_by_chunks(rows) -> tuple[LeastSquaresSolution, float]:
-    """Least squares from sums over row chunks, and the largest |y| (see chapter 21).
+def _solve_by_chunks(rows) -> LeastSquaresSolution:
+    """Least squares from sums over row chunks (see chapter 21), on rows already screened.
 
     One pass sums X'X, X'y, y'y; a well-conditioned scaled design is solved by Cholesky, an
-    ill-conditioned one by a tall-skinny QR of [X / scale | y] combined in a tree; then
-    refinement passes form the residuals chunk by chunk, as in memory.
+    ill-conditioned one by a tall-skinny QR of [X / scale | y] combined in a tree (its rank
+    decided by a pivoted QR of R, as in memory); then refinement passes form the residuals chunk
+    by chunk, as in memory.
     """
     n, p = rows.n, rows.p
     s = rows.reduce(normal_sums)
-    for key, what in (("bad_x", "X"), ("bad_y", "y")):
-        if s[key]:
-            raise ValueError(f"{what} contains {s[key]} NaN or infinite value(s)")
     G, xty = s["xtx"], s["xty"]
-    zero = np.flatnonzero(np.sqrt(np.diag(G)) == 0)
+    zero = np.flatnonzero(np.diag(G) == 0)
     if zero.size:
-        raise ValueError(f"X is rank deficient: column {int(zero[0])} is all zeros")
-    scaled = scaled_cholesky(G)
-    if scaled is None:
-        raise ValueError("X has a column whose sum of squares overflows; rescale it")
-    scale, factor, cond = scaled
+        raise _zero_column_error(int(zero[0]))
+    scale, factor, cond = scaled_cholesky(G)
     path = "tsqr"
     if factor is not None and cond < FAST_COND:
         path = "cholesky"
         R = factor[0]
-        z = scipy.linalg.cho_solve(factor, xty / scale, check_finite=False)
+        z = linalg.cho_solve(factor, xty / scale, check_finite=False)
     else:
         # tall-skinny QR of [X/scale | y]: R_aug = [[R, c], [0, rho]], z = R^{-1} c
         R_aug = rows.reduce(tsqr_block, combine=tsqr_combine, scale=scale)
         R = R_aug[:p, :p]
-        d = np.abs(np.diag(R))
-        if d.min() <= max(n, p) * _EPS * d.max():
-            raise rank_error_from_gram(G / np.outer(scale, scale))
+        check_rank_of_r(R, n)
         cond = float(np.linalg.cond(R))
-        z = scipy.linalg.solve_triangular(R, R_aug[:p, p], check_finite=False)
+        z = linalg.solve_triangular(R, R_aug[:p, p], check_finite=False)
     beta, rss, steps = _refine_by_chunks(rows, R, scale, z / scale, cond, path)
     xtx_inv = _inverse_gram(R) / np.outer(scale, scale)
-    solution = LeastSquaresSolution(beta, None, rss, steps, True, cond, xtx_inv, path, np.sqrt(np.diag(G)))
-    return solution, s["max_abs_y"]
+    return LeastSquaresSolution(beta, None, rss, steps, True, cond, xtx_inv, path, np.sqrt(np.diag(G)))
+
+
+def screened(rows):
+    """Dask rows after one lazy pass that checks the values, scales extreme columns (and y) by
+    powers of two, and records the largest values and the fingerprint of y."""
+    check_rows(rows.n, rows.p)
+    first = rows.screen(screen_stats)
+    out = rows.shifted(shifts(first["max_x"]), int(shifts(first["max_y"])))
+    out.max_x = unshift(first["max_x"], -out.x_shift)
+    out.max_y = float(unshift(first["max_y"], -out.y_shift))
+    out.key = data_key(rows.n, first["fingerprint"])
+    return out
 
 
 def _refine_by_chunks(rows, R, scale, beta, cond, path):
@@ -301,8 +319,8 @@ def _refine_by_chunks(rows, R, scale, beta, cond, path):
         extended = path == "tsqr" or steps > 1 or cond * _EPS * np.max(zabs) > 1e-13 * np.min(zabs)
         st = rows.reduce(normal_refine_stats, beta=beta, extended=extended, exact_products=path == "tsqr")
         g = st["xtr"] / scale
-        dz = scipy.linalg.solve_triangular(
-            R, scipy.linalg.solve_triangular(R, g, trans="T", check_finite=False), check_finite=False
+        dz = linalg.solve_triangular(
+            R, linalg.solve_triangular(R, g, trans="T", check_finite=False), check_finite=False
         )
         delta, rss = dz / scale, st["rtr"]
         beta = beta + delta
@@ -315,24 +333,40 @@ def _refine_by_chunks(rows, R, scale, beta, cond, path):
 
 def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
     """The least-squares solution of a row source, sigma-hat = sqrt(RSS / n), and the rounding
-    level of y: a sigma-hat not above it means an exact fit (no MLE)."""
-    n = rows.n
-    if not rows.in_memory:
-        check_rows(n, rows.p)
-        solution, max_abs_y = _solve_by_chunks(rows)
-        sigma = float(np.sqrt(solution.rss / n))
-        return solution, sigma, 8 * _EPS * max_abs_y
-    X, y = rows.X, rows.y
-    solution = solve(X, y, residuals=False)
-    sigma = float(np.sqrt(solution.rss / n))
-    # Residuals no bigger than the rounding error in y or in X @ beta mean an exact fit.
-    y_max = float(np.max(np.abs(y)))
-    # column norms bound every |X_ij|, so this is an upper bound on the rounding level, for free
-    if not sigma > 8 * _EPS * max(y_max, float(solution.col_norms @ np.abs(solution.beta))):
-        # inconclusive: the precise bound, from column extremes (no n x p temporary)
-        col_max = np.maximum(X.max(axis=0), -X.min(axis=0))
-        return solution, sigma, 8 * _EPS * max(y_max, float(col_max @ np.abs(solution.beta)))
-    return solution, sigma, 0.0
+    level of y, the same on both paths: residuals no bigger than the rounding error in y or in
+    X @ beta (``8 eps max(max|y|, max|X| @ |beta|)``) mean an exact fit."""
+    if rows.in_memory:
+        solution = solve(rows.X, rows.y, residuals=False)
+    else:
+        solution = _solve_by_chunks(rows)
+    sigma = float(np.sqrt(solution.rss / rows.n))
+    # column norms bound every |X_ij|, so this bounds the rounding level from above, for free...
+    rounding = 8 * _EPS * max(rows.max_y, float(solution.col_norms @ np.abs(solution.beta)))
+    if not sigma > rounding:  # ...and only where it is inconclusive, the column maxima decide
+        max_x = column_maxima(rows.X) if rows.max_x is None else rows.max_x
+        rounding = 8 * _EPS * max(rows.max_y, float(max_x @ np.abs(solution.beta)))
+    return solution, sigma, rounding
+
+
+def solve_scaled(X: NDArray, y: NDArray, **kwargs) -> LeastSquaresSolution:
+    """:func:`solve` on data of any size: extreme columns and y are scaled by powers of two first,
+    and the solution scaled back (the RSS and ``xtx_inv`` are inf where not representable)."""
+    rows = InMemoryRows.scaled(X, y)
+    sol = solve(rows.X, rows.y, **kwargs)
+    if not np.any(rows.x_shift) and not rows.y_shift:
+        return sol
+    ex, ey = rows.x_shift, rows.y_shift
+    return LeastSquaresSolution(
+        unshift(sol.beta, ey - ex),
+        None if sol.residuals is None else unshift(sol.residuals, np.full(rows.n, ey)),
+        float(unshift(sol.rss, 2 * ey)),
+        sol.n_refine,
+        sol.converged,
+        sol.cond,
+        unshift_cov(sol.xtx_inv, -ex),
+        sol.path,
+        unshift(sol.col_norms, ex),
+    )
 
 
 # --- nonlinear least squares: the scaled SVD of a Jacobian ------------------------------------
@@ -340,7 +374,7 @@ def svd_of_scaled(J: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """SVD of ``J`` with its columns scaled to unit length: ``J = U diag(s) V^T D``."""
     d = np.sqrt(np.sum(J * J, axis=0))
     d = np.where(d > 0, d, 1.0)
-    U, s, Vt = scipy.linalg.svd(J / d, full_matrices=False, lapack_driver="gesvd")
+    U, s, Vt = linalg.svd(J / d, full_matrices=False, lapack_driver="gesvd")
     return U, s, Vt, d
 
 

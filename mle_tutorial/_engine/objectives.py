@@ -37,9 +37,17 @@ class Objective:
         if isinstance(value, (str, bytes)):
             raise ValueError(f"{self.name} must return a number, got {value!r}")
         try:
-            return float(value)
-        except (TypeError, ValueError) as exc:
+            arr = np.asarray(value)
+        except Exception as exc:
             raise ValueError(f"{self.name} must return a number, got {value!r}") from exc
+        if arr.dtype.kind == "c":
+            raise ValueError(
+                f"{self.name} returned the complex number {value!r}; it must return a real number "
+                "(a likelihood is real: its imaginary part is not dropped for you)"
+            )
+        if arr.size != 1 or arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise ValueError(f"{self.name} must return a number, got {value!r}")
+        return float(arr.reshape(()))
 
     def safe(self, theta: NDArray) -> float:
         """The value, with inf for an impossible point (the optimizer then backs off)."""
@@ -48,25 +56,62 @@ class Objective:
 
     def gradient(self, theta: NDArray) -> NDArray:
         if self.gradient_function is not None:
-            return np.asarray(self.gradient_function(theta, *self.args), dtype=float)
+            return _real(self.gradient_function(theta, *self.args), "gradient", (np.size(theta),))
         return numdiff.gradient(self, np.asarray(theta, dtype=float))
 
     def hessian(self, theta: NDArray) -> NDArray:
         if self.hessian_function is not None:
-            return np.asarray(self.hessian_function(theta, *self.args), dtype=float)
+            k = np.size(theta)
+            return _real(self.hessian_function(theta, *self.args), "hessian", (k, k))
         grad = self.gradient if self.gradient_function is not None else None
         return numdiff.hessian(self, np.asarray(theta, dtype=float), grad)
+
+    def check_at(self, start: NDArray) -> None:
+        """Call the gradient and Hessian (where given) at ``start`` and insist on finite real
+        arrays of the right shapes (the value itself is checked by the caller)."""
+        for name, function in (("gradient", self.gradient_function), ("hessian", self.hessian_function)):
+            if function is None:
+                continue
+            value = getattr(self, name)(start)
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            if bad:
+                raise ValueError(
+                    f"{name} returned {bad} NaN or infinite value(s) at start; "
+                    "it must be finite where the likelihood is"
+                )
+
+
+def _real(value: object, name: str, shape: tuple[int, ...]) -> NDArray:
+    """A user's derivative as a real float array of ``shape``, or a ValueError naming it."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:
+        raise ValueError(f"{name} must return an array of shape {shape}: {exc}") from exc
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} returned complex values; it must return real numbers")
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must return numbers, got an array of dtype {arr.dtype}")
+    if arr.shape != shape:
+        what = "one value per parameter" if len(shape) == 1 else "a square matrix, one row per parameter"
+        raise ValueError(
+            f"{name} returned shape {arr.shape}, but start has {shape[0]} parameters: "
+            f"it must return {what} {shape}"
+        )
+    return arr.astype(np.float64, copy=False)
 
 
 @dataclass(frozen=True, eq=False)
 class Mean:
-    """The mean function of a nonlinear regression, ``model(x, beta)``, as a flat float array."""
+    """The mean function of a nonlinear regression, ``model(x, beta)``, as a flat float array,
+    times ``factor`` (a power of two, when y was scaled by it)."""
 
     model: Callable
     x: NDArray
+    factor: float = 1.0
 
     def __call__(self, beta: NDArray) -> NDArray:
-        return np.asarray(self.model(self.x, beta), dtype=float).reshape(-1)
+        value = np.asarray(self.model(self.x, beta), dtype=float).reshape(-1)
+        return value if self.factor == 1.0 else value * self.factor
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,5 +136,6 @@ class MeanJacobian:
 
     def __call__(self, beta: NDArray) -> NDArray:
         if self.jac is not None:
-            return np.asarray(self.jac(self.mean.x, beta), dtype=float).reshape(self.shape)
+            value = np.asarray(self.jac(self.mean.x, beta), dtype=float).reshape(self.shape)
+            return value if self.mean.factor == 1.0 else value * self.mean.factor
         return numdiff.jacobian(self.mean, beta, self.floor)

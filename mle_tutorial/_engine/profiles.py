@@ -21,15 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.optimize
 from numpy.typing import NDArray
 
+from . import lazy
 from .families import Family, glm_stats
-from .irls import check_and_start, fit_glm
+from .irls import check_and_start, exact_loglik, fit_glm
 from .lstsq import solve
 from .objectives import Objective, Residual
 from .optimize import least_squares
 from .rows import is_dask
+from .scale import unshift
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
@@ -59,10 +60,10 @@ def same(a, b) -> bool:
 def normal_max_loglik(n: int, *, sigma: float | None = None, rss: float | None = None) -> float:
     r"""The normal log-likelihood at its maximum over beta for a given sigma-hat:
     :math:`-\frac n2(\log 2\pi + 2\log\hat\sigma + 1)`, or from the RSS,
-    :math:`-\frac n2(\log(2\pi\,\mathrm{RSS}/n) + 1)`."""
+    :math:`-\frac n2(\log(2\pi\,\mathrm{RSS}/n) + 1)`; ``inf`` for an exact fit (sigma-hat = 0)."""
     if sigma is not None:
-        return float(-0.5 * n * (_LOG_2PI + 2.0 * np.log(sigma) + 1.0))
-    return float(-0.5 * n * (np.log(2.0 * np.pi * rss / n) + 1.0))
+        return np.inf if sigma == 0 else float(-0.5 * n * (_LOG_2PI + 2.0 * np.log(sigma) + 1.0))
+    return np.inf if rss == 0 else float(-0.5 * n * (np.log(2.0 * np.pi * rss / n) + 1.0))
 
 
 def sigma_profile(n: int, rss: float, value: float) -> float:
@@ -137,7 +138,6 @@ class GLMProfile:
     rows: object
     family: Family
     beta_hat: NDArray
-    constant: float
     warm: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __call__(self, j: int, value: float) -> float:
@@ -147,15 +147,15 @@ class GLMProfile:
                 ll = self.family.block(rows.offset, rows.y)[0]
             else:
                 ll = rows.reduce(glm_stats, beta=np.zeros(0), family=self.family)["loglik"]
-            return float(ll - self.constant)
+            return float(ll)
         if rows.in_memory:
             start = self.warm.get(j, np.delete(self.beta_hat, j))
         else:
-            start = check_and_start(rows, self.family).beta
-        beta, ll, *_ = fit_glm(rows, self.family, start)
-        if rows.in_memory and np.isfinite(ll):
-            self.warm[j] = beta
-        return float(ll - self.constant)
+            start = check_and_start(rows, self.family)
+        fit = fit_glm(rows, self.family, start)
+        if rows.in_memory and np.isfinite(fit.loglik):
+            self.warm[j] = fit.beta
+        return exact_loglik(rows, self.family, fit)
 
 
 # --- any likelihood: re-minimize numerically --------------------------------------------------------
@@ -183,7 +183,7 @@ class OptimizerProfile:
             return -self.objective(np.array([value]))
         full = _Full(self.theta_hat, others, j, value)
         hess = _Part(self.objective.hessian, full, np.ix_(others, others))
-        res = scipy.optimize.minimize(
+        res = lazy.optimize().minimize(
             _Then(self.objective.safe, full),
             self.theta_hat[others],
             jac=_Part(self.objective.gradient, full, others),
@@ -229,6 +229,21 @@ class _Part:
 
     def __call__(self, free: NDArray) -> NDArray:
         return self.function(self.full(free))[self.index]
+
+
+# --- a fit on scaled data -----------------------------------------------------------------------
+@dataclass(eq=False)
+class ScaledProfile:
+    """The profile of a fit computed on data scaled by powers of two (see
+    :mod:`~mle_tutorial._engine.scale`), on the scale of the data: parameter ``j`` is held at
+    ``value / 2**exponents[j]`` in ``inner``, whose log-likelihood gains ``loglik_shift``."""
+
+    inner: Callable
+    exponents: tuple[int, ...]
+    loglik_shift: float
+
+    def __call__(self, j: int, value: float) -> float:
+        return float(self.inner(j, float(unshift(value, -self.exponents[j])))) + self.loglik_shift
 
 
 # --- nonlinear regression: re-minimize the RSS --------------------------------------------------

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
-import scipy.stats
 from numpy.typing import NDArray
 
+from . import lazy
 from .intervals import check_level, profile_interval
 from .profiles import same
-from .scores import sandwich
+from .scores import robust_cov
 
 
 class ConvergenceWarning(UserWarning):
@@ -26,6 +26,12 @@ class ConvergenceWarning(UserWarning):
 
 class HessianWarning(UserWarning):
     """The Hessian at the estimate is singular or not positive definite; standard errors are NaN."""
+
+
+class ExactFitWarning(UserWarning):
+    """The model fits ``y`` exactly (residuals at the rounding level): the coefficients are the exact
+    solution, but σ̂ = 0 and the likelihood is unbounded (``loglik = inf``), so there is no MLE of
+    σ and no standard error (NaN), as R's ``lm`` warns of an "essentially perfect fit"."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ class FitResult:
         The parameter space of each entry of ``params``, as ``(lower, upper)``: ``(0, inf)``
         for a scale such as σ or for degrees of freedom, ``(-inf, inf)`` for a coefficient.
         ``None`` means every parameter is unrestricted except one named ``"sigma"``. See
-        :attr:`bounded_at_zero`.
+        ``bounded_at_zero``.
     scores : object or None
         The per-observation scores of the fit's likelihood (an engine object that knows the
         data, not the estimate), from which :meth:`robust` builds the sandwich covariance.
@@ -127,6 +133,27 @@ class FitResult:
         mixture, whose weights sum to 1, so that the last weight is not estimated on its own).
         :attr:`k`, and with it :attr:`aic`, :attr:`bic` and the degrees of freedom of
         :func:`~mle_tutorial.likelihood_ratio_test`, counts the free parameters only.
+    stderr : ndarray, one entry per entry of ``params``
+        Standard errors: the square roots of the diagonal of :attr:`cov` (NaN where it is NaN).
+        Computed by the fitter, so that they are right even where an entry of ``cov`` is too
+        large for a float (inf) while its square root is not.
+    model : str or None
+        The likelihood's family: ``"normal"`` (:func:`~mle_tutorial.fit_linear`,
+        :func:`~mle_tutorial.fit_nonlinear`), ``"logistic"``, ``"poisson"``, ``"student_t"``, or
+        None for :func:`~mle_tutorial.fit_mle` (a likelihood the package does not know).
+        :func:`~mle_tutorial.likelihood_ratio_test` refuses fits of different families.
+    data_key : str or None
+        A fingerprint of the data: the number of observations and a hash of ``y``, value by value
+        in row order (the same in memory and over any Dask chunks). Fits with different keys were
+        fitted to different data (or to the same rows in another order), and
+        :func:`~mle_tutorial.likelihood_ratio_test` refuses to compare them. None when unknown
+        (:func:`~mle_tutorial.fit_mle`).
+
+    An exact fit (an :class:`ExactFitWarning`) has ``sigma = 0``, ``loglik = inf``, NaN standard
+    errors and ``aic = bic = -inf``.
+
+    With pandas installed, ``to_frame()`` gives the summary table as a DataFrame indexed by
+    :attr:`param_names`.
     """
 
     params: NDArray[np.float64]
@@ -145,9 +172,28 @@ class FitResult:
     scores: object | None = field(default=None, repr=False)
     cov_type: str = "model"
     constraints: int = 0
+    stderr: NDArray[np.float64] | None = field(default=None, repr=False)
+    model: str | None = None
+    data_key: str | None = None
 
     #: Not hashable: a result holds NumPy arrays, which are mutable.
     __hash__ = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.stderr is None:  # from cov (a result built by hand)
+            if self.cov is None:
+                se = np.full(len(self.params), np.nan)
+            else:
+                with np.errstate(invalid="ignore"):
+                    se = np.sqrt(np.diag(self.cov))
+            object.__setattr__(self, "stderr", se)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle, also a result pickled before ``stderr``, ``model`` and ``data_key`` existed."""
+        for f in fields(self):
+            state.setdefault(f.name, f.default)
+        self.__dict__.update(state)
+        self.__post_init__()
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -168,13 +214,6 @@ class FitResult:
         if self.bounds is None:
             return tuple(name == "sigma" for name in self.param_names)
         return tuple(not (lower < 0.0 < upper) for lower, upper in self.bounds)
-
-    @property
-    def stderr(self) -> NDArray[np.float64]:
-        """Standard errors: square roots of the diagonal of :attr:`cov` (NaN if unavailable)."""
-        if self.cov is None:
-            return np.full(len(self.params), np.nan)
-        return np.sqrt(np.diag(self.cov))
 
     @property
     def aic(self) -> float:
@@ -212,9 +251,10 @@ class FitResult:
         """
         level = check_level(level)
         if method == "wald":
-            z = scipy.stats.norm.ppf(0.5 + level / 2.0)
+            z = lazy.stats().norm.ppf(0.5 + level / 2.0)
             se = self.stderr
-            return np.column_stack([self.params - z * se, self.params + z * se])
+            with np.errstate(invalid="ignore", over="ignore"):  # inf where a value is not representable
+                return np.column_stack([self.params - z * se, self.params + z * se])
         if method == "profile":
             return np.array([profile_interval(self, j, level) for j in range(len(self.params))])
         raise ValueError(f'method must be "wald" or "profile", got {method!r}')
@@ -225,12 +265,9 @@ class FitResult:
         ``print(fit.summary())`` gives text; in a notebook, ``fit.summary()`` shows HTML.
         The z statistic and p-value test each parameter against 0; for a parameter whose space
         does not contain 0 in its interior (σ, which is positive by definition; degrees of
-        freedom; shapes: see :attr:`bounded_at_zero`) that test is meaningless and left blank.
+        freedom; shapes: see ``bounded_at_zero``) that test is meaningless and left blank.
         """
-        se = self.stderr
-        ci = self.conf_int(level)
-        z = self.params / se
-        p = 2.0 * scipy.stats.norm.sf(np.abs(z))
+        se, ci, z, p = self._table(level)
         blank = self.bounded_at_zero
         lo, hi = f"[{(1 - level) / 2:.3g}", f"{(1 + level) / 2:.3g}]"
         head = ["", "estimate", "std err", "z", "P>|z|", lo, hi]
@@ -341,15 +378,39 @@ class FitResult:
             )
         if self.cov is None:
             raise ValueError("fit has no covariance to build the sandwich from")
-        meat, _ = self.scores.meat(self.params, groups)
-        bread = self.cov
-        if hasattr(self.scores, "bread") and np.all(np.isfinite(bread)):
-            bread = self.scores.bread(self.params, bread)
-        cov = np.full_like(bread, np.nan)
-        ok = np.isfinite(np.diag(bread))
-        if np.any(ok):
-            cov[np.ix_(ok, ok)] = sandwich(bread[np.ix_(ok, ok)], meat[np.ix_(ok, ok)])
-        return replace(self, cov=cov, cov_type="robust" if groups is None else "cluster")
+        cov, stderr = robust_cov(self.scores, self.params, self.cov, groups)
+        return replace(self, cov=cov, stderr=stderr, cov_type="robust" if groups is None else "cluster")
+
+    def _table(self, level: float):
+        se = self.stderr
+        ci = self.conf_int(level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = self.params / se
+        p = 2.0 * lazy.stats().norm.sf(np.abs(z))
+        return se, ci, z, p
+
+    def to_frame(self, level: float = 0.95):
+        """The table of :meth:`summary` as a pandas DataFrame indexed by :attr:`param_names`, with
+        columns ``estimate``, ``std err``, ``z``, ``P>|z|``, ``lower`` and ``upper`` (Wald
+        interval at ``level``); ``z`` and ``P>|z|`` are NaN where ``bounded_at_zero``.
+        Needs pandas (not a dependency of the package: ``pip install pandas``).
+
+        ``fit.to_frame()["estimate"]`` is :attr:`params` as a labelled Series.
+        """
+        pd = lazy.pandas()
+        se, ci, z, p = self._table(level)
+        blank = np.array(self.bounded_at_zero)
+        return pd.DataFrame(
+            {
+                "estimate": self.params,
+                "std err": se,
+                "z": np.where(blank, np.nan, z),
+                "P>|z|": np.where(blank, np.nan, p),
+                "lower": ci[:, 0],
+                "upper": ci[:, 1],
+            },
+            index=pd.Index(self.param_names, name="parameter"),
+        )
 
     def __repr__(self) -> str:
         width = max(len(name) for name in self.param_names)
@@ -363,5 +424,5 @@ class FitResult:
         return "\n".join(lines)
 
 
-for _public in (ConvergenceWarning, HessianWarning, Summary, FitResult):
+for _public in (ConvergenceWarning, HessianWarning, ExactFitWarning, Summary, FitResult):
     _public.__module__ = "mle_tutorial.result"  # their documented home, which re-exports them

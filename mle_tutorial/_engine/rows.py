@@ -13,6 +13,7 @@ array arrives; its checks are lazy (shapes and dtypes at once, NaN counts in the
 
 from __future__ import annotations
 
+import copy
 import importlib
 import math
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import check_lengths, check_numeric
+from .scale import column_maxima, columns_within_range, shifted, shifts
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
 
@@ -39,8 +41,35 @@ def _dask():
 
 
 def add(a: dict, b: dict) -> dict:
-    """Add two chunk summaries (dicts); keys starting with 'max_' take the maximum."""
-    return {key: max(a[key], b[key]) if key.startswith("max_") else a[key] + b[key] for key in a}
+    """Add two chunk summaries (dicts); keys starting with 'max_' take the (elementwise) maximum."""
+    return {key: _maximum(a[key], b[key]) if key.startswith("max_") else a[key] + b[key] for key in a}
+
+
+def _maximum(a, b):
+    return np.maximum(a, b) if np.ndim(a) or np.ndim(b) else max(a, b)
+
+
+# --- a fingerprint of the data, the same in memory and over any chunks -------------------------------
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def fingerprint_sum(y: NDArray, start: int = 0) -> int:
+    """A sum over the rows of ``y`` (the first being row ``start``) of a hash of each value's bits
+    and its row number (SplitMix64's mixing), modulo 2**64: the same however the rows are split
+    into chunks, and different (but for a chance of 2**-64) when a value or the order differs."""
+    bits = (np.asarray(y, dtype=np.float64) + 0.0).view(np.uint64)  # + 0.0: -0.0 is 0.0
+    z = bits + (np.arange(start, start + bits.size, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z ^= z >> np.uint64(31)
+    return int(z.sum(dtype=np.uint64))
+
+
+def data_key(n: int, total: int) -> str:
+    """What :attr:`~mle_tutorial.FitResult.data_key` holds: the number of observations and the
+    fingerprint of ``y`` (from :func:`fingerprint_sum`, summed over chunks)."""
+    return f"n={n} y#{total % (1 << 64):016x}"
 
 
 def tree_reduce(parts: list, combine: Callable, delayed: Callable):
@@ -58,32 +87,82 @@ def _with_offset(func: Callable, X, y, offset, kwargs):
 
 
 class InMemoryRows:
-    """NumPy arrays ``X`` (n, p), ``y`` (n,) and an optional ``offset`` (n,), already validated."""
+    """NumPy arrays ``X`` (n, p), ``y`` (n,) and an optional ``offset`` (n,), already validated.
+
+    ``x_shift`` and ``y_shift`` say by which powers of two the columns of ``X`` and ``y`` were
+    divided (see :mod:`~mle_tutorial._engine.scale`); :meth:`scaled` chooses them, and records
+    ``max_y`` and ``max_x``, the largest |value| of y and of each column (after scaling; ``max_x``
+    None where it was not needed).
+    """
 
     in_memory = True
     description = "memory"
 
-    def __init__(self, X: NDArray, y: NDArray, offset: NDArray | None = None):
+    def __init__(
+        self, X: NDArray, y: NDArray, offset: NDArray | None = None, *, x_shift=None, y_shift: int = 0
+    ):
         self.X, self.y, self.offset = X, y, offset
         self.n, self.p = X.shape
+        self.x_shift = np.zeros(self.p, dtype=np.int64) if x_shift is None else np.asarray(x_shift)
+        self.y_shift = int(y_shift)
 
-    def reduce(self, func: Callable, combine: Callable = add, **kwargs):
-        """``func(X, y, offset, **kwargs)`` on all the rows at once."""
+    @classmethod
+    def scaled(
+        cls,
+        X: NDArray,
+        y: NDArray,
+        offset: NDArray | None = None,
+        *,
+        scale_y: bool = True,
+        always: bool = False,
+    ):
+        """The rows of validated arrays, with the columns (and ``y`` if ``scale_y``) that lie far
+        from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is)."""
+        max_y = float(np.max(np.abs(y)))
+        if always or not columns_within_range(X):  # (a cheap pass decides; the maxima are slower)
+            max_x = column_maxima(X)
+            x_shift = shifts(max_x, always)
+        else:
+            max_x, x_shift = None, np.zeros(X.shape[1], dtype=np.int64)
+        y_shift = int(shifts(max_y, always)) if scale_y else 0
+        rows = cls(shifted(X, x_shift), shifted(y, y_shift), offset, x_shift=x_shift, y_shift=y_shift)
+        rows.max_x = None if max_x is None else shifted(max_x, x_shift)
+        rows.max_y = float(shifted(max_y, y_shift))
+        return rows
+
+    def reduce(self, func: Callable, combine: Callable = add, *, with_start: bool = False, **kwargs):
+        """``func(X, y, offset, **kwargs)`` on all the rows at once (``start=0`` too if
+        ``with_start``)."""
+        if with_start:
+            kwargs["start"] = 0
         return func(self.X, self.y, self.offset, **kwargs)
 
     def hold_column(self, j: int, value: float) -> InMemoryRows:
         """The other columns, with ``value * X[:, j]`` moved into the offset."""
         offset = value * self.X[:, j] if self.offset is None else self.offset + value * self.X[:, j]
-        return InMemoryRows(np.delete(self.X, j, axis=1), self.y, offset)
+        return InMemoryRows(
+            np.delete(self.X, j, axis=1), self.y, offset,
+            x_shift=np.delete(self.x_shift, j), y_shift=self.y_shift,
+        )  # fmt: skip
 
 
 class DaskRows:
-    """Dask arrays aligned on the same row chunks, every chunk holding whole rows."""
+    """Dask arrays aligned on the same row chunks, every chunk holding whole rows.
+
+    Its checks are lazy: shapes and dtypes at once, the values in :meth:`screen`'s pass, which
+    also chooses the power-of-two scales of :meth:`shifted`.
+    """
 
     in_memory = False
 
     def __init__(self, X, y, offset=None):
         _, da = _dask()
+        for name, arr in (("X", X), ("y", y), ("offset", offset)):
+            if type(arr).__name__ in ("DataFrame", "Series") and is_dask(arr):
+                raise ValueError(
+                    f"{name} is a Dask DataFrame or Series: pass a Dask array chunked by rows "
+                    f"({name}.to_dask_array(lengths=True))"
+                )
         X, y = da.asarray(X), da.asarray(y)
         for name, arr, ndim in (("X", X, 2), ("y", y, 1)):
             if arr.ndim != ndim:
@@ -104,21 +183,55 @@ class DaskRows:
             offset = offset.rechunk((self.X.chunks[0],))
         self.offset = offset
         self.n, self.p = self.X.shape
+        self.x_shift = np.zeros(self.p, dtype=np.int64)
+        self.y_shift = 0
         self.description = f"{len(self.X.chunks[0])} row chunk(s) of a Dask array"
 
-    def reduce(self, func: Callable, combine: Callable = add, **kwargs):
-        """``func(X_c, y_c, offset_c, **kwargs)`` on every row chunk, combined in a tree."""
+    def screen(self, chunk_fn: Callable, **kwargs) -> dict:
+        """One pass of ``chunk_fn`` (which counts bad values and finds the column maxima); a NaN
+        or infinite value is reported here, naming the array."""
+        first = self.reduce(chunk_fn, with_start=True, **kwargs)
+        for key, what in (("bad_x", "X"), ("bad_y", "y"), ("bad_o", "offset")):
+            if first.get(key):
+                raise ValueError(f"{what} contains {first[key]} NaN or infinite value(s)")
+        return first
+
+    def shifted(self, x_shift: NDArray, y_shift: int = 0) -> DaskRows:
+        """The same rows with column j of X divided by ``2**x_shift[j]`` and y by ``2**y_shift``
+        (lazily: the chunks are scaled as they are read)."""
+        x_shift = np.asarray(x_shift, dtype=np.int64)
+        if not np.any(x_shift) and not y_shift:
+            return self
+        out = copy.copy(self)
+        out.X = self.X * np.ldexp(1.0, -x_shift) if np.any(x_shift) else self.X
+        out.y = self.y * np.ldexp(1.0, -int(y_shift)) if y_shift else self.y
+        out.x_shift = self.x_shift + x_shift
+        out.y_shift = self.y_shift + int(y_shift)
+        return out
+
+    def reduce(self, func: Callable, combine: Callable = add, *, with_start: bool = False, **kwargs):
+        """``func(X_c, y_c, offset_c, **kwargs)`` on every row chunk, combined in a tree (with
+        ``start=`` the chunk's first row if ``with_start``)."""
         dask, _ = _dask()
-        offsets = [None] * len(self.X.chunks[0]) if self.offset is None else self.offset.to_delayed().ravel()
-        blocks = zip(self.X.to_delayed().ravel(), self.y.to_delayed().ravel(), offsets, strict=True)
-        parts = [dask.delayed(_with_offset)(func, xb, yb, ob, kwargs) for xb, yb, ob in blocks]
+        sizes = self.X.chunks[0]
+        offsets = [None] * len(sizes) if self.offset is None else self.offset.to_delayed().ravel()
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+        blocks = zip(self.X.to_delayed().ravel(), self.y.to_delayed().ravel(), offsets, starts, strict=True)
+        parts = [
+            dask.delayed(_with_offset)(
+                func, xb, yb, ob, {**kwargs, "start": int(s)} if with_start else kwargs
+            )
+            for xb, yb, ob, s in blocks
+        ]
         return tree_reduce(parts, combine, dask.delayed).compute()
 
     def hold_column(self, j: int, value: float) -> DaskRows:
         """The other columns, with ``X[:, j] * value`` moved into the offset."""
         others = [k for k in range(self.p) if k != j]
         held = self.X[:, j] * value
-        return DaskRows(self.X[:, others], self.y, held if self.offset is None else self.offset + held)
+        out = DaskRows(self.X[:, others], self.y, held if self.offset is None else self.offset + held)
+        out.x_shift, out.y_shift = np.delete(self.x_shift, j), self.y_shift
+        return out
 
 
 def as_rows(X, y, offset=None) -> DaskRows | None:

@@ -12,8 +12,8 @@ with the parameters on the scale the fit reports (σ and ν themselves, via the 
 * ``meat(params, groups)``: :math:`\sum_i s_i s_i^\top`, or with ``groups`` the cluster sum
   :math:`\sum_g (\sum_{i\in g} s_i)(\sum_{i\in g} s_i)^\top`; over Dask row chunks a per-chunk
   sum, one extra pass;
-* ``information(params)``: the information the fitter's own standard errors use (expected for
-  normal errors, :math:`X^\top W X` for a GLM, observed for Student t and :func:`fit_mle`).
+* ``information(params)``: the information the score test uses (expected for
+  normal and Student-t errors, :math:`X^\top W X` for a GLM, observed for :func:`fit_mle`).
 
 They are picklable dataclasses, compared by value like the profiles.
 """
@@ -24,12 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
-import scipy.special
 from numpy.typing import NDArray
 
-from . import numdiff
-from .families import Family, glm_stats, t_nll_hessian
+from . import lazy, numdiff
+from .families import Family, glm_stats
+from .scale import unshift, unshift_cov
 
 
 # --- per-observation score rows of each likelihood, one chunk at a time -----------------------------
@@ -58,7 +57,7 @@ def t_score_rows(X: NDArray, y: NDArray, offset, *, params: NDArray, df: float |
     w = (nu + 1.0) / (nu + s)
     cols = [X * (w * z / sigma)[:, None], ((w * s - 1.0) / sigma)[:, None]]
     if df is None:
-        digammas = scipy.special.digamma(0.5 * (nu + 1.0)) - scipy.special.digamma(0.5 * nu)
+        digammas = lazy.special.digamma(0.5 * (nu + 1.0)) - lazy.special.digamma(0.5 * nu)
         d_nu = 0.5 * (digammas - 1.0 / nu) + 0.5 * w * s / nu - 0.5 * np.log1p(s / nu)
         cols.append(d_nu[:, None])
     return np.hstack(cols)
@@ -195,10 +194,10 @@ class GLMScores(Scores):
         """:math:`(X^\top W X)^{-1}` at ``params`` itself (Newton keeps the information of the
         previous iterate, a relative O(1e-7) away), from the fit's ``cov`` if it is not finite."""
         try:
-            factor = scipy.linalg.cho_factor(self.information(params), check_finite=True)
+            factor = lazy.linalg.cho_factor(self.information(params), check_finite=True)
         except (np.linalg.LinAlgError, ValueError):
             return cov
-        return scipy.linalg.cho_solve(factor, np.eye(len(params)))
+        return lazy.linalg.cho_solve(factor, np.eye(len(params)))
 
 
 @dataclass(eq=False)
@@ -216,15 +215,25 @@ class TScores(Scores):
         return t_score_rows, {"params": np.asarray(params, dtype=float), "df": self.df}
 
     def information(self, params: NDArray) -> NDArray:
-        r"""Observed information on the reported scale: :math:`J^{-\top} H_\theta J^{-1}` with
-        :math:`H_\theta` the Hessian on :math:`(\beta, \tau[, \omega])` (exact where the score in
-        τ and ω is zero, as at a fit that estimated them)."""
-        p = self.X.shape[1]
+        r"""Expected information on the reported scale (Lange, Little and Taylor 1989):
+        :math:`\frac{\nu+1}{(\nu+3)\sigma^2}X^\top X` for β, :math:`\frac{2n\nu}{(\nu+3)\sigma^2}`
+        for σ, and for ν (when estimated) :math:`\frac n4[\psi'(\frac\nu2) - \psi'(\frac{\nu+1}2)]
+        - \frac{n(\nu+5)}{2\nu(\nu+1)(\nu+3)}` and :math:`-\frac{2n}{\sigma(\nu+1)(\nu+3)}` with σ.
+        Positive definite everywhere, unlike the observed information of a t likelihood away from
+        its maximum (as at a restricted estimate)."""
+        n, p = self.X.shape
         params = np.asarray(params, dtype=float)
-        theta = np.concatenate([params[:p], np.log(params[p:])])
-        H = t_nll_hessian(theta, self.X, self.y, self.df)
-        inv_j = 1.0 / np.concatenate([np.ones(p), params[p:]])
-        return H * np.outer(inv_j, inv_j)
+        sigma = float(params[p])
+        nu = float(params[p + 1]) if self.df is None else self.df
+        k = p + 1 if self.df is not None else p + 2
+        info = np.zeros((k, k))
+        info[:p, :p] = (nu + 1.0) / ((nu + 3.0) * sigma**2) * (self.X.T @ self.X)
+        info[p, p] = 2.0 * n * nu / ((nu + 3.0) * sigma**2)
+        if self.df is None:
+            trigammas = lazy.special.polygamma(1, 0.5 * nu) - lazy.special.polygamma(1, 0.5 * (nu + 1.0))
+            info[p + 1, p + 1] = 0.25 * n * trigammas - n * (nu + 5.0) / (2.0 * nu * (nu + 1.0) * (nu + 3.0))
+            info[p, p + 1] = info[p + 1, p] = -2.0 * n / (sigma * (nu + 1.0) * (nu + 3.0))
+        return info
 
 
 @dataclass(eq=False)
@@ -338,3 +347,64 @@ def check_observations(loglik_obs, score_obs, args: tuple, objective, start: NDA
                 f"score_obs(start) must have shape (n, k) = {(contributions.size, start.size)}, got {S.shape}"
             )
     return scores
+
+
+@dataclass(eq=False)
+class ScaledScores:
+    """The scores of a fit made on data scaled by powers of two (see
+    :mod:`~mle_tutorial._engine.scale`), on the scale of the reported parameters: parameter ``j``
+    was multiplied by ``2**exponents[j]``, so its score is divided by it, exactly. ``cov`` is
+    the fit's covariance on the scaled data (the reported one may have under- or overflowed)."""
+
+    inner: object
+    exponents: tuple
+    cov: NDArray | None = None
+
+    def _down(self, params):
+        return np.ldexp(np.asarray(params, dtype=float), -np.asarray(self.exponents, dtype=np.int64))
+
+    def _per(self):
+        return np.ldexp(1.0, -np.asarray(self.exponents, dtype=np.int64))
+
+    def matrix(self, params):
+        return self.inner.matrix(self._down(params)) * self._per()
+
+    def meat(self, params, groups=None):
+        meat, clusters = self.inner.meat(self._down(params), groups)
+        d = self._per()
+        return meat * np.outer(d, d), clusters
+
+    def total(self, params):
+        g, meat = self.inner.total(self._down(params))
+        d = self._per()
+        return g * d, meat * np.outer(d, d)
+
+    def information(self, params):
+        d = self._per()
+        return self.inner.information(self._down(params)) * np.outer(d, d)
+
+    def bread(self, params, cov):
+        if not hasattr(self.inner, "bread"):
+            return cov
+        d = self._per()
+        return self.inner.bread(self._down(params), cov * np.outer(d, d)) / np.outer(d, d)
+
+
+def robust_cov(scores, params: NDArray, cov: NDArray, groups=None) -> tuple[NDArray, NDArray]:
+    """The sandwich covariance and its standard errors. A fit made on data scaled by powers of two
+    gets its sandwich on that scale, scaled back exactly at the end (as
+    :func:`~mle_tutorial._engine.finish.finish` scales the covariance), so that nothing
+    overflows on the way; NaN where the model-based covariance is (an exact fit, nu run off)."""
+    if isinstance(scores, ScaledScores):
+        e = np.asarray(scores.exponents, dtype=np.int64)
+        bread = scores.cov if scores.cov is not None else unshift_cov(cov, -e)
+        out, se = robust_cov(scores.inner, scores._down(params), bread, groups)
+        return unshift_cov(out, e), unshift(se, e)
+    out = np.full_like(cov, np.nan)
+    ok = np.isfinite(np.diag(cov))
+    if np.any(ok):  # none for an exact fit (sigma-hat = 0): the sandwich is NaN too
+        meat, _ = scores.meat(params, groups)
+        bread = scores.bread(params, cov) if hasattr(scores, "bread") and np.all(ok) else cov
+        out[np.ix_(ok, ok)] = sandwich(bread[np.ix_(ok, ok)], meat[np.ix_(ok, ok)])
+    with np.errstate(invalid="ignore"):
+        return out, np.sqrt(np.diag(out))

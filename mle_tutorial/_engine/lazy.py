@@ -1,0 +1,46 @@
+"""Modules that are slow to import, imported when first needed: ``import mle_tutorial`` loads
+numpy only, not SciPy (``scipy.stats`` and ``scipy.optimize`` take about 1 s together,
+``scipy.linalg`` 0.2 s), nor pandas or Dask.
+
+``linalg`` and ``special`` stand for :mod:`scipy.linalg` and :mod:`scipy.special`: the module is
+imported at the first use of one of its attributes (``linalg.cho_factor(...)``).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+
+class _Module:
+    """A module imported when one of its attributes is first used."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute: str):
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<{self._name}, imported when first used>"
+
+
+linalg = _Module("scipy.linalg")
+special = _Module("scipy.special")
+
+
+def stats():
+    """:mod:`scipy.stats`."""
+    return importlib.import_module("scipy.stats")
+
+
+def optimize():
+    """:mod:`scipy.optimize`."""
+    return importlib.import_module("scipy.optimize")
+
+
+def pandas():
+    """:mod:`pandas`, or an ImportError that says it is needed (it is not a dependency)."""
+    try:
+        return importlib.import_module("pandas")
+    except ImportError as exc:
+        raise ImportError(f"this needs pandas, which is not installed ({exc}): pip install pandas") from exc

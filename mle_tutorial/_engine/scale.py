@@ -1,0 +1,94 @@
+r"""Data of any size: scaling by powers of two, exactly.
+
+A column of :math:`X` or a response :math:`y` whose largest value is far from 1 (beyond
+:math:`2^{\pm 200}`) is multiplied by a power of two that brings that value into
+:math:`[\tfrac12, 1)` before anything is computed, so that :math:`X^\top X`, the residual sum of
+squares and the covariance neither overflow nor underflow; the estimates are scaled back at the
+end. Multiplying by a power of two is exact, and the solvers scale columns by powers of two
+themselves, so the fit of the scaled data is the fit of the data, bit for bit: results are
+equivariant under scaling of :math:`y` or of a column of :math:`X` by a power of two, exactly,
+and by any other factor to rounding.
+
+Data within :math:`2^{\pm 200}` are used as they are (no copy): nothing computed from them comes
+near the limits of float64, so using them as they are gives the same bits as scaling them, in the
+closed forms and Newton iterations whose own steps are invariant to scaling. A numerical optimizer
+is not (its trust region or simplex has a shape), so fitters that use one on every fit (Student t)
+scale every column and y, whatever their size: the optimizer then sees the same numbers for data
+in any units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Largest binary exponent (in absolute value) of a column's largest |value| that is used as it is.
+SAFE_EXPONENT = 200
+
+
+def column_maxima(X: NDArray, block: int = 1 << 13) -> NDArray:
+    """Largest |value| of each column of a 2-D array (in cache-sized blocks: no n x p temporary)."""
+    top = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], block):
+        part = X[start : start + block]
+        top = np.maximum(top, np.maximum(part.max(axis=0), -part.min(axis=0)))
+    return top
+
+
+def columns_within_range(X: NDArray) -> bool:
+    r"""Whether every column's sum of squares lies in [2**-400, 2**400] (one pass, no temporary):
+    then no value exceeds :math:`2^{200}`, each column's largest is at least
+    :math:`2^{-200}/\sqrt n`, and the data can be used as they are (see the module docstring)."""
+    sumsq = np.einsum("ij,ij->j", X, X)
+    limit = np.ldexp(1.0, 2 * SAFE_EXPONENT)
+    return bool(np.all((sumsq >= 1.0 / limit) & (sumsq <= limit)))
+
+
+def shifts(maxima: NDArray | float, always: bool = False) -> NDArray:
+    """The binary exponent of each maximum where it lies beyond :data:`SAFE_EXPONENT` (or
+    ``always``), else 0: the power of two to divide by."""
+    exponent = np.frexp(np.asarray(maxima, dtype=float))[1].astype(np.int64)
+    return exponent if always else np.where(np.abs(exponent) > SAFE_EXPONENT, exponent, 0)
+
+
+def shifted(a: NDArray, e: NDArray | int) -> NDArray:
+    """``a * 2**-e`` (broadcast over the last axis); ``a`` itself when ``e`` is all zero."""
+    e = np.asarray(e, dtype=np.int64)
+    if not np.any(e):
+        return a
+    return np.ldexp(a, -e)
+
+
+def unshift(a: NDArray, e: NDArray) -> NDArray:
+    """``a * 2**e``, exactly; inf where the result is not representable."""
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(np.asarray(a, dtype=float), np.asarray(e, dtype=np.int64))
+
+
+def unshift_cov(cov: NDArray, e: NDArray) -> NDArray:
+    """``cov[j, k] * 2**(e[j] + e[k])``: the covariance of parameters scaled back by ``2**e``."""
+    e = np.asarray(e, dtype=np.int64)
+    return unshift(cov, e[:, None] + e[None, :])
+
+
+@dataclass(frozen=True)
+class Unscale:
+    """How a fit on scaled data maps back: parameter ``j`` is multiplied by ``2**exponents[j]``,
+    and the log-likelihood gains ``loglik_shift`` (``-n e_y log 2`` when ``y`` was divided by
+    ``2**e_y`` in a model with a density for ``y``)."""
+
+    exponents: tuple[int, ...]
+    loglik_shift: float = 0.0
+
+    @property
+    def identity(self) -> bool:
+        return not any(self.exponents) and self.loglik_shift == 0.0
+
+
+def normal_unscale(x_shift: NDArray, y_shift: int, n: int, extra: int = 0) -> Unscale:
+    """Coefficients of ``y / 2**e_y`` on ``X[:, j] / 2**e_j`` are ``beta_j 2**(e_j - e_y)``; sigma
+    scales with y; ``extra`` more parameters (degrees of freedom) do not scale."""
+    exponents = (*(int(y_shift - e) for e in x_shift), int(y_shift), *(0,) * extra)
+    return Unscale(exponents, float(-n * y_shift * np.log(2.0)))

@@ -1,0 +1,352 @@
+"""Data in, names out (issue 13): pandas objects matched by label or refused, masked arrays refused,
+pandas dtypes read, names from DataFrames and ``names=``, exact fits, the package's import, the
+README's example and ``make help``."""
+
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mle_tutorial as mle
+
+ROOT = Path(__file__).resolve().parents[1]
+RNG = np.random.default_rng(0)
+X = np.column_stack([np.ones(60), RNG.normal(size=(60, 2))])
+Y = X @ [0.5, 1, -2] + RNG.normal(size=60)
+Y01 = (Y > np.median(Y)).astype(float)
+YCOUNT = RNG.poisson(np.exp(0.3 * X[:, 1])).astype(float)
+YT = Y + RNG.standard_t(3, 60)  # errors with heavy tails, for fit_student_t
+OFFSET = RNG.uniform(-0.5, 0.5, 60)
+COLUMNS = ["const", "x1", "x2"]
+
+
+def expo(x, b):
+    return b[0] * np.exp(-b[1] * x)
+
+
+XN = np.linspace(0, 4, 30)
+YN = expo(XN, [2.0, 0.7]) + 0.05 * RNG.standard_normal(30)
+
+
+# --- pandas: rows matched by label -----------------------------------------------------------------
+def test_issue_reproduction_rows_are_matched_by_label():
+    perm = np.random.default_rng(1).permutation(60)
+    d = pd.DataFrame(X, index=perm)
+    s = pd.Series(Y, index=d.index)
+    fit = mle.fit_linear(d, s.sort_index())  # was paired by position: nonsense
+    assert np.array_equal(fit.params, mle.fit_linear(X, Y).params)
+
+
+FIT_BY_LABEL = {
+    "fit_linear": lambda Xd, yd, od: mle.fit_linear(Xd, yd),
+    "fit_logistic": lambda Xd, yd, od: mle.fit_logistic(Xd, (yd > Y.mean()).astype(float)),
+    "fit_poisson": lambda Xd, yd, od: mle.fit_poisson(Xd, np.round(np.exp(yd / 4)), offset=od),
+    "fit_student_t": lambda Xd, yd, od: mle.fit_student_t(Xd, yd, df=5.0),
+    "solve_least_squares": lambda Xd, yd, od: mle.solve_least_squares(Xd, yd),
+    "starting_values": lambda Xd, yd, od: mle.starting_values(Xd, yd),
+    "negative_log_likelihood": lambda Xd, yd, od: mle.negative_log_likelihood([0.1, 0.2, 0.3, 0.0], Xd, yd),
+}
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.sampled_from(sorted(FIT_BY_LABEL)), st.integers(0, 2**32 - 1))
+def test_pandas_objects_in_another_order_are_matched_by_label(name, seed):
+    """The same rows, labelled, in any order: the same answer as the arrays in order."""
+    labels = np.random.default_rng(seed).permutation(np.arange(100, 160))
+    Xd = pd.DataFrame(X, index=labels, columns=COLUMNS)
+    yd = pd.Series(Y, index=labels)
+    od = pd.Series(OFFSET, index=labels)
+    order = np.random.default_rng(seed + 1).permutation(60)
+    shuffled = FIT_BY_LABEL[name](Xd, yd.iloc[order], od.iloc[order[::-1]])
+    plain = FIT_BY_LABEL[name](X, Y, OFFSET)
+    if isinstance(plain, mle.FitResult):
+        np.testing.assert_array_equal(shuffled.params, plain.params)
+        assert shuffled.data_key == plain.data_key
+    elif isinstance(plain, mle.LeastSquaresSolution):
+        np.testing.assert_array_equal(shuffled.beta, plain.beta)
+    else:
+        np.testing.assert_array_equal(shuffled, plain)
+
+
+def test_nonlinear_and_residuals_match_by_label_too():
+    labels = np.arange(30)[::-1]
+    x, y = pd.Series(XN, index=labels), pd.Series(YN, index=labels)
+    fit = mle.fit_nonlinear(expo, x, y.sort_index(), [1.0, 1.0])
+    assert np.array_equal(fit.params, mle.fit_nonlinear(expo, XN, YN, [1.0, 1.0]).params)
+    r = mle.residuals(
+        pd.Series([1.0, 2.0, 3.0], index=list("abc")), pd.Series([2.5, 1.0, 2.0], index=list("cab"))
+    )
+    assert r.tolist() == [0.0, 0.0, 0.5]
+
+
+@pytest.mark.parametrize(
+    "y_index, words",
+    [
+        (np.arange(1, 61), "different index labels"),
+        (np.r_[np.arange(59), 0], "duplicate labels"),
+    ],
+)
+def test_pandas_objects_whose_labels_differ_are_refused(y_index, words):
+    Xd = pd.DataFrame(X, columns=COLUMNS)
+    with pytest.raises(ValueError, match=words) as info:
+        mle.fit_linear(Xd, pd.Series(Y, index=y_index))
+    assert "X and y" in str(info.value)
+    with pytest.raises(ValueError, match="X and offset"):
+        mle.fit_poisson(Xd, YCOUNT, offset=pd.Series(OFFSET, index=y_index))
+
+
+def test_a_pandas_object_next_to_an_array_is_paired_by_position():
+    Xd = pd.DataFrame(X, index=np.arange(60)[::-1], columns=COLUMNS)
+    assert np.array_equal(mle.fit_linear(Xd, Y).params, mle.fit_linear(X, Y).params)
+
+
+# --- pandas: names and dtypes -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call, names",
+    [
+        (lambda Xd: mle.fit_linear(Xd, Y), [*COLUMNS, "sigma"]),
+        (lambda Xd: mle.fit_linear(Xd, Y, method="BFGS"), [*COLUMNS, "sigma"]),
+        (lambda Xd: mle.fit_logistic(Xd, Y01), COLUMNS),
+        (lambda Xd: mle.fit_poisson(Xd, YCOUNT), COLUMNS),
+        (lambda Xd: mle.fit_student_t(Xd, Y, df=4.0), [*COLUMNS, "sigma"]),
+        (lambda Xd: mle.fit_student_t(Xd, YT), [*COLUMNS, "sigma", "nu"]),
+    ],
+)
+def test_dataframe_columns_name_the_coefficients(call, names):
+    fit = call(pd.DataFrame(X, columns=COLUMNS))
+    assert fit.param_names == tuple(names)
+    assert "x1" in str(fit.summary())
+    table = fit.to_frame()
+    assert list(table.index) == names and np.array_equal(table["estimate"].to_numpy(), fit.params)
+    assert mle.profile_likelihood(fit, "x1", [fit.params[1]])[0] == pytest.approx(fit.loglik, rel=1e-9)
+
+
+def test_a_series_is_one_named_predictor():
+    fit = mle.fit_linear(pd.Series(X[:, 1], name="dose"), Y)
+    assert fit.param_names == ("dose", "sigma")
+
+
+FITTERS_WITH_NAMES = [
+    lambda names: mle.fit_linear(X, Y, names=names),
+    lambda names: mle.fit_logistic(X, Y01, names=names),
+    lambda names: mle.fit_poisson(X, YCOUNT, names=names),
+    lambda names: mle.fit_student_t(X, Y, df=4.0, names=names),
+    lambda names: mle.fit_nonlinear(
+        lambda x, b: b[0] + b[1] * x[:, 1] + b[2] * x[:, 2], X, Y, [0, 0, 0], names=names
+    ),
+    lambda names: mle.fit_mle(lambda t: np.sum((t - 1.0) ** 2) + 1.0, [0.0, 0.0, 0.0], names=names),
+]
+
+
+@pytest.mark.parametrize("fitter", FITTERS_WITH_NAMES)
+def test_every_fitter_takes_names(fitter):
+    fit = fitter(["a", "b", "c"])
+    assert fit.param_names[:3] == ("a", "b", "c")
+    with pytest.raises(ValueError, match="names has 2 entries"):
+        fitter(["a", "b"])
+    with pytest.raises(ValueError, match="names must be distinct"):
+        fitter(["a", "b", "a"])
+    with pytest.raises(ValueError, match="names must be a sequence"):
+        fitter("abc")
+
+
+def test_names_from_a_series_start():
+    start = pd.Series([0.0, 0.0], index=["mu", "log_sigma"])
+    fit = mle.fit_mle(lambda t: np.sum((t - 1.0) ** 2) + 1.0, start)
+    assert fit.param_names == ("mu", "log_sigma")
+    fit = mle.fit_nonlinear(expo, XN, YN, pd.Series([1.0, 1.0], index=["amplitude", "rate"]))
+    assert fit.param_names == ("amplitude", "rate", "sigma")
+
+
+def test_column_names_that_clash_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"must be distinct and not 'sigma'.*pass names="):
+        mle.fit_linear(pd.DataFrame(X, columns=["const", "sigma", "x2"]), Y)
+
+
+def test_bool_and_nullable_columns_are_numbers():
+    frame = pd.DataFrame({"g": list("abc") * 20, "x": X[:, 1]})
+    dummies = pd.get_dummies(frame, columns=["g"], drop_first=True)  # bool columns
+    assert dummies.dtypes.iloc[1].kind == "b"
+    fit = mle.fit_linear(dummies.assign(const=1), Y)
+    assert fit.param_names == ("x", "g_b", "g_c", "const", "sigma")
+    nullable = pd.DataFrame(
+        {
+            "one": pd.array([1] * 60, dtype="Int64"),
+            "flag": pd.array(X[:, 1] > 0, dtype="boolean"),
+            "x": pd.array(X[:, 2], dtype="Float64"),
+        }
+    )
+    plain = np.column_stack([np.ones(60), X[:, 1] > 0, X[:, 2]])
+    assert np.array_equal(mle.fit_linear(nullable, Y).params, mle.fit_linear(plain, Y).params)
+    nullable.loc[3, "x"] = pd.NA
+    with pytest.raises(ValueError, match=r"X contains 1 NaN.*missing value"):
+        mle.fit_linear(nullable, Y)
+
+
+@pytest.mark.parametrize(
+    "column, dtype",
+    [
+        (pd.Series(list("ab") * 30, dtype=object), "object"),
+        (pd.Series(list("ab") * 30, dtype="category"), "category"),
+        (pd.Series(list("ab") * 30, dtype="string"), "string"),
+        (pd.Series(pd.date_range("2020-01-01", periods=60)), "datetime64"),
+    ],
+)
+def test_columns_that_are_not_numbers_are_named(column, dtype):
+    frame = pd.DataFrame({"const": 1.0, "x": X[:, 1], "bad": column})
+    with pytest.raises(ValueError, match=rf"its column 'bad' has dtype {dtype}"):
+        mle.fit_linear(frame, Y)
+
+
+def test_a_column_as_y_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"shape \(60, 1\); pass y.ravel\(\)"):
+        mle.fit_linear(X, Y[:, None])
+    with pytest.raises(ValueError, match=r"pass one column as a Series \(y\['response'\]\)"):
+        mle.fit_linear(X, pd.DataFrame({"response": Y}))
+
+
+def test_predict_and_starting_values_match_coefficients_by_name():
+    Xd = pd.DataFrame(X, columns=COLUMNS)
+    beta = pd.Series([1.0, 2.0, 3.0], index=COLUMNS)
+    assert np.array_equal(mle.predict(Xd, beta[::-1]), X @ [1.0, 2.0, 3.0])
+    assert np.array_equal(mle.starting_values(Xd, Y, beta[::-1])[:3], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="labels are not X's column names"):
+        mle.predict(Xd, pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"]))
+
+
+# --- masked arrays: refused, one rule everywhere --------------------------------------------------------
+def masked(a, index=(3,)):
+    mask = np.zeros(np.shape(a), dtype=bool)
+    mask[index] = True
+    return np.ma.masked_array(a, mask)
+
+
+FIT = mle.fit_linear(X, Y)
+MASKED = {
+    "predict": lambda: mle.predict(masked(X, (3, 1)), [1.0, 2.0, 3.0]),
+    "residuals": lambda: mle.residuals(masked(Y), Y),
+    "normal_pdf": lambda: mle.normal_pdf(masked(Y)),
+    "normal_logpdf": lambda: mle.normal_logpdf(masked(Y)),
+    "log_likelihood": lambda: mle.log_likelihood(masked(Y), 1.0),
+    "negative_log_likelihood": lambda: mle.negative_log_likelihood([0, 0, 0, 0.0], masked(X, (3, 1)), Y),
+    "negative_log_likelihood_gradient": lambda: mle.negative_log_likelihood_gradient(
+        [0, 0, 0, 0.0], X, masked(Y)
+    ),
+    "negative_log_likelihood_hessian": lambda: mle.negative_log_likelihood_hessian(
+        masked([0, 0, 0, 0.0]), X, Y
+    ),
+    "starting_values": lambda: mle.starting_values(X, masked(Y)),
+    "simulate_linear": lambda: mle.simulate_linear(10, masked([1.0, 2.0], (0,)), 1.0),
+    "fit_linear": lambda: mle.fit_linear(masked(X, (3, 1)), Y),
+    "fit_logistic": lambda: mle.fit_logistic(X, masked(Y01)),
+    "fit_poisson": lambda: mle.fit_poisson(X, YCOUNT, offset=masked(OFFSET)),
+    "fit_student_t": lambda: mle.fit_student_t(X, masked(Y)),
+    "fit_nonlinear": lambda: mle.fit_nonlinear(expo, masked(XN), YN, [1.0, 1.0]),
+    "fit_mle": lambda: mle.fit_mle(lambda t: np.sum(t**2), masked([1.0, 2.0], (0,))),
+    "solve_least_squares": lambda: mle.solve_least_squares(masked(X, (3, 1)), Y),
+    "profile_likelihood": lambda: mle.profile_likelihood(FIT, 0, masked([0.4, 0.5], (1,))),
+    "numerical_gradient": lambda: mle.numerical_gradient(lambda t: np.sum(t**2), masked([1.0, 2.0], (0,))),
+    "numerical_hessian": lambda: mle.numerical_hessian(lambda t: np.sum(t**2), masked([1.0, 2.0], (0,))),
+    "covariance_from_hessian": lambda: mle.covariance_from_hessian(masked(np.eye(2), (0, 1))),
+    "glm_chunk_statistics": lambda: mle.glm_chunk_statistics(masked(X, (3, 1)), Y01, np.zeros(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MASKED))
+def test_a_masked_value_is_refused_naming_the_argument(name):
+    with pytest.raises(ValueError, match=r"is a masked array with 1 masked value.*compress_rows"):
+        MASKED[name]()
+
+
+def test_a_masked_array_with_nothing_masked_is_its_data():
+    m = np.ma.masked_array(X, np.zeros_like(X, dtype=bool))
+    assert np.array_equal(mle.fit_linear(m, np.ma.masked_array(Y)).params, FIT.params)
+
+
+# --- an exact fit: the coefficients, with a warning ---------------------------------------------------
+WAMPLER1_X = np.vander(np.arange(21.0), 6, increasing=True)  # NIST StRD Wampler1, certified: all 1
+WAMPLER1_Y = WAMPLER1_X @ np.ones(6)
+
+
+def test_wampler1_returns_the_exact_coefficients_with_a_warning():
+    with pytest.warns(mle.ExactFitWarning, match="fitted exactly.*sigma-hat is 0"):
+        fit = mle.fit_linear(WAMPLER1_X, WAMPLER1_Y)
+    assert np.array_equal(fit.beta, np.ones(6)) and fit.sigma == 0.0 and fit.converged
+    assert fit.loglik == np.inf and fit.aic == -np.inf and fit.bic == -np.inf
+    assert np.all(np.isnan(fit.stderr)) and np.all(np.isnan(fit.cov))
+    text = str(fit.summary())
+    assert "inf" in text and "nan" in text
+    assert np.all(np.isnan(fit.conf_int()))
+    assert np.array_equal(fit.conf_int(method="profile")[:, 0], fit.params)
+    restricted = _quiet(lambda: mle.fit_linear(WAMPLER1_X[:, :5], WAMPLER1_Y))
+    with pytest.raises(ValueError, match="must be finite"):
+        mle.likelihood_ratio_test(restricted, fit)
+
+
+def _quiet(call):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return call()
+
+
+def test_exact_fits_of_the_other_normal_fitters():
+    with pytest.warns(mle.ExactFitWarning):
+        fit = mle.fit_student_t(WAMPLER1_X, WAMPLER1_Y)
+    assert np.allclose(fit.beta, 1.0, rtol=1e-12) and fit.sigma == 0.0 and np.isnan(fit.params[-1])
+    assert fit.loglik == np.inf and np.all(np.isnan(fit.stderr))
+    with pytest.warns(mle.ExactFitWarning, match="fitted exactly by the model"):
+        fit = mle.fit_nonlinear(expo, XN, expo(XN, [2.0, 0.7]), [1.0, 1.0])
+    assert np.allclose(fit.beta, [2.0, 0.7], rtol=1e-12) and fit.sigma == 0.0 and fit.converged
+    assert fit.loglik == np.inf and np.all(np.isnan(fit.stderr))
+
+
+# --- the package's import, the README's example, make help --------------------------------------------
+def test_import_does_not_load_slow_or_optional_modules():
+    """scipy.stats and scipy.optimize are imported when first needed; pandas and Dask only when
+    they are given (import time is measured in benchmarks/, not in a test)."""
+    slow = ("scipy.stats", "scipy.optimize", "pandas", "dask")
+    code = f"import sys, mle_tutorial; print(sorted(m for m in {slow} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def readme_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Use the helpers on your own data", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_readme_example_runs_as_written():
+    code = readme_example()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        namespace = {}
+        exec(compile(code, "README.md", "exec"), namespace)
+    assert isinstance(namespace["fit"], mle.FitResult)
+
+
+def test_make_help_lists_every_target():
+    makefile = (ROOT / "Makefile").read_text()
+    targets = re.search(r"^\.PHONY:(.*)$", makefile, re.M).group(1).split()
+    out = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "help"], capture_output=True, text=True, check=True
+    ).stdout
+    listed = {line.split()[1] for line in out.splitlines() if line.startswith("make ")}
+    assert set(targets) <= listed, set(targets) - listed
+
+
+def test_no_doubled_full_stop_in_a_warning():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mle.fit_nonlinear(expo, XN, YN, [50.0, 9.0], max_nfev=3)
+        mle.fit_linear(X, Y, method="BFGS", options={"maxiter": 2})
+    assert caught
+    for w in caught:
+        assert ".." not in str(w.message) and ".;" not in str(w.message), str(w.message)
