@@ -6,7 +6,9 @@ step 2 :func:`predict`, step 3 :func:`residuals`, steps 4-5
 step 7 :func:`negative_log_likelihood` with its gradient, and
 :func:`fit_linear`, which returns a :class:`FitResult` (with standard errors,
 ``conf_int``, ``aic``, ``bic`` and ``summary``). After the fit:
-:func:`profile_likelihood`, :func:`profile_interval`, :func:`likelihood_ratio_test`.
+:func:`profile_likelihood`, :func:`profile_interval`, :func:`likelihood_ratio_test`; the other
+two tests of the trinity, :func:`wald_test` and :func:`score_test`; robust (sandwich) standard
+errors with :meth:`FitResult.robust`; and :func:`bootstrap` intervals.
 
 Beyond the normal linear model: :func:`fit_mle` (any likelihood), :func:`fit_logistic`,
 :func:`fit_poisson`, :func:`fit_student_t`, :func:`fit_nonlinear`; real datasets through
@@ -20,6 +22,7 @@ with :func:`glm_chunk_statistics` to sum over row chunks by hand.
 ``mle_tutorial._engine``.
 """
 
+from .bootstrap import BootstrapResult, bootstrap
 from .data import dataset_description, list_datasets, load_dataset
 from .density import normal_logpdf, normal_pdf
 from .generic import fit_mle
@@ -51,10 +54,12 @@ from .start import starting_values
 from .student_t import fit_student_t
 from .survival import fit_interval_censored, fit_survival
 from .tobit import fit_tobit, fit_truncated_normal
+from .trinity import ScoreTest, WaldTest, score_test, wald_test
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BootstrapResult",
     "ConvergenceWarning",
     "ExactFitWarning",
     "FitResult",
@@ -62,7 +67,10 @@ __all__ = [
     "LeastSquaresSolution",
     "LikelihoodRatioTest",
     "PerfectSeparationError",
+    "ScoreTest",
     "Summary",
+    "WaldTest",
+    "bootstrap",
     "covariance_from_hessian",
     "dataset_description",
     "em_e_step",
@@ -95,9 +103,11 @@ __all__ = [
     "profile_interval",
     "profile_likelihood",
     "residuals",
+    "score_test",
     "simulate_linear",
     "solve_least_squares",
     "starting_values",
+    "wald_test",
 ]
 
 

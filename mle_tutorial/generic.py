@@ -21,6 +21,7 @@ from ._engine.objectives import Objective
 from ._engine.optimize import OPTIMALITY_TOL, default_options, minimize, value_at_start
 from ._engine.profiles import OptimizerProfile
 from ._engine.result import FitResult
+from ._engine.scores import check_observations
 
 METHODS = ("BFGS", "Newton", "Nelder-Mead")
 
@@ -38,6 +39,8 @@ def fit_mle(
     names: Sequence[str] | None = None,
     nobs: int | None = None,
     options: dict | None = None,
+    loglik_obs: Callable[..., ArrayLike] | None = None,
+    score_obs: Callable[..., ArrayLike] | None = None,
 ) -> FitResult:
     r"""Maximum likelihood for any model: minimize a negative log-likelihood you write.
 
@@ -71,6 +74,14 @@ def fit_mle(
         Number of observations, for the BIC (NaN without it).
     options : dict, optional
         Passed to :func:`scipy.optimize.minimize`.
+    loglik_obs : callable, optional
+        ``loglik_obs(theta, *args) -> array (n,)``: the log-likelihood contribution of each
+        observation, which sum to ``-negative_log_likelihood(theta, *args)``. With it the result
+        has per-observation scores (its Jacobian, by Richardson-extrapolated differences) and so
+        :meth:`~mle_tutorial.FitResult.robust`; ``nobs`` defaults to ``n``.
+    score_obs : callable, optional
+        ``score_obs(theta, *args) -> array (n, k)``: the analytic per-observation scores (the
+        gradient of each contribution); used instead of differencing ``loglik_obs``.
 
     Returns
     -------
@@ -82,6 +93,12 @@ def fit_mle(
     Raises
     ------
     ValueError
+        If ``start`` is not a finite 1-D array, the function is not finite at ``start``
+        or returns something that is not a number, ``names`` has the wrong length, or
+        the ``method`` is unknown or needs a ``hessian`` that was not given; if
+        ``loglik_obs`` or ``score_obs`` is not a function, or at ``start`` the contributions
+        are not a finite 1-D array summing to ``-negative_log_likelihood``, or the scores do not
+        have shape (n, k).
         If ``start`` is not a finite 1-D array; a callable is not callable; the function is
         not finite at ``start`` or returns something that is not a real number (an array, a
         complex number); ``gradient`` or ``hessian`` return the wrong shape, complex or
@@ -131,6 +148,10 @@ def fit_mle(
         raise ValueError('method="Newton" needs a hessian')
     objective = Objective(negative_log_likelihood, tuple(args), gradient, hessian)
     f0 = value_at_start(objective, start)
+    scores = None
+    if loglik_obs is not None or score_obs is not None:
+        scores = check_observations(loglik_obs, score_obs, tuple(args), objective, start, f0)
+        nobs = nobs if nobs is not None else scores.contributions(start).shape[0]
     objective.check_at(start)
     if hessian is not None:
         covariance.check_hessian(objective.hessian(start), "hessian(start)")
@@ -150,4 +171,5 @@ def fit_mle(
         cov=covariance.from_hessian(found.hessian),
         profile=OptimizerProfile(objective, found.theta),
         failure=failure,
+        scores=scores,
     )

@@ -34,6 +34,7 @@ from ._engine.optimize import StartNotFinite
 from ._engine.profiles import GLMProfile
 from ._engine.result import FitResult
 from ._engine.scale import Unscale, unshift
+from ._engine.scores import GLMScores
 
 #: A zero count whose fitted mean is below exp(-this) times the largest fitted mean makes the fit
 #: check whether the Poisson MLE exists (a divergence drives such means to 0).
@@ -202,6 +203,7 @@ def _fit(X, y, offset, family: Family, names) -> FitResult:
         profile=GLMProfile(rows, family, beta),
         beta=beta.copy(),
         failure=failure,
+        scores=GLMScores(rows, family),
         unscale=Unscale(tuple(int(v) for v in e)),
         model=family.name,
         data_key=data.key,

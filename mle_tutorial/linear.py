@@ -39,6 +39,7 @@ from ._engine.profiles import NormalProfile, Projections, Sums, normal_max_logli
 from ._engine.result import FitResult
 from ._engine.rows import InMemoryRows, as_rows, data_key, fingerprint_sum
 from ._engine.scale import normal_unscale, unshift
+from ._engine.scores import NormalScores
 from .start import starting_values
 
 METHODS = ("exact", "BFGS", "Nelder-Mead")
@@ -168,6 +169,7 @@ def _fit_exact(rows, names, key) -> FitResult:
         sigma=sigma,
         failure=failure,
         bounds=[FREE] * p + [POSITIVE],
+        scores=NormalScores(rows),
         unscale=normal_unscale(rows.x_shift, rows.y_shift, n),
         exact_fit=exact_fit_message("X") if exact else None,
         model="normal",
@@ -231,6 +233,7 @@ def _fit_numerically(rows, method: str, start, options, names, key) -> FitResult
         sigma=sigma,
         failure=failure,
         bounds=[FREE] * p + [POSITIVE],
+        scores=NormalScores(InMemoryRows(X, y)),
         unscale=unscale,
         model="normal",
         data_key=key,

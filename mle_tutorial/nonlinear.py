@@ -68,6 +68,7 @@ from ._engine.profiles import LeastSquaresProfile, normal_max_loglik
 from ._engine.result import FitResult
 from ._engine.rows import data_key, fingerprint_sum
 from ._engine.scale import Unscale, shifted, shifts
+from ._engine.scores import NonlinearScores
 
 _EPS = np.finfo(float).eps
 _MAX_ROUNDS = 3  # restarts from the best point
@@ -221,6 +222,7 @@ def fit_nonlinear(
         failure=failure,
         singular_first=True,
         bounds=[FREE] * beta.size + [POSITIVE],
+        scores=NonlinearScores(mean, mean_jacobian, y),
         unscale=unscale,
         exact_fit=exact_fit_message("the model") if exact else None,
         model="normal",

@@ -47,6 +47,7 @@ from ._engine.profiles import OptimizerProfile
 from ._engine.result import FitResult
 from ._engine.rows import InMemoryRows, data_key, fingerprint_sum
 from ._engine.scale import normal_unscale, unshift
+from ._engine.scores import TScores
 
 METHODS = ("Newton", "BFGS")
 
@@ -227,6 +228,7 @@ def fit_student_t(
         beta=beta,
         sigma=sigma,
         failure=failure,
+        scores=TScores(X, y, nu_fixed),
         **common,
     )
 

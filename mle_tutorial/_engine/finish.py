@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from .profiles import ScaledProfile
 from .result import ConvergenceWarning, ExactFitWarning, FitResult, HessianWarning
 from .scale import Unscale, unshift, unshift_cov
+from .scores import ScaledScores
 
 #: The space of an unrestricted parameter (a coefficient) and of a positive one (a scale, degrees
 #: of freedom), for :attr:`~mle_tutorial.FitResult.bounds`.
@@ -69,6 +70,7 @@ def finish(
     failure: str | None = None,
     singular_first: bool = False,
     bounds: Sequence[tuple[float, float]] | None = None,
+    scores: object | None = None,
     constraints: int = 0,
     unscale: Unscale | None = None,
     exact_fit: str | None = None,
@@ -80,6 +82,9 @@ def finish(
     ``cov`` is ``(covariance, problem)`` from a route of
     :mod:`~mle_tutorial._engine.covariance`: a ``problem`` is given as a
     :class:`HessianWarning`. ``failure``, if not None, is given as a
+    :class:`ConvergenceWarning` (before the HessianWarning, unless ``singular_first``).
+    ``scores`` (from :mod:`~mle_tutorial._engine.scores`) gives the result its
+    :meth:`~mle_tutorial.FitResult.robust` covariance.
     :class:`ConvergenceWarning` (before the HessianWarning, unless ``singular_first``), and
     ``exact_fit`` as an :class:`ExactFitWarning` (the standard errors are then NaN).
 
@@ -99,6 +104,7 @@ def finish(
     with np.errstate(invalid="ignore"):
         stderr = np.sqrt(np.diag(covariance))
     if unscale is not None and not unscale.identity:
+        scaled_cov = covariance  # the bread of a sandwich (robust()), before it can under/overflow
         e = np.asarray(unscale.exponents)
         params, stderr, covariance = unshift(params, e), unshift(stderr, e), unshift_cov(covariance, e)
         loglik = loglik + unscale.loglik_shift
@@ -106,6 +112,7 @@ def finish(
         beta = None if beta is None else unshift(beta, e[:p])
         sigma = None if sigma is None else float(unshift(sigma, e[p]))
         profile = None if profile is None else ScaledProfile(profile, unscale.exponents, unscale.loglik_shift)
+        scores = None if scores is None else ScaledScores(scores, tuple(unscale.exponents), scaled_cov)
     return FitResult(
         params=params,
         param_names=tuple(names),
@@ -120,6 +127,7 @@ def finish(
         cov=covariance,
         profile=profile,
         bounds=None if bounds is None else tuple((float(lo), float(hi)) for lo, hi in bounds),
+        scores=scores,
         constraints=int(constraints),
         stderr=stderr,
         model=model,

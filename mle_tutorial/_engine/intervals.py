@@ -39,10 +39,21 @@ def profile_of(fit):
     return fit.profile
 
 
+def check_model_based(fit) -> None:
+    """Profile intervals assume the model is right: refuse them on a robust result."""
+    if getattr(fit, "cov_type", "model") != "model":
+        raise ValueError(
+            f"fit has a {fit.cov_type} covariance, but a profile interval is likelihood-based and "
+            "assumes the model is right; use conf_int() (Wald, with the robust standard errors), "
+            "the model-based fit's profile, or bootstrap"
+        )
+
+
 def profile_interval(fit, param: int | str, level: float) -> NDArray[np.float64]:
     """The ends of :math:`\\{v : 2(\\hat\\ell - \\ell_p(v)) \\le \\chi^2_1(\\text{level})\\}`, found by
     Brent's method after bracketing outward from the estimate (see
     :func:`~mle_tutorial.profile_interval`)."""
+    check_model_based(fit)
     j = param_index(fit, param)
     level = check_level(level)
     est = float(fit.params[j])

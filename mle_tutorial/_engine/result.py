@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from . import lazy
 from .intervals import check_level, profile_interval
 from .profiles import same
+from .scores import robust_cov
 
 
 class ConvergenceWarning(UserWarning):
@@ -48,6 +49,14 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return self.html
+
+
+#: How a summary names each kind of covariance.
+COV_TYPES = {
+    "model": "model-based (inverse information)",
+    "robust": "robust (sandwich, HC0)",
+    "cluster": "cluster-robust (sandwich)",
+}
 
 
 def _fmt(x: float) -> str:
@@ -111,6 +120,14 @@ class FitResult:
         for a scale such as σ or for degrees of freedom, ``(-inf, inf)`` for a coefficient.
         ``None`` means every parameter is unrestricted except one named ``"sigma"``. See
         ``bounded_at_zero``.
+    scores : object or None
+        The per-observation scores of the fit's likelihood (an engine object that knows the
+        data, not the estimate), from which :meth:`robust` builds the sandwich covariance.
+        None where the fitter has none (:func:`~mle_tutorial.fit_mle` without ``loglik_obs``).
+    cov_type : str
+        Which covariance :attr:`cov` holds: ``"model"`` (the inverse information: right if the
+        model is), ``"robust"`` (the sandwich :math:`H^{-1}BH^{-1}`, HC0) or ``"cluster"``
+        (the cluster-robust sandwich); see :meth:`robust`.
     constraints : int
         How many entries of ``params`` are fixed by the others (0 for most models; 1 for a
         mixture, whose weights sum to 1, so that the last weight is not estimated on its own).
@@ -152,6 +169,8 @@ class FitResult:
     cov: NDArray[np.float64] | None = None
     profile: Callable[[int, float], float] | None = None
     bounds: tuple[tuple[float, float], ...] | None = None
+    scores: object | None = field(default=None, repr=False)
+    cov_type: str = "model"
     constraints: int = 0
     stderr: NDArray[np.float64] | None = field(default=None, repr=False)
     model: str | None = None
@@ -264,6 +283,8 @@ class FitResult:
             ("AIC", f"{self.aic:.4f}"),
             ("BIC", f"{self.bic:.4f}"),
         ]
+        if self.cov_type != "model":
+            info.append(("covariance", COV_TYPES[self.cov_type]))
         widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
         title = f"Maximum likelihood fit: {self.k} parameters"
         if self.constraints:
@@ -287,6 +308,78 @@ class FitResult:
             f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table></div>"
         )
         return Summary(text, html_text)
+
+    def robust(self, groups=None) -> FitResult:
+        r"""The same fit with the robust (sandwich, Huber-White) covariance.
+
+        .. math:: \widehat{\mathrm{cov}}_{\text{robust}}(\hat\theta) = H^{-1} B H^{-1},
+                  \qquad B = \sum_{i=1}^n s_i s_i^\top ,
+
+        with :math:`H^{-1}` the model-based covariance :attr:`cov` (the inverse information)
+        and :math:`s_i` the score of observation :math:`i` at the estimate, on the scale of
+        :attr:`params`. It stays right when the likelihood is wrong about the variance (or the
+        whole distribution) but right about what :math:`\hat\theta` estimates: the model-based
+        :math:`H^{-1}` assumes the information equality :math:`\mathrm E[B] = \mathrm E[H]`,
+        which then fails. For the normal linear model the coefficients' block is White's HC0,
+        :math:`(X^\top X)^{-1} X^\top \mathrm{diag}(\varepsilon_i^2) X (X^\top X)^{-1}`, and
+        for logistic and Poisson regression statsmodels' ``cov_type="HC0"``. No small-sample
+        correction is applied (statsmodels' HC1 multiplies by :math:`n/(n-p)`).
+
+        With ``groups`` (one label per observation), the cluster-robust covariance:
+        :math:`B = \sum_g (\sum_{i \in g} s_i)(\sum_{i \in g} s_i)^\top`, for observations
+        that are independent between clusters but not within them (statsmodels'
+        ``cov_type="cluster"`` with ``use_correction=False``).
+
+        The returned result has the robust :attr:`cov`, :attr:`stderr`, Wald
+        :meth:`conf_int` and :meth:`summary` (which says which covariance it shows), and
+        ``cov_type`` ``"robust"`` or ``"cluster"``. Profile intervals are likelihood-based: they
+        assume the model is right, as the model-based covariance does, so
+        ``conf_int(method="profile")`` on a robust result raises a ``ValueError``; use the
+        model-based fit for them, or :func:`~mle_tutorial.bootstrap`. Over Dask row chunks the
+        meat costs one extra pass (cluster-robust needs the data in memory).
+
+        Parameters
+        ----------
+        groups : array_like, shape (n,), optional
+            Cluster labels (numbers or strings), at least two distinct.
+
+        Returns
+        -------
+        FitResult
+
+        Raises
+        ------
+        ValueError
+            If the fit has no per-observation scores (:func:`~mle_tutorial.fit_mle` without
+            ``loglik_obs``), is already robust, or ``groups`` is bad.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mle_tutorial import fit_linear
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.uniform(0, 2, 400)
+        >>> X = np.column_stack([np.ones(400), x])
+        >>> y = 1 + 2 * x + x * rng.normal(size=400)  # spread grows with x
+        >>> fit = fit_linear(X, y)
+        >>> fit.stderr[:2].round(3), fit.robust().stderr[:2].round(3)
+        (array([0.066, 0.057]), array([0.044, 0.06 ]))
+        """
+        if self.cov_type != "model":
+            raise ValueError(
+                f"fit already has a {self.cov_type} covariance; call robust() on the model-based fit"
+            )
+        if self.scores is None:
+            raise ValueError(
+                "fit has no per-observation scores, so no robust covariance: fit_mle needs "
+                "loglik_obs= (the n log-likelihood contributions, which sum to minus "
+                "negative_log_likelihood), or score_obs= (their gradients, n x k); the censored, "
+                "truncated and mixture fitters do not provide them yet"
+            )
+        if self.cov is None:
+            raise ValueError("fit has no covariance to build the sandwich from")
+        cov, stderr = robust_cov(self.scores, self.params, self.cov, groups)
+        return replace(self, cov=cov, stderr=stderr, cov_type="robust" if groups is None else "cluster")
 
     def _table(self, level: float):
         se = self.stderr

@@ -1,0 +1,360 @@
+r"""The bootstrap: confidence intervals by refitting to data the fit itself could have produced.
+
+The sampling distribution of :math:`\hat\theta` is what standard errors and intervals describe.
+The bootstrap (Efron 1979) estimates it by simulation from the data at hand:
+
+* **nonparametric** (case resampling): draw :math:`n` rows *with replacement* from the data
+  and refit, :math:`B` times; no distributional assumption, only independent rows;
+* **parametric**: simulate :math:`B` new responses from the *fitted* model (same :math:`X`)
+  and refit; it trusts the model, as Wald and profile intervals do.
+
+The spread of the :math:`B` refitted estimates gives a standard error, and their quantiles an
+interval: ``"percentile"`` (the quantiles themselves), ``"basic"`` (reflected about
+:math:`\hat\theta`) or ``"BCa"`` (bias-corrected and accelerated, nonparametric only). The
+intervals are computed by :func:`scipy.stats.bootstrap` from the refits made here, so that a
+refit that fails (a logistic resample with perfect separation has no MLE) is counted and
+reported, never silently dropped and never a crash.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._engine import lazy
+from ._engine.checks import positive_int
+from ._engine.finish import warn
+from ._engine.intervals import check_level
+from ._engine.result import ConvergenceWarning, FitResult
+from .glm import fit_logistic, fit_poisson
+from .linear import fit_linear
+from .student_t import fit_student_t
+
+__all__ = ["BootstrapResult", "bootstrap"]
+
+METHODS = ("percentile", "basic", "BCa")
+KINDS = ("nonparametric", "parametric")
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class BootstrapResult:
+    """What :func:`bootstrap` returns.
+
+    Attributes
+    ----------
+    estimate : ndarray, shape (k,)
+        The fit to the original data.
+    interval : ndarray, shape (k, 2)
+        The bootstrap confidence interval of each parameter, ``[lower, upper]``.
+    standard_error : ndarray, shape (k,)
+        The standard deviation of the successful refits.
+    replicates : ndarray, shape (B - n_failed, k)
+        The refitted parameters, one row per successful resample.
+    param_names : tuple of str
+    kind, method : str
+        ``"nonparametric"`` or ``"parametric"``; ``"percentile"``, ``"basic"`` or ``"BCa"``.
+    level : float
+    n_resamples : int
+        Resamples drawn (B).
+    n_failed : int
+        Resamples whose refit failed (raised an error, did not converge, or gave a non-finite
+        estimate); they are left out of ``replicates`` and the interval.
+    failures : dict
+        Why they failed: a count for each reason.
+    """
+
+    estimate: NDArray[np.float64]
+    interval: NDArray[np.float64]
+    standard_error: NDArray[np.float64]
+    replicates: NDArray[np.float64]
+    param_names: tuple[str, ...]
+    kind: str
+    method: str
+    level: float
+    n_resamples: int
+    n_failed: int
+    failures: dict
+
+    def __repr__(self) -> str:
+        width = max(len(name) for name in self.param_names)
+        lines = [
+            f"BootstrapResult({self.kind}, {self.method}, level={self.level:g}, "
+            f"n_resamples={self.n_resamples}, n_failed={self.n_failed})"
+        ]
+        for j, name in enumerate(self.param_names):
+            lo, hi = self.interval[j]
+            lines.append(
+                f"  {name:<{width}} = {self.estimate[j]: .6g}  (se {self.standard_error[j]:.3g})  "
+                f"[{lo:.6g}, {hi:.6g}]"
+            )
+        return "\n".join(lines)
+
+
+# --- simulating from a fitted model of the package ------------------------------------------------
+def _simulate_linear(fit, rng, X, y):
+    return X, X @ fit.beta + fit.sigma * rng.standard_normal(X.shape[0])
+
+
+def _simulate_logistic(fit, rng, X, y):
+    return X, (rng.random(X.shape[0]) < lazy.special.expit(X @ fit.params)).astype(float)
+
+
+def _simulate_poisson(fit, rng, X, y):
+    return X, rng.poisson(np.exp(X @ fit.params)).astype(float)
+
+
+def _simulate_student_t(fit, rng, X, y):
+    if "nu" not in fit.param_names:  # pragma: no cover - fit_student_t(X, y) always estimates nu
+        raise ValueError("pass simulate= for a Student-t fit with df fixed")
+    nu = fit.params[fit.param_names.index("nu")]
+    return X, X @ fit.beta + fit.sigma * rng.standard_t(nu, X.shape[0])
+
+
+SIMULATORS = {
+    fit_linear: _simulate_linear,
+    fit_logistic: _simulate_logistic,
+    fit_poisson: _simulate_poisson,
+    fit_student_t: _simulate_student_t,
+}
+
+
+def _refit(fitter: Callable, data: tuple) -> tuple[NDArray | None, str | None]:
+    """The refitted parameters, or None and why the refit failed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a failed refit is counted, not warned about B times
+            result = fitter(*data)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        return None, type(exc).__name__
+    if not isinstance(result, FitResult):
+        raise ValueError(f"fitter must return a FitResult, got {type(result).__name__}")
+    if not result.converged:
+        return None, "did not converge"
+    if not np.all(np.isfinite(result.params)):
+        return None, "non-finite estimate"
+    return np.asarray(result.params, dtype=float), None
+
+
+class _Progress:
+    """An optional line on stderr, updated in place (off by default: notebooks keep stderr empty)."""
+
+    def __init__(self, total: int, on: bool):
+        self.total, self.on, self.shown = total, on, -1
+
+    def __call__(self, done: int) -> None:
+        if not self.on:
+            return
+        percent = 100 * done // self.total
+        if percent != self.shown:
+            self.shown = percent
+            sys.stderr.write(f"\rbootstrap: {done}/{self.total} refits ({percent}%)")
+            if done == self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _checked_data(data: Sequence) -> tuple[list[NDArray], int]:
+    if not data:
+        raise ValueError("bootstrap needs the data the fitter takes, e.g. bootstrap(fit_linear, X, y)")
+    arrays = []
+    for j, a in enumerate(data):
+        try:
+            arr = np.asarray(a)
+        except Exception as exc:
+            raise ValueError(f"data[{j}] could not be read as an array: {exc}") from exc
+        if arr.ndim == 0:
+            raise ValueError(f"data[{j}] must have one row per observation, got a scalar")
+        arrays.append(arr)
+    n = arrays[0].shape[0]
+    for j, arr in enumerate(arrays):
+        if arr.shape[0] != n:
+            raise ValueError(f"data[{j}] has {arr.shape[0]} rows but data[0] has {n}; they must match")
+    if n < 2:
+        raise ValueError("bootstrap needs at least 2 observations")
+    return arrays, n
+
+
+def bootstrap(
+    fitter: Callable[..., FitResult],
+    *data: NDArray,
+    kind: str = "nonparametric",
+    method: str = "percentile",
+    n_resamples: int = 999,
+    level: float = 0.95,
+    seed: int | np.random.Generator | None = 0,
+    simulate: Callable | None = None,
+    failures: str = "warn",
+    progress: bool = False,
+) -> BootstrapResult:
+    r"""Bootstrap confidence intervals for every parameter of a fit.
+
+    ``fitter(*data)`` must return a :class:`~mle_tutorial.FitResult`: one of the package's
+    fitters (``bootstrap(fit_linear, X, y)``) or any function of the data
+    (``lambda X, y: fit_mle(nll, start, args=(X, y))``). The original fit is
+    ``fitter(*data)``; each resample refits it.
+
+    * ``kind="nonparametric"``: resample the rows of all ``data`` arrays together (cases), with
+      replacement. Methods ``"percentile"``, ``"basic"`` and ``"BCa"`` (which refits the
+      :math:`n` leave-one-out samples too, for its acceleration).
+    * ``kind="parametric"``: new data from the fitted model, ``simulate(fit, rng, *data)``
+      returning the new ``data`` tuple. Built in for :func:`~mle_tutorial.fit_linear`,
+      :func:`~mle_tutorial.fit_logistic`, :func:`~mle_tutorial.fit_poisson` and
+      :func:`~mle_tutorial.fit_student_t` called as ``fitter(X, y)``: new ``y`` from
+      :math:`N(X\hat\beta, \hat\sigma^2)`, Bernoulli, Poisson or scaled :math:`t_{\hat\nu}`,
+      the same ``X``. Methods ``"percentile"`` and ``"basic"``.
+
+    The intervals come from :func:`scipy.stats.bootstrap`, given the distribution of the
+    successful refits. A refit fails if it raises a ``ValueError`` (such as
+    :class:`~mle_tutorial.PerfectSeparationError`), does not converge, or gives a non-finite
+    estimate: failures are counted (``n_failed``, ``failures``) and left out, and with
+    ``failures="warn"`` a :class:`~mle_tutorial.ConvergenceWarning` says how many. Leaving them
+    out conditions on the MLE existing, which makes intervals too narrow when many fail.
+
+    Parameters
+    ----------
+    fitter : callable
+        ``fitter(*data) -> FitResult``.
+    *data : array_like
+        The data, each with one row per observation (e.g. ``X, y``).
+    kind : {"nonparametric", "parametric"}
+    method : {"percentile", "basic", "BCa"}
+    n_resamples : int
+        Resamples :math:`B` (default 999).
+    level : float
+        Confidence level, in (0, 1).
+    seed : int, numpy.random.Generator or None
+        Random-number seed: the same seed gives the same resamples and intervals.
+    simulate : callable, optional
+        ``simulate(fit, rng, *data) -> tuple``, new data from the fitted model (parametric).
+    failures : {"warn", "ignore", "raise"}
+        What to do if some refits fail: warn (default), only count them, or raise a
+        ``ValueError``.
+    progress : bool
+        Show progress on stderr (off by default).
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, data of different lengths, a fit to the original data that fails, no
+        successful refit, ``method="BCa"`` with ``kind="parametric"``, a parametric bootstrap
+        of a fitter without a built-in ``simulate``, or failures with ``failures="raise"``.
+
+    Examples
+    --------
+    >>> from mle_tutorial import simulate_linear, fit_linear
+    >>> X, y = simulate_linear(50, [1.0, 2.0], 0.5, seed=1)
+    >>> boot = bootstrap(fit_linear, X, y, n_resamples=200, seed=2)
+    >>> boot.interval.shape, boot.n_failed
+    ((3, 2), 0)
+    """
+    if not callable(fitter):
+        raise ValueError(f"fitter must be a function returning a FitResult, got {type(fitter).__name__}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if failures not in ("warn", "ignore", "raise"):
+        raise ValueError(f"failures must be 'warn', 'ignore' or 'raise', got {failures!r}")
+    n_resamples = positive_int(n_resamples, "n_resamples")
+    level = check_level(level)
+    arrays, n = _checked_data(data)
+    if kind == "parametric":
+        if method == "BCa":
+            raise ValueError('method="BCa" is for the nonparametric bootstrap; use "percentile" or "basic"')
+        if simulate is None:
+            if fitter not in SIMULATORS or len(arrays) != 2:
+                raise ValueError(
+                    "a parametric bootstrap needs simulate=(fit, rng, *data) -> new data, except for "
+                    "fit_linear, fit_logistic, fit_poisson and fit_student_t called as fitter(X, y)"
+                )
+            simulate = SIMULATORS[fitter]
+        elif not callable(simulate):
+            raise ValueError(f"simulate must be a function, got {type(simulate).__name__}")
+    fit = fitter(*arrays)
+    if not isinstance(fit, FitResult):
+        raise ValueError(f"fitter must return a FitResult, got {type(fit).__name__}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    show = _Progress(n_resamples, bool(progress))
+    reps, reasons = [], {}
+    if kind == "nonparametric":
+        rows = rng.integers(0, n, size=(n_resamples, n))
+    for b in range(n_resamples):
+        if kind == "nonparametric":
+            sample = tuple(a[rows[b]] for a in arrays)
+        else:
+            sample = tuple(simulate(fit, rng, *arrays))
+        theta, why = _refit(fitter, sample)
+        if theta is None:
+            reasons[why] = reasons.get(why, 0) + 1
+        else:
+            reps.append(theta)
+        show(b + 1)
+    n_failed = n_resamples - len(reps)
+    if n_failed:
+        text = (
+            f"{n_failed} of {n_resamples} bootstrap refits failed ("
+            + ", ".join(f"{why}: {count}" for why, count in sorted(reasons.items()))
+            + f"); the interval uses the {len(reps)} that succeeded, which leaves out the resamples "
+            "where the MLE does not exist"
+        )
+        if failures == "raise" or not reps:
+            raise ValueError(text)
+        if failures == "warn":
+            warn(text, ConvergenceWarning)
+    replicates = np.array(reps)
+    interval = _interval(fitter, arrays, fit, replicates, method, level)
+    return BootstrapResult(
+        estimate=np.asarray(fit.params, dtype=float),
+        interval=interval,
+        standard_error=replicates.std(axis=0, ddof=1) if len(reps) > 1 else np.full(len(fit.params), np.nan),
+        replicates=replicates,
+        param_names=tuple(fit.param_names),
+        kind=kind,
+        method=method,
+        level=level,
+        n_resamples=n_resamples,
+        n_failed=n_failed,
+        failures=dict(sorted(reasons.items())),
+    )
+
+
+@dataclass(frozen=True)
+class _Statistic:
+    """The refitted parameters on the rows ``index`` (NaN where the refit fails), for scipy."""
+
+    fitter: Callable
+    arrays: tuple
+    k: int
+
+    def __call__(self, index, axis=-1):
+        index = np.asarray(index, dtype=int)
+        theta, _ = _refit(self.fitter, tuple(a[index] for a in self.arrays))
+        return np.full(self.k, np.nan) if theta is None else theta
+
+
+def _interval(fitter, arrays, fit, replicates, method, level) -> NDArray:
+    """The interval of :func:`scipy.stats.bootstrap` from the given distribution (no new draws)."""
+    n = arrays[0].shape[0]
+    previous = types.SimpleNamespace(bootstrap_distribution=replicates.T)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy's warning of a degenerate distribution: NaN ends
+        result = lazy.stats().bootstrap(
+            (np.arange(n),),
+            _Statistic(fitter, tuple(arrays), len(fit.params)),
+            n_resamples=0,
+            bootstrap_result=previous,
+            vectorized=False,
+            confidence_level=level,
+            method=method,
+        )
+    return np.column_stack([result.confidence_interval.low, result.confidence_interval.high])

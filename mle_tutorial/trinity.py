@@ -1,0 +1,367 @@
+r"""The three likelihood tests: Wald and score (Lagrange multiplier) beside the likelihood ratio.
+
+To test a restriction of :math:`\theta` there are three classical statistics, all
+approximately :math:`\chi^2_{\text{df}}` when the restriction is true (Rao 1948):
+
+* **Wald**, :func:`wald_test`: from the *full* fit alone, how far :math:`R\hat\theta` is from
+  :math:`q`, measured with the covariance of :math:`\hat\theta`:
+  :math:`W = (R\hat\theta - q)^\top (R\,\widehat{\mathrm{cov}}\,R^\top)^{-1}(R\hat\theta - q)`.
+* **Likelihood ratio**, :func:`~mle_tutorial.likelihood_ratio_test`: from both fits, how much
+  log-likelihood the restriction costs, :math:`\Lambda = 2(\hat\ell_{\text{full}} - \tilde\ell)`.
+* **Score**, :func:`score_test`: from the *restricted* fit alone, how steep the full model's
+  log-likelihood still is there, :math:`S = g^\top \mathcal I^{-1} g` with :math:`g` the full
+  model's score and :math:`\mathcal I` its information at the restricted estimate.
+
+Wald and score tests have robust variants that use the sandwich instead of the inverse
+information: a Wald test of a robust result (:meth:`~mle_tutorial.FitResult.robust`) is one,
+and ``score_test(..., robust=True)`` is the generalized score test
+:math:`(RA^{-1}g)^\top (RA^{-1}BA^{-1}R^\top)^{-1}(RA^{-1}g)` (Boos 1992; statsmodels'
+``lm_robust``), with :math:`A` the information and :math:`B = \sum_i s_i s_i^\top`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._engine import lazy
+from ._engine.checks import as_float_array
+from ._engine.objectives import Objective
+from ._engine.result import FitResult
+from ._engine.rows import InMemoryRows
+from ._engine.scores import GLMScores, MLEScores, NormalScores, ScaledScores, TScores, check_groups
+
+__all__ = ["ScoreTest", "WaldTest", "score_test", "wald_test"]
+
+
+@dataclass(frozen=True)
+class WaldTest:
+    """Result of :func:`wald_test`: ``statistic``, ``df``, ``pvalue``, and ``cov_type`` (the
+    covariance it used: ``"model"``, ``"robust"`` or ``"cluster"``)."""
+
+    statistic: float
+    df: int
+    pvalue: float
+    cov_type: str = "model"
+
+    def __repr__(self) -> str:
+        return (
+            f"WaldTest(statistic={self.statistic:.4f}, df={self.df}, pvalue={self.pvalue:.4g}, "
+            f"cov_type={self.cov_type!r})"
+        )
+
+
+@dataclass(frozen=True)
+class ScoreTest:
+    """Result of :func:`score_test`: ``statistic``, ``df``, ``pvalue``, and ``robust``."""
+
+    statistic: float
+    df: int
+    pvalue: float
+    robust: bool = False
+
+    def __repr__(self) -> str:
+        return (
+            f"ScoreTest(statistic={self.statistic:.4f}, df={self.df}, pvalue={self.pvalue:.4g}, "
+            f"robust={self.robust})"
+        )
+
+
+def _checked_fit(fit: object, name: str) -> FitResult:
+    if not isinstance(fit, FitResult):
+        raise ValueError(f"{name} must be a FitResult, got {type(fit).__name__}")
+    return fit
+
+
+def _restriction_matrix(fit: FitResult, R) -> np.ndarray:
+    """R as an (m, k) array; parameter names (or a single name) select rows of the identity."""
+    if isinstance(R, str):
+        R = [R]
+    if isinstance(R, (list, tuple)) and R and all(isinstance(r, str) for r in R):
+        unknown = [r for r in R if r not in fit.param_names]
+        if unknown:
+            raise ValueError(f"R names {unknown}, which are not in fit.param_names {fit.param_names}")
+        return np.eye(len(fit.params))[[fit.param_names.index(r) for r in R]]
+    R = as_float_array(R, "R")
+    if R.ndim == 1:
+        R = R[None, :]
+    k = len(fit.params)
+    if R.ndim != 2 or R.shape[1] != k:
+        raise ValueError(f"R must have k = {k} columns (one per parameter of fit), got shape {R.shape}")
+    if np.linalg.matrix_rank(R) < R.shape[0]:
+        raise ValueError(f"the {R.shape[0]} rows of R must be linearly independent restrictions")
+    return R
+
+
+def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None = None) -> WaldTest:
+    r"""Wald test of the linear restrictions :math:`R\theta = q`, from the full fit alone.
+
+    .. math:: W = (R\hat\theta - q)^\top \bigl(R\,\widehat{\mathrm{cov}}(\hat\theta)\,R^\top\bigr)^{-1}
+              (R\hat\theta - q) \;\sim\; \chi^2_m \text{ approximately,}
+
+    with :math:`m` the number of restrictions (rows of :math:`R`). The covariance is
+    ``fit.cov``: the model-based one, or the sandwich if ``fit`` is a
+    :meth:`~mle_tutorial.FitResult.robust` result (the robust Wald test).
+
+    Parameters
+    ----------
+    fit : FitResult
+        The full (unrestricted) fit.
+    R : array_like, shape (m, k) or (k,), or a sequence of parameter names
+        The restrictions, one row each. A list of names such as ``["beta[2]", "beta[3]"]``
+        tests that those parameters are all 0 (or equal to ``q``).
+    q : array_like, shape (m,), optional
+        The values; default zeros.
+
+    Returns
+    -------
+    WaldTest
+        ``statistic``, ``df`` (= m), ``pvalue`` :math:`P(\chi^2_m \ge W)` and ``cov_type``.
+
+    Raises
+    ------
+    ValueError
+        If ``R`` has the wrong number of columns, dependent rows or unknown names, ``q`` the
+        wrong length, or the fit has no finite covariance.
+
+    Examples
+    --------
+    >>> from mle_tutorial import simulate_linear, fit_linear
+    >>> X, y = simulate_linear(200, [1.0, 2.0, 0.0], 1.0, seed=0)
+    >>> test = wald_test(fit_linear(X, y), ["beta[2]"])
+    >>> test.df, bool(test.pvalue > 0.05)
+    (1, True)
+    """
+    fit = _checked_fit(fit, "fit")
+    R = _restriction_matrix(fit, R)
+    m = R.shape[0]
+    q = np.zeros(m) if q is None else as_float_array(q, "q").reshape(-1)
+    if q.shape[0] != m:
+        raise ValueError(f"q has {q.shape[0]} values but R has {m} rows")
+    used = np.any(R != 0, axis=0)
+    cov = fit.cov
+    if cov is None or not np.all(np.isfinite(cov[np.ix_(used, used)])):
+        raise ValueError("fit has no finite covariance for the restricted parameters, so no Wald test")
+    d = R @ fit.params - q
+    V = R @ cov @ R.T
+    try:
+        statistic = float(d @ lazy.linalg.solve(V, d, assume_a="pos"))
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise ValueError(
+            f"R cov R' is not positive definite ({exc}); the restrictions are not testable"
+        ) from exc
+    return WaldTest(statistic, m, float(lazy.stats().chi2.sf(statistic, m)), fit.cov_type)
+
+
+def _lm(g, A, B, tested, robust: bool) -> float:
+    """The score statistic, plain or robust, with ``tested`` the restricted components."""
+    try:
+        factor = lazy.linalg.cho_factor(A)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise ValueError(
+            "the information at the restricted estimate is not positive definite, so there is no "
+            f"score statistic ({exc}); check the restricted fit"
+        ) from exc
+    if not robust:
+        return float(g @ lazy.linalg.cho_solve(factor, g))
+    Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
+    RAinv = Ainv[tested]
+    w = RAinv @ g
+    inner = RAinv @ B @ RAinv.T
+    return float(w @ lazy.linalg.solve(inner, w, assume_a="pos"))
+
+
+def _full_design(Xr, X_full) -> tuple[np.ndarray, int]:
+    """[Xr, Z]: X_full reparameterized as the restricted columns and an orthonormal basis Z of
+    what X_full adds to them (the test is invariant to this change of coordinates)."""
+    n, pr = Xr.shape
+    Xf = as_float_array(X_full, "X_full", ndim=2)
+    if Xf.shape[0] != n:
+        raise ValueError(f"X_full has {Xf.shape[0]} rows but restricted was fitted to {n} observations")
+    pf = Xf.shape[1]
+    if pf <= pr:
+        raise ValueError(
+            f"X_full must have more columns than the restricted design, got {pf} and {pr}: "
+            "the score test asks whether columns added to the restricted model matter"
+        )
+    scale_f = np.linalg.norm(Xf, axis=0)
+    if np.any(scale_f == 0) or np.linalg.matrix_rank(Xf / scale_f) < pf:
+        raise ValueError("X_full is rank deficient: its columns must be linearly independent")
+    coef, *_ = np.linalg.lstsq(Xf, Xr, rcond=None)
+    gap = np.linalg.norm(Xr - Xf @ coef, axis=0) / np.maximum(
+        np.linalg.norm(Xr, axis=0), np.finfo(float).tiny
+    )
+    if np.max(gap) > 1e-8:
+        j = int(np.argmax(gap))
+        raise ValueError(
+            f"the models are not nested: column {j} of restricted's design is not a combination of the "
+            f"columns of X_full (relative distance {gap[j]:.1e})"
+        )
+    Q, _ = np.linalg.qr(Xr)
+    E = Xf - Q @ (Q.T @ Xf)
+    U = np.linalg.svd(E, full_matrices=False)[0]
+    df = pf - pr
+    return np.column_stack([Xr, U[:, :df]]), df
+
+
+def score_test(
+    restricted: FitResult,
+    full: ArrayLike,
+    *,
+    robust: bool = False,
+    groups: ArrayLike | None = None,
+    negative_log_likelihood: Callable[..., float] | None = None,
+    tested: Sequence[int] | None = None,
+    args: Sequence = (),
+    loglik_obs: Callable[..., ArrayLike] | None = None,
+) -> ScoreTest:
+    r"""Score (Lagrange multiplier) test of a restricted fit against a fuller model, without
+    fitting the fuller model.
+
+    .. math:: S = g(\tilde\theta)^\top\, \mathcal I(\tilde\theta)^{-1}\, g(\tilde\theta)
+              \;\sim\; \chi^2_{\text{df}} \text{ approximately, if the restriction is true,}
+
+    with :math:`\tilde\theta` the restricted estimate written in the full model's parameters,
+    :math:`g` the full model's score and :math:`\mathcal I` its information there (expected for
+    normal and Student-t errors, :math:`X^\top WX` for logistic and Poisson regression, observed
+    for :func:`~mle_tutorial.fit_mle`). At :math:`\tilde\theta` the score is zero in every
+    direction the restricted model could move; what is left measures how much the extra
+    parameters would raise the likelihood. For the normal linear model
+    :math:`S = n(\mathrm{RSS}_r - \mathrm{RSS}_f)/\mathrm{RSS}_r` (statsmodels'
+    ``compare_lm_test``).
+
+    ``robust=True`` (or ``groups``) gives the generalized score test
+    :math:`(RA^{-1}g)^\top (RA^{-1}BA^{-1}R^\top)^{-1}(RA^{-1}g)`, with :math:`A` the
+    information, :math:`B = \sum_i s_i s_i^\top` (or its cluster sum) and :math:`R` selecting
+    the tested parameters: valid when the likelihood is wrong about the variance.
+
+    Two ways to describe the full model:
+
+    * a fit of :func:`~mle_tutorial.fit_linear`, :func:`~mle_tutorial.fit_logistic`,
+      :func:`~mle_tutorial.fit_poisson` or :func:`~mle_tutorial.fit_student_t` (in memory):
+      ``full`` is the full design matrix ``X_full``, whose columns must span the restricted
+      design's (typically the same columns and some more); ``df`` is the number of columns
+      added;
+    * a fit of :func:`~mle_tutorial.fit_mle`: ``full`` is the restricted estimate written in
+      the full model's parameters, ``negative_log_likelihood`` (with ``args``) the full model's,
+      and ``tested`` the indices of the parameters the restriction fixes (the others must equal
+      ``restricted.params``); ``robust`` needs the full model's ``loglik_obs``.
+
+    Parameters
+    ----------
+    restricted : FitResult
+        The fit of the smaller model.
+    full : array_like
+        ``X_full`` (n, p_full), or ``theta_full`` (k_full,) for a :func:`fit_mle` fit.
+    robust : bool
+        The robust (sandwich) variant.
+    groups : array_like, shape (n,), optional
+        Cluster labels: the cluster-robust variant.
+    negative_log_likelihood, tested, args, loglik_obs
+        The full model, for a fit of :func:`~mle_tutorial.fit_mle` (see above).
+
+    Returns
+    -------
+    ScoreTest
+        ``statistic``, ``df``, ``pvalue`` and ``robust``.
+
+    Raises
+    ------
+    ValueError
+        If the models are not nested (a restricted column outside the span of ``X_full``, or
+        ``theta_full`` that does not reproduce the restricted fit), ``X_full`` has the wrong
+        number of rows, no more columns or dependent ones, the restricted fit is not of a
+        supported kind, or the arguments of the :func:`fit_mle` form are missing or wrong.
+
+    Examples
+    --------
+    >>> from mle_tutorial import simulate_linear, fit_linear
+    >>> X, y = simulate_linear(200, [1.0, 2.0, 0.0], 1.0, seed=0)
+    >>> test = score_test(fit_linear(X[:, :2], y), X)
+    >>> test.df, bool(test.pvalue > 0.05)
+    (1, True)
+    """
+    restricted = _checked_fit(restricted, "restricted")
+    robust = bool(robust) or groups is not None
+    if negative_log_likelihood is not None:
+        return _score_test_mle(
+            restricted, full, negative_log_likelihood, tested, tuple(args), loglik_obs, robust, groups
+        )
+    scores, params = restricted.scores, restricted.params
+    if isinstance(scores, ScaledScores):  # fitted to data scaled by powers of two: the same test
+        scores, params = scores.inner, scores._down(params)
+    if isinstance(scores, (NormalScores, GLMScores)):
+        if not scores.rows.in_memory:
+            raise ValueError(
+                "score_test needs the data in memory; restricted was fitted over Dask row chunks"
+            )
+        Xr, y, offset = scores.rows.X, scores.rows.y, scores.rows.offset
+    elif isinstance(scores, TScores):
+        Xr, y, offset = scores.X, scores.y, None
+    else:
+        raise ValueError(
+            "score_test(restricted, X_full) needs a fit of fit_linear, fit_logistic, fit_poisson or "
+            "fit_student_t; for fit_mle pass the full model: score_test(restricted, theta_full, "
+            "negative_log_likelihood=..., tested=[...])"
+        )
+    W, df = _full_design(Xr, full)
+    pr = Xr.shape[1]
+    zeros = np.zeros(df)
+    if isinstance(scores, NormalScores):
+        source, theta = NormalScores(InMemoryRows(W, y)), np.concatenate([params[:pr], zeros, params[pr:]])
+    elif isinstance(scores, GLMScores):
+        source, theta = GLMScores(InMemoryRows(W, y, offset), scores.family), np.concatenate([params, zeros])
+    else:
+        source, theta = TScores(W, y, scores.df), np.concatenate([params[:pr], zeros, params[pr:]])
+    g, B = source.total(theta)
+    if groups is not None:
+        B, _ = source.meat(theta, check_groups(groups, y.shape[0]))
+    A = source.information(theta)
+    statistic = _lm(g, A, B, np.arange(pr, pr + df), robust)
+    return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
+
+
+def _score_test_mle(restricted, theta_full, nll, tested, args, loglik_obs, robust, groups) -> ScoreTest:
+    if not callable(nll):
+        raise ValueError(f"negative_log_likelihood must be a function, got {type(nll).__name__}")
+    theta = as_float_array(theta_full, "theta_full", ndim=1)
+    k = theta.shape[0]
+    if tested is None:
+        raise ValueError(
+            "tested must list the indices of the full model's parameters that the restriction fixes"
+        )
+    tested = np.asarray(tested)
+    if tested.ndim != 1 or tested.size == 0 or tested.dtype.kind not in "iu":
+        raise ValueError(f"tested must be a non-empty list of parameter indices, got {tested!r}")
+    if len(set(tested.tolist())) != tested.size or tested.min() < 0 or tested.max() >= k:
+        raise ValueError(f"tested must hold distinct indices from 0 to {k - 1}, got {tested.tolist()}")
+    free = np.setdiff1d(np.arange(k), tested)
+    if free.size != restricted.k:
+        raise ValueError(
+            f"theta_full has {k} parameters and tested fixes {tested.size}, leaving {free.size}, but "
+            f"restricted has {restricted.k}: the models are not nested that way"
+        )
+    if not np.allclose(theta[free], restricted.params, rtol=1e-8, atol=1e-12):
+        raise ValueError("theta_full without the tested parameters must equal restricted.params")
+    objective = Objective(nll, args)
+    value = objective(theta)
+    if not abs(value + restricted.loglik) <= 1e-8 * max(1.0, abs(value)):
+        raise ValueError(
+            f"negative_log_likelihood(theta_full) is {value:.10g} but restricted.loglik is "
+            f"{restricted.loglik:.10g}: theta_full is not the restricted fit in the full model "
+            "(not nested, or different data)"
+        )
+    g = -objective.gradient(theta)
+    A = objective.hessian(theta)
+    B = None
+    if robust:
+        if loglik_obs is None:
+            raise ValueError("a robust score test of a fit_mle model needs the full model's loglik_obs")
+        source = MLEScores(loglik_obs, args, None, objective)
+        B, _ = source.meat(theta, groups)
+    statistic = _lm(g, A, B, tested, robust)
+    df = int(tested.size)
+    return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
