@@ -156,6 +156,16 @@ def profile_interval(fit: FitResult, param: int | str, level: float = 0.95) -> N
 #: is the Weibull with sigma = 1 (a test of constant hazard, as with R's survreg).
 NESTED_FAMILIES = frozenset({("exponential", "weibull")})
 
+#: Families whose nested fits break the chi-square approximation, and why.
+NOT_CHI_SQUARE = {
+    "normal_mixture": (
+        "a mixture with fewer components is the larger one with a weight at 0, on the boundary, where "
+        "the means and sigmas of that component are not identified: the statistic is not chi-square, "
+        "and its p-value would be wrong. Compare AIC or BIC, or bootstrap the statistic (simulate from "
+        "the restricted fit, refit both models)"
+    ),
+}
+
 
 @dataclass(frozen=True)
 class LikelihoodRatioTest:
@@ -198,7 +208,8 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
         :math:`\sigma = 1`, an interior value, and is tested inside it), were fitted to
         different data (different numbers of observations, or different ``data_key``: the
         values of ``y`` differ, or for censored data a time, an event indicator or a limit),
-        the "full" model does not have more
+        are two normal mixtures (fewer components put the model on the boundary of the larger
+        one, where the statistic is not :math:`\chi^2`), the "full" model does not have more
         parameters, or the restricted fit has a clearly higher log-likelihood (the models
         are not nested, or a fit did not converge). A fit of :func:`~mle_tutorial.fit_mle` has
         no family or data key (the package cannot know them): those checks are then yours.
@@ -226,6 +237,8 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
             f"restricted is {a} but full is {b}: a likelihood-ratio test compares nested models of the "
             "same family, fitted to the same data"
         )
+    if full.model in NOT_CHI_SQUARE:
+        raise ValueError(f"no likelihood-ratio test of two {full.model} fits: {NOT_CHI_SQUARE[full.model]}")
     if restricted.nobs != full.nobs:
         raise ValueError(
             f"restricted has {restricted.nobs} observations but full has {full.nobs}; "

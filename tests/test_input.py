@@ -35,11 +35,22 @@ XN = np.linspace(0, 4, 30)
 YN = expo(XN, [2.0, 0.7]) + 0.05 * RNG.standard_normal(30)
 
 # incomplete data on the same rows: survival times with events, a Tobit y censored below at per-row
-# limits, a truncated sample's per-row upper limits
+# limits, a truncated sample's per-row upper limits, a mixture sample
 TIME, EVENT = np.exp(Y / 4), OFFSET > -0.2
 LIMIT = OFFSET - 1.0
 YC = np.maximum(Y, LIMIT)
 TOP = np.maximum(Y, 0.0) + 1.0 + OFFSET
+MIX = np.concatenate([np.random.default_rng(2).normal(-2, 1, 60), np.random.default_rng(3).normal(2, 1, 60)])
+
+
+def two_columns(a, b):
+    """Responsibilities from two columns: a DataFrame (with a's index) from Series, else an array."""
+    return pd.concat([a, b], axis=1) if isinstance(a, pd.Series) else np.column_stack([a, b])
+
+
+def share(o):
+    """A probability from o (an array or a Series, elementwise)."""
+    return 1.0 / (1.0 + np.exp(-4.0 * o))
 
 
 # --- pandas: rows matched by label -----------------------------------------------------------------
@@ -68,6 +79,11 @@ FIT_BY_LABEL = {
     "fit_tobit": lambda Xd, yd, od: mle.fit_tobit(Xd, np.maximum(yd, od - 1.0), lower=od - 1.0),
     "fit_truncated_normal": lambda Xd, yd, od: mle.fit_truncated_normal(
         Xd, yd, upper=np.maximum(yd, 0.0) + 1.0 + od
+    ),
+    # x first in X's order (its rows are the base of the match; a sum in another order differs in
+    # its last bit), the responsibilities in their own
+    "em_m_step": lambda Xd, yd, od: mle.em_m_step(
+        yd.reindex(Xd.index) if isinstance(yd, pd.Series) else yd, two_columns(share(od), 1.0 - share(od))
     ),
 }
 
@@ -129,6 +145,10 @@ def test_pandas_objects_whose_labels_differ_are_refused(y_index, words):
         (lambda Xd, bad: mle.fit_tobit(Xd, YC, lower=bad(LIMIT)), "X and lower"),
         (lambda Xd, bad: mle.fit_tobit(X, pd.Series(YC), lower=bad(LIMIT)), "y and lower"),
         (lambda Xd, bad: mle.fit_truncated_normal(Xd, Y, upper=bad(TOP)), "X and upper"),
+        (
+            lambda Xd, bad: mle.em_m_step(pd.Series(Y), pd.DataFrame(bad(share(OFFSET)))),
+            "x and responsibilities",
+        ),
     ],
 )
 @pytest.mark.parametrize(
@@ -234,6 +254,23 @@ def test_every_fitter_takes_names(fitter):
         fitter(["a", "b", "a"])
     with pytest.raises(ValueError, match="names must be a sequence"):
         fitter("abc")
+
+
+def test_a_mixture_names_its_components():
+    fit = mle.fit_normal_mixture(MIX, 2, names=["low", "high"])
+    assert fit.param_names == (
+        "weight[low]",
+        "mu[low]",
+        "sigma[low]",
+        "weight[high]",
+        "mu[high]",
+        "sigma[high]",
+    )
+    assert np.array_equal(fit.params, mle.fit_normal_mixture(MIX, 2).params)
+    with pytest.raises(ValueError, match="names has 1 entries but n_components is 2"):
+        mle.fit_normal_mixture(MIX, 2, names=["low"])
+    with pytest.raises(ValueError, match="names must be distinct"):
+        mle.fit_normal_mixture(MIX, 2, names=["a", "a"])
 
 
 def test_names_from_a_series_start():
@@ -350,6 +387,16 @@ MASKED = {
     "fit_truncated_normal(y)": lambda: mle.fit_truncated_normal(X, masked(Y), upper=TOP),
     "fit_truncated_normal(lower)": lambda: mle.fit_truncated_normal(X, Y, lower=masked(Y - 1.0), upper=TOP),
     "fit_truncated_normal(upper)": lambda: mle.fit_truncated_normal(X, Y, upper=masked(TOP)),
+    "fit_normal_mixture(x)": lambda: mle.fit_normal_mixture(masked(MIX)),
+    "fit_normal_mixture(start)": lambda: mle.fit_normal_mixture(
+        MIX, start=([0.5, 0.5], masked([-2.0, 2.0], (0,)), [1.0, 1.0])
+    ),
+    "em_e_step(x)": lambda: mle.em_e_step(masked(MIX), [0.5, 0.5], [-2.0, 2.0], [1.0, 1.0]),
+    "em_e_step(weights)": lambda: mle.em_e_step(MIX, masked([0.5, 0.5], (1,)), [-2.0, 2.0], [1.0, 1.0]),
+    "em_e_step(means)": lambda: mle.em_e_step(MIX, [0.5, 0.5], masked([-2.0, 2.0], (1,)), [1.0, 1.0]),
+    "em_e_step(sds)": lambda: mle.em_e_step(MIX, [0.5, 0.5], [-2.0, 2.0], masked([1.0, 1.0], (1,))),
+    "em_m_step(x)": lambda: mle.em_m_step(masked(MIX), np.full((120, 2), 0.5)),
+    "em_m_step(responsibilities)": lambda: mle.em_m_step(MIX, masked(np.full((120, 2), 0.5), (3, 1))),
 }
 
 
