@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 from conftest import correct_digits
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import mle_tutorial as mle
@@ -231,6 +231,7 @@ def linear_data(seed, n=40, p=4):
 
 @settings(max_examples=30, deadline=None)
 @given(seeds, st.lists(st.integers(-1000, 1000), min_size=4, max_size=4), st.integers(-1000, 1000))
+@example(seed=1_030_253_441, kx=[0, 0, 0, 0], ky=-4)  # sigma**2 was not scaled exactly: its stderr 1 ulp off
 def test_linear_fit_is_exactly_equivariant_under_powers_of_two(seed, kx, ky):
     X, y = linear_data(seed % 10_000)
     kx = np.array(kx)
