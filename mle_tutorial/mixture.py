@@ -90,7 +90,8 @@ def em_e_step(
 
     Examples
     --------
-    >>> r, ll = em_e_step([-1.0, 0.0, 3.0], [0.5, 0.5], [0.0, 3.0], [1.0, 1.0])
+    >>> x = [-1.0, 0.0, 3.0]
+    >>> r, ll = em_e_step(x, [0.5, 0.5], [0.0, 3.0], [1.0, 1.0])
     >>> r.round(3), round(ll, 4)
     (array([[0.999, 0.001],
            [0.989, 0.011],
@@ -138,9 +139,10 @@ def em_m_step(x: ArrayLike, responsibilities: ArrayLike) -> tuple[NDArray, NDArr
 
     Examples
     --------
-    >>> w, mu, sd = em_m_step([-1.0, 0.0, 3.0], [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
-    >>> w.round(4), mu.round(4), sd.round(4)
-    (array([0.6333, 0.3667]), array([-0.5263,  2.7273]), array([0.4993, 0.8624]))
+    >>> resp = [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]
+    >>> w, mu, sd = em_m_step([-1.0, 0.0, 3.0], resp)
+    >>> print(w.round(4), mu.round(4), sd.round(4))
+    [0.6333 0.3667] [-0.5263  2.7273] [0.4993 0.8624]
     """
     responsibilities = align(x, "x", responsibilities, "responsibilities")
     x = _check_x(x)
@@ -234,7 +236,8 @@ def fit_normal_mixture(
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(2)
-    >>> x = np.concatenate([rng.normal(-2.0, 0.8, 400), rng.normal(2.5, 1.2, 600)])
+    >>> low, high = rng.normal(-2.0, 0.8, 400), rng.normal(2.5, 1.2, 600)
+    >>> x = np.concatenate([low, high])
     >>> fit = fit_normal_mixture(x, 2)
     >>> fit.param_names
     ('weight[0]', 'mu[0]', 'sigma[0]', 'weight[1]', 'mu[1]', 'sigma[1]')

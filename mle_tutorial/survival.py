@@ -80,9 +80,11 @@ def fit_survival(
 ) -> FitResult:
     r"""Maximum likelihood fit of a parametric survival model with right (or left) censoring.
 
-    .. math:: \log T_i = x_i^\top\beta + \sigma W_i, \qquad
-              \ell(\beta, \sigma) = \sum_{\text{event}} \log f_T(t_i)
+    .. math:: \begin{aligned}
+              \log T_i &= x_i^\top\beta + \sigma W_i, \\
+              \ell(\beta, \sigma) &= \sum_{\text{event}} \log f_T(t_i)
               + \sum_{\text{censored}} \log S(t_i) \quad (\text{right censoring})
+              \end{aligned}
 
     Parameters
     ----------
@@ -150,12 +152,13 @@ def fit_survival(
     The exponential MLE with censoring has a closed form, rate = events / total time:
 
     >>> import numpy as np
-    >>> time = np.array([6.0, 6.0, 7.0, 9.0, 10.0, 13.0, 16.0, 20.0, 22.0, 25.0])
+    >>> time = np.array([6.0, 6, 7, 9, 10, 13, 16, 20, 22, 25])
     >>> event = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1])
     >>> fit = fit_survival(time, event, dist="exponential")
-    >>> print(f"{np.exp(-fit.params[0]):.6f} {event.sum() / time.sum():.6f}")
+    >>> rate = np.exp(-fit.params[0])
+    >>> print(f"{rate:.6f} {event.sum() / time.sum():.6f}")
     0.044776 0.044776
-    >>> fit_survival(time, event).params.round(4)      # Weibull: [beta[0], sigma]
+    >>> fit_survival(time, event).params.round(4)  # [beta[0], sigma]
     array([2.9561, 0.4553])
 
     The exponential is the Weibull with :math:`\sigma = 1`: is the hazard constant?
@@ -240,7 +243,8 @@ def fit_interval_censored(
     >>> import numpy as np
     >>> lower = np.array([2.0, 3.0, 0.0, 4.0, 5.5, 1.0, 6.0, 2.5])
     >>> upper = np.array([2.0, 5.0, 1.5, np.inf, 5.5, 3.0, 8.0, 2.5])
-    >>> fit_interval_censored(lower, upper, dist="lognormal").params.round(4)
+    >>> fit = fit_interval_censored(lower, upper, dist="lognormal")
+    >>> fit.params.round(4)
     array([1.1454, 0.6444])
     """
     _distribution(dist)

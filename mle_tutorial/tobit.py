@@ -78,10 +78,12 @@ def fit_tobit(
 ) -> FitResult:
     r"""Tobit (censored normal) regression by maximum likelihood.
 
-    .. math:: y_i = \min\{\max(c_L, x_i^\top\beta + \varepsilon_i), c_U\}, \quad
-              \varepsilon_i \sim N(0, \sigma^2); \qquad
-              \ell = \sum_{\text{inside}} \log\frac{\phi(z_i)}{\sigma}
+    .. math:: \begin{aligned}
+              y_i &= \min\{\max(c_L, x_i^\top\beta + \varepsilon_i), c_U\}, \quad
+              \varepsilon_i \sim N(0, \sigma^2), \\
+              \ell &= \sum_{\text{inside}} \log\frac{\phi(z_i)}{\sigma}
               + \sum_{y_i = c_L} \log\Phi(z_{Li}) + \sum_{y_i = c_U} \log\Phi(-z_{Ui})
+              \end{aligned}
 
     with :math:`z_{Li} = (c_L - x_i^\top\beta)/\sigma`, :math:`z_{Ui} = (c_U - x_i^\top\beta)/\sigma`.
 
@@ -131,7 +133,8 @@ def fit_tobit(
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X = np.column_stack([np.ones(400), rng.normal(size=400)])
-    >>> y = np.maximum(X @ [0.5, 1.0] + rng.normal(size=400), 0.0)   # censored at 0
+    >>> y_star = X @ [0.5, 1.0] + rng.normal(size=400)
+    >>> y = np.maximum(y_star, 0.0)  # censored at 0
     >>> fit_tobit(X, y).params.round(3)
     array([0.483, 1.124, 0.994])
     """
@@ -159,9 +162,12 @@ def fit_truncated_normal(
     r"""Truncated normal regression by maximum likelihood: the sample holds only
     :math:`a \le y \le b`.
 
-    .. math:: \ell(\beta, \sigma) = \sum_{i=1}^n \Big[\log\phi(z_i) - \log\sigma
-              - \log\{\Phi(z_{bi}) - \Phi(z_{ai})\}\Big], \qquad
-              z_{ai} = \frac{a - x_i^\top\beta}{\sigma},\ z_{bi} = \frac{b - x_i^\top\beta}{\sigma}
+    .. math:: \begin{aligned}
+              \ell(\beta, \sigma) &= \sum_{i=1}^n \Big[\log\phi(z_i) - \log\sigma
+              - \log\{\Phi(z_{bi}) - \Phi(z_{ai})\}\Big], \\
+              z_{ai} &= \frac{a - x_i^\top\beta}{\sigma},\quad
+              z_{bi} = \frac{b - x_i^\top\beta}{\sigma}
+              \end{aligned}
 
     Parameters
     ----------
@@ -194,8 +200,9 @@ def fit_truncated_normal(
     >>> rng = np.random.default_rng(1)
     >>> X = np.column_stack([np.ones(2000), rng.normal(size=2000)])
     >>> y = X @ [0.5, 1.0] + rng.normal(size=2000)
-    >>> keep = y > 0                                             # only positive y are recorded
-    >>> fit_truncated_normal(X[keep], y[keep], lower=0.0).params.round(3)
+    >>> keep = y > 0  # only positive y are recorded
+    >>> fit = fit_truncated_normal(X[keep], y[keep], lower=0.0)
+    >>> fit.params.round(3)
     array([0.458, 1.026, 0.991])
     """
     X, y, lo, hi, names = _read(X, y, lower, upper, "truncation", names)
