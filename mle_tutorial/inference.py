@@ -151,6 +151,22 @@ def profile_interval(fit: FitResult, param: int | str, level: float = 0.95) -> N
     return intervals.profile_interval(_checked_fit(fit), param, level)
 
 
+#: Pairs of families (restricted, full) where the first is the second with a parameter held at an
+#: interior value, so that a likelihood-ratio test between them is the usual one: the exponential
+#: is the Weibull with sigma = 1 (a test of constant hazard, as with R's survreg).
+NESTED_FAMILIES = frozenset({("exponential", "weibull")})
+
+#: Families whose nested fits break the chi-square approximation, and why.
+NOT_CHI_SQUARE = {
+    "normal_mixture": (
+        "a mixture with fewer components is the larger one with a weight at 0, on the boundary, where "
+        "the means and sigmas of that component are not identified: the statistic is not chi-square, "
+        "and its p-value would be wrong. Compare AIC or BIC, or bootstrap the statistic (simulate from "
+        "the restricted fit, refit both models)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class LikelihoodRatioTest:
     """Result of :func:`likelihood_ratio_test`: ``statistic``, ``df`` and ``pvalue``."""
@@ -187,9 +203,13 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     Raises
     ------
     ValueError
-        If the fits are of different families (``model``: a linear and a logistic fit, say),
-        were fitted to different data (different numbers of observations, or different
-        ``data_key``: the values of ``y`` differ), the "full" model does not have more
+        If the fits are of different families (``model``: a linear and a logistic fit, a
+        Weibull and a log-normal one, say; an exponential fit is the Weibull with
+        :math:`\sigma = 1`, an interior value, and is tested inside it), were fitted to
+        different data (different numbers of observations, or different ``data_key``: the
+        values of ``y`` differ, or for censored data a time, an event indicator or a limit),
+        are two normal mixtures (fewer components put the model on the boundary of the larger
+        one, where the statistic is not :math:`\chi^2`), the "full" model does not have more
         parameters, or the restricted fit has a clearly higher log-likelihood (the models
         are not nested, or a fit did not converge). A fit of :func:`~mle_tutorial.fit_mle` has
         no family or data key (the package cannot know them): those checks are then yours.
@@ -205,11 +225,20 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     """
     for name, fit in (("restricted", restricted), ("full", full)):
         _checked_fit(fit, name)
-    if restricted.model is not None and full.model is not None and restricted.model != full.model:
+    families = (restricted.model, full.model)
+    if None not in families and families[0] != families[1] and families not in NESTED_FAMILIES:
+        a, b = (f"{'an' if f[0] in 'aeiou' else 'a'} {f} fit" for f in families)
+        if families[::-1] in NESTED_FAMILIES:
+            raise ValueError(
+                f"restricted is {a} but full is {b}: {b} is nested in {a}, not the other way round; "
+                f"pass {b} as restricted"
+            )
         raise ValueError(
-            f"restricted is a {restricted.model} fit but full is a {full.model} fit: a likelihood-ratio "
-            "test compares nested models of the same family, fitted to the same data"
+            f"restricted is {a} but full is {b}: a likelihood-ratio test compares nested models of the "
+            "same family, fitted to the same data"
         )
+    if full.model in NOT_CHI_SQUARE:
+        raise ValueError(f"no likelihood-ratio test of two {full.model} fits: {NOT_CHI_SQUARE[full.model]}")
     if restricted.nobs != full.nobs:
         raise ValueError(
             f"restricted has {restricted.nobs} observations but full has {full.nobs}; "
@@ -217,9 +246,9 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
         )
     if restricted.data_key is not None and full.data_key is not None and restricted.data_key != full.data_key:
         raise ValueError(
-            "restricted and full were fitted to different data (their data_keys differ: the values of "
-            "y, in row order, are not the same); both models must be fitted to the same data, in the "
-            "same row order"
+            "restricted and full were fitted to different data (their responses differ, value by value "
+            "in row order; for censored or truncated data, what is known of each response: its "
+            "interval, its limits); both models must be fitted to the same data, in the same row order"
         )
     df = full.k - restricted.k
     if df <= 0:

@@ -21,11 +21,13 @@ degenerate solution is detected and discarded, never returned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import em
-from ._engine.checks import as_float_array, positive_int
+from ._engine.checks import align, as_float_array, coefficient_names, positive_int
 from ._engine.result import FitResult
 
 __all__ = ["em_e_step", "em_m_step", "fit_normal_mixture"]
@@ -83,12 +85,13 @@ def em_e_step(
     Raises
     ------
     ValueError
-        NaN or inf, lengths that differ, weights not positive or not summing to 1, a
-        standard deviation not > 0, or an observation with density 0 under every component.
+        NaN or inf, a masked value, lengths that differ, weights not positive or not summing to
+        1, a standard deviation not > 0, or an observation with density 0 under every component.
 
     Examples
     --------
-    >>> r, ll = em_e_step([-1.0, 0.0, 3.0], [0.5, 0.5], [0.0, 3.0], [1.0, 1.0])
+    >>> x = [-1.0, 0.0, 3.0]
+    >>> r, ll = em_e_step(x, [0.5, 0.5], [0.0, 3.0], [1.0, 1.0])
     >>> r.round(3), round(ll, 4)
     (array([[0.999, 0.001],
            [0.989, 0.011],
@@ -119,7 +122,8 @@ def em_m_step(x: ArrayLike, responsibilities: ArrayLike) -> tuple[NDArray, NDArr
     x : array_like, shape (n,)
         The data.
     responsibilities : array_like, shape (n, m)
-        From :func:`em_e_step`: non-negative, each row summing to 1.
+        From :func:`em_e_step`: non-negative, each row summing to 1. A DataFrame is matched to a
+        pandas ``x`` by index label.
 
     Returns
     -------
@@ -130,15 +134,17 @@ def em_m_step(x: ArrayLike, responsibilities: ArrayLike) -> tuple[NDArray, NDArr
     Raises
     ------
     ValueError
-        Shapes that do not match, negative responsibilities, rows not summing to 1, or a
-        component with no responsibility at all.
+        Shapes or pandas index labels that do not match, NaN or masked values, negative
+        responsibilities, rows not summing to 1, or a component with no responsibility at all.
 
     Examples
     --------
-    >>> w, mu, sd = em_m_step([-1.0, 0.0, 3.0], [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
-    >>> w.round(4), mu.round(4), sd.round(4)
-    (array([0.6333, 0.3667]), array([-0.5263,  2.7273]), array([0.4993, 0.8624]))
+    >>> resp = [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]
+    >>> w, mu, sd = em_m_step([-1.0, 0.0, 3.0], resp)
+    >>> print(w.round(4), mu.round(4), sd.round(4))
+    [0.6333 0.3667] [-0.5263  2.7273] [0.4993 0.8624]
     """
+    responsibilities = align(x, "x", responsibilities, "responsibilities")
     x = _check_x(x)
     resp = as_float_array(responsibilities, "responsibilities", ndim=2)
     if resp.shape[0] != x.shape[0]:
@@ -163,6 +169,7 @@ def fit_normal_mixture(
     start: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None,
     max_iter: int = 10_000,
     tol: float = 1e-10,
+    names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of a mixture of normals by EM, from several starts.
 
@@ -193,24 +200,30 @@ def fit_normal_mixture(
         Most EM iterations per start.
     tol : float
         The stopping tolerance (see above).
+    names : sequence of str, optional
+        A name for each component, in order of increasing mean (default: 0, 1, ...).
 
     Returns
     -------
     FitResult
         ``params`` component by component, sorted by mean: ``weight[j]``, ``mu[j]``,
-        ``sigma[j]``; ``bounds`` (0, 1) for the weights; ``constraints = 1`` (the weights sum
-        to 1, so ``k``, AIC and BIC count :math:`3m - 1` free parameters); ``stderr`` from the
+        ``sigma[j]`` (``j`` a name from ``names``); ``bounds`` (0, 1) for the weights;
+        ``constraints = 1`` (the weights sum to 1, so ``k``, AIC and BIC count :math:`3m - 1`
+        free parameters); ``stderr`` from the
         observed information (analytic Hessian of the log-likelihood in unconstrained
         coordinates, carried to these by the delta method); ``n_iter`` the EM iterations of the
         chosen start; ``message`` what the starts found; a ``profile`` for
-        ``conf_int(method="profile")``.
+        ``conf_int(method="profile")``; ``model`` ``"normal_mixture"`` and a ``data_key`` of
+        ``x``. :func:`~mle_tutorial.likelihood_ratio_test` refuses two mixture fits: with fewer
+        components the model sits on the boundary of the larger one, where the statistic is not
+        :math:`\chi^2`.
 
     Raises
     ------
     ValueError
-        Bad ``x`` (NaN, inf, not 1-D), ``n_components`` < 2 or more than the distinct values of
-        ``x`` allow, a bad ``start``; or every start collapsing onto a single point (the
-        degenerate solution: no MLE among them).
+        Bad ``x`` (NaN, inf, a masked value, not 1-D), ``n_components`` < 2 or more than the
+        distinct values of ``x`` allow, a bad ``start`` or ``names``; or every start collapsing
+        onto a single point (the degenerate solution: no MLE among them).
 
     Warns
     -----
@@ -223,7 +236,8 @@ def fit_normal_mixture(
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(2)
-    >>> x = np.concatenate([rng.normal(-2.0, 0.8, 400), rng.normal(2.5, 1.2, 600)])
+    >>> low, high = rng.normal(-2.0, 0.8, 400), rng.normal(2.5, 1.2, 600)
+    >>> x = np.concatenate([low, high])
     >>> fit = fit_normal_mixture(x, 2)
     >>> fit.param_names
     ('weight[0]', 'mu[0]', 'sigma[0]', 'weight[1]', 'mu[1]', 'sigma[1]')
@@ -256,4 +270,6 @@ def fit_normal_mixture(
         start_list = [(weights, means, sds)]
     else:
         start_list = em.starts(x, m, n_starts, int(seed))
-    return em.fit(x, m, start_list, max_iter=max_iter, tol=tol, caller="fit_normal_mixture")
+    if names is not None:
+        names = coefficient_names(names, None, m, against="n_components is {k}")
+    return em.fit(x, m, start_list, max_iter=max_iter, tol=tol, caller="fit_normal_mixture", names=names)

@@ -26,19 +26,21 @@ The fit is Newton's method on :math:`(\beta, \log\sigma)` with analytic gradient
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine.censored import (
     SURVIVAL_DISTRIBUTIONS,
     CensoredData,
+    data_key_of,
     design_or_intercept,
     fit,
     limit_array,
 )
-from ._engine.checks import as_float_array
+from ._engine.checks import as_float_array, coefficient_names, match_rows
 from ._engine.result import FitResult
-from .least_squares import solve_least_squares
 
 DISTRIBUTIONS = tuple(SURVIVAL_DISTRIBUTIONS)
 CENSORING = ("right", "left")
@@ -52,18 +54,19 @@ def _distribution(dist: str) -> tuple[str, bool]:
     return SURVIVAL_DISTRIBUTIONS[dist]
 
 
-def _names(p: int, fixed_scale: bool) -> list[str]:
-    return [f"beta[{j}]" for j in range(p)] + ([] if fixed_scale else ["sigma"])
-
-
-def _start(X: NDArray, y0: NDArray, fixed_scale: bool) -> NDArray:
-    """Least squares of a working log time on X (which also checks X's rank), and the log of the
-    RMS residual for log sigma."""
-    ls = solve_least_squares(X, y0)
-    if fixed_scale:
-        return ls.beta
-    rms = float(np.sqrt(ls.rss / X.shape[0]))
-    return np.append(ls.beta, np.log(rms) if rms > 0 else 0.0)
+def _fit(X, columns, names, lower, upper, y_lo, y_hi, y0, dist: str, caller: str) -> FitResult:
+    """The AFT fit of the intervals ``[lower, upper]`` of the time scale (``[y_lo, y_hi]`` their
+    logs), from least squares of the working log time ``y0``: its names, family and data key."""
+    family, fixed_scale = SURVIVAL_DISTRIBUTIONS[dist]
+    exact = lower == upper
+    data = CensoredData(
+        X, y_lo, y_hi, family, 0.0 if fixed_scale else None, jacobian=float(np.sum(y_lo[exact]))
+    )
+    names = coefficient_names(names, columns, X.shape[1], reserved=("sigma",))
+    return fit(
+        data, y0, names=(*names, *(() if fixed_scale else ("sigma",))), caller=f"{caller}(dist={dist!r})",
+        model=dist, key=data_key_of(lower, upper), response=False,
+    )  # fmt: skip
 
 
 def fit_survival(
@@ -73,24 +76,32 @@ def fit_survival(
     *,
     dist: str = "weibull",
     censoring: str = "right",
+    names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of a parametric survival model with right (or left) censoring.
 
-    .. math:: \log T_i = x_i^\top\beta + \sigma W_i, \qquad
-              \ell(\beta, \sigma) = \sum_{\text{event}} \log f_T(t_i)
+    .. math:: \begin{aligned}
+              \log T_i &= x_i^\top\beta + \sigma W_i, \\
+              \ell(\beta, \sigma) &= \sum_{\text{event}} \log f_T(t_i)
               + \sum_{\text{censored}} \log S(t_i) \quad (\text{right censoring})
+              \end{aligned}
 
     Parameters
     ----------
     time : array_like, shape (n,)
         Observed times, all > 0 (the model takes their log): the event time when the event was
-        seen, the censoring time otherwise.
-    event : array_like of 0 and 1, shape (n,), optional
+        seen, the censoring time otherwise. In any unit: a change of unit (by any factor, to
+        times near 1e-200 or 1e200 if need be) moves only the intercept, by the log of the
+        factor, and the log-likelihood, by minus its log per event; the other estimates and the
+        standard errors agree to rounding.
+    event : array_like of 0 and 1 (or booleans), shape (n,), optional
         1 = the event was observed at ``time``; 0 = censored at ``time``. Default: every event
         observed.
     X : array_like, shape (n, p), optional
         Design matrix of the accelerated failure time model (include a column of ones for the
-        intercept). Default: an intercept only.
+        intercept). Default: an intercept only. Pandas objects among ``time``, ``event`` and
+        ``X`` are matched by index label (reordered to ``X``'s index, or to the first of them),
+        and a DataFrame's columns name the coefficients (see the README's rules for data).
     dist : {"weibull", "exponential", "lognormal", "loglogistic"}
         Distribution of :math:`T`, as in R's ``survreg``: :math:`W` is standard minimum extreme
         value (Weibull: shape :math:`k = 1/\sigma`, scale :math:`\lambda_i = e^{x_i^\top\beta}`;
@@ -102,6 +113,9 @@ def fit_survival(
         had already happened by ``time`` (a value below a detection limit), contributing
         :math:`F(t)`. For both kinds at once, or intervals, use
         :func:`~mle_tutorial.fit_interval_censored`.
+    names : sequence of str, optional
+        A name for each coefficient (default: the columns of a DataFrame ``X``, else
+        ``beta[j]``); not ``"sigma"``.
 
     Returns
     -------
@@ -109,15 +123,21 @@ def fit_survival(
         ``params = [beta..., sigma]`` (no ``sigma`` for the exponential), names ``beta[j]`` and
         ``sigma``; ``loglik`` on the time scale (R's ``logLik``); ``cov`` by the delta method from
         the observed information in :math:`(\beta, \log\sigma)`; a ``profile`` for
-        ``conf_int(method="profile")``.
+        ``conf_int(method="profile")``. ``model`` is ``dist``, and ``data_key`` a fingerprint of
+        what is known of each time (``time`` and ``event`` together, as the interval of
+        :func:`~mle_tutorial.fit_interval_censored`), so that
+        :func:`~mle_tutorial.likelihood_ratio_test` compares fits to the same data only: the
+        exponential with the Weibull (its case :math:`\sigma = 1`, one degree of freedom), or a
+        model with fewer columns, but not the Weibull with the log-normal.
 
     Raises
     ------
     ValueError
-        ``time`` not > 0, ``event`` not 0/1, lengths that differ, NaN or inf, an unknown ``dist``
-        or ``censoring``, a rank-deficient ``X``, ``n <= p``; or no event observed at all
-        (every observation censored), where the likelihood rises without bound towards a
-        degenerate limit and there is no MLE.
+        ``time`` not > 0, ``event`` not 0/1, lengths that differ, NaN or inf, a masked value,
+        a text column, pandas objects whose index labels differ, an unknown ``dist`` or
+        ``censoring``, a rank-deficient ``X``, ``n <= p``, bad ``names``; or no event observed
+        at all (every observation censored), where the likelihood rises without bound towards
+        a degenerate limit and there is no MLE.
 
     Warns
     -----
@@ -132,22 +152,30 @@ def fit_survival(
     The exponential MLE with censoring has a closed form, rate = events / total time:
 
     >>> import numpy as np
-    >>> time = np.array([6.0, 6.0, 7.0, 9.0, 10.0, 13.0, 16.0, 20.0, 22.0, 25.0])
+    >>> time = np.array([6.0, 6, 7, 9, 10, 13, 16, 20, 22, 25])
     >>> event = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1])
     >>> fit = fit_survival(time, event, dist="exponential")
-    >>> print(f"{np.exp(-fit.params[0]):.6f} {event.sum() / time.sum():.6f}")
+    >>> rate = np.exp(-fit.params[0])
+    >>> print(f"{rate:.6f} {event.sum() / time.sum():.6f}")
     0.044776 0.044776
-    >>> fit_survival(time, event).params.round(4)      # Weibull: [beta[0], sigma]
+    >>> fit_survival(time, event).params.round(4)  # [beta[0], sigma]
     array([2.9561, 0.4553])
+
+    The exponential is the Weibull with :math:`\sigma = 1`: is the hazard constant?
+
+    >>> from mle_tutorial import likelihood_ratio_test
+    >>> likelihood_ratio_test(fit, fit_survival(time, event)).df
+    1
     """
-    time = as_float_array(time, "time", ndim=1)
-    n = time.shape[0]
-    _check_positive(time, "time")
-    observed = _check_event(event, n)
-    X = design_or_intercept(X, n, "time")
-    family, fixed_scale = _distribution(dist)
+    _distribution(dist)
     if censoring not in CENSORING:
         raise ValueError(f"censoring must be one of {CENSORING}, got {censoring!r}")
+    rows = match_rows({"X": X, "time": time, "event": event})
+    time = as_float_array(rows["time"], "time", ndim=1)
+    n = time.shape[0]
+    _check_positive(time, "time")
+    observed = _check_event(rows["event"], n)
+    X, columns = design_or_intercept(rows["X"], n, "time", model=_rows_model(dist))
     if not np.any(observed):
         raise ValueError(
             "event is all 0: every observation is censored, so the likelihood keeps rising as the "
@@ -155,21 +183,22 @@ def fit_survival(
             "and there is no finite MLE; at least one event must be observed"
         )
     y = np.log(time)
+    # what is known of each time, as an interval of the time scale: [t, t] for an event, [t, inf)
+    # censored on the right, (0, t] on the left (as fit_interval_censored takes it)
     if censoring == "right":
-        lower, upper = y, np.where(observed, y, np.inf)
+        lower, upper, y_lo, y_hi = time, np.where(observed, time, np.inf), y, np.where(observed, y, np.inf)
     else:
-        lower, upper = np.where(observed, y, -np.inf), y
-    data = CensoredData(
-        X, lower, upper, family, 0.0 if fixed_scale else None, jacobian=float(np.sum(y[observed]))
-    )
-    return fit(
-        data, _start(X, y, fixed_scale), names=_names(X.shape[1], fixed_scale),
-        caller=f"fit_survival(dist={dist!r})", nobs=n,
-    )  # fmt: skip
+        lower, upper, y_lo, y_hi = np.where(observed, time, 0.0), time, np.where(observed, y, -np.inf), y
+    return _fit(X, columns, names, lower, upper, y_lo, y_hi, y, dist, "fit_survival")
 
 
 def fit_interval_censored(
-    lower: ArrayLike, upper: ArrayLike, X: ArrayLike | None = None, *, dist: str = "weibull"
+    lower: ArrayLike,
+    upper: ArrayLike,
+    X: ArrayLike | None = None,
+    *,
+    dist: str = "weibull",
+    names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of a parametric survival model to interval-censored times.
 
@@ -187,35 +216,42 @@ def fit_interval_censored(
         The ends of each interval: ``0 <= lower <= upper <= inf``, ``lower == upper`` (> 0) for
         an exact time.
     X : array_like, shape (n, p), optional
-        Design matrix (default: an intercept only).
+        Design matrix (default: an intercept only). Pandas objects among ``lower``, ``upper``
+        and ``X`` are matched by index label, as in :func:`~mle_tutorial.fit_survival`.
     dist : {"weibull", "exponential", "lognormal", "loglogistic"}
+        As in :func:`~mle_tutorial.fit_survival`.
+    names : sequence of str, optional
         As in :func:`~mle_tutorial.fit_survival`.
 
     Returns
     -------
     FitResult
-        As :func:`~mle_tutorial.fit_survival`.
+        As :func:`~mle_tutorial.fit_survival`; ``data_key`` fingerprints ``lower`` and ``upper``
+        together, so that a fit of the same intervals by :func:`~mle_tutorial.fit_survival`
+        (``upper = inf`` for right censoring, ``lower = 0`` for left) has the same key.
 
     Raises
     ------
     ValueError
         A negative ``lower``, ``lower > upper``, a row ``(0, inf)`` (which says nothing), NaN,
-        lengths that differ, a bad ``X`` or ``dist``; or no exact or two-sided interval at all
-        (only right- and left-censored rows), where there is no finite MLE.
+        a masked value, lengths or pandas index labels that differ, a bad ``X``, ``dist`` or
+        ``names``; or no exact or two-sided interval at all (only right- and left-censored
+        rows), where there is no finite MLE.
 
     Examples
     --------
     >>> import numpy as np
     >>> lower = np.array([2.0, 3.0, 0.0, 4.0, 5.5, 1.0, 6.0, 2.5])
     >>> upper = np.array([2.0, 5.0, 1.5, np.inf, 5.5, 3.0, 8.0, 2.5])
-    >>> fit_interval_censored(lower, upper, dist="lognormal").params.round(4)
+    >>> fit = fit_interval_censored(lower, upper, dist="lognormal")
+    >>> fit.params.round(4)
     array([1.1454, 0.6444])
     """
-    lo = as_float_array(lower, "lower", ndim=1)
+    _distribution(dist)
+    rows = match_rows({"X": X, "lower": lower, "upper": upper})
+    lo = as_float_array(rows["lower"], "lower", ndim=1)
     n = lo.shape[0]
-    hi = limit_array(upper, "upper", n) if np.ndim(upper) == 1 else None
-    if hi is None:
-        raise ValueError(f"upper must be a 1-D array of {n} values, got shape {np.shape(upper)}")
+    hi = limit_array(rows["upper"], "upper", n, scalar=False)
     if np.any(lo < 0):
         raise ValueError(f"lower must be >= 0 (a time; 0 for a left-censored row): {_where(lo < 0)}")
     if np.any(hi < lo):
@@ -225,9 +261,7 @@ def fit_interval_censored(
     empty = (lo == 0) & np.isposinf(hi)
     if np.any(empty):
         raise ValueError(f"a row with lower = 0 and upper = inf says nothing about the time: {_where(empty)}")
-    X = design_or_intercept(X, n, "lower")
-    family, fixed_scale = _distribution(dist)
-    exact = lo == hi
+    X, columns = design_or_intercept(rows["X"], n, "lower", model=_rows_model(dist))
     two_sided = (lo > 0) & np.isfinite(hi)
     if not np.any(two_sided):
         raise ValueError(
@@ -236,14 +270,15 @@ def fit_interval_censored(
         )
     with np.errstate(divide="ignore"):
         y_lo, y_hi = np.log(lo), np.log(hi)
+    exact = lo == hi
     y0 = np.where(exact, y_lo, np.where(lo == 0, y_hi, np.where(np.isinf(hi), y_lo, 0.5 * (y_lo + y_hi))))
-    data = CensoredData(
-        X, y_lo, y_hi, family, 0.0 if fixed_scale else None, jacobian=float(np.sum(y_lo[exact]))
-    )
-    return fit(
-        data, _start(X, y0, fixed_scale), names=_names(X.shape[1], fixed_scale),
-        caller=f"fit_interval_censored(dist={dist!r})", nobs=n,
-    )  # fmt: skip
+    return _fit(X, columns, names, lo, hi, y_lo, y_hi, y0, dist, "fit_interval_censored")
+
+
+def _rows_model(dist: str) -> str | None:
+    """How :func:`~mle_tutorial._engine.checks.check_rows` names the model: None (coefficients
+    and sigma), or the exponential, which has no sigma."""
+    return "exponential" if SURVIVAL_DISTRIBUTIONS[dist][1] else None
 
 
 def _where(bad: NDArray) -> str:

@@ -25,20 +25,26 @@ the tails computed with ``scipy.special.log_ndtr`` (see :mod:`mle_tutorial._engi
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from collections.abc import Sequence
 
-from ._engine.censored import CensoredData, fit, limit_array
-from ._engine.checks import check_design
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._engine.censored import CensoredData, data_key_of, fit, limit_array
+from ._engine.checks import coefficient_names, match_rows, read_design
 from ._engine.result import FitResult
-from .least_squares import solve_least_squares
 
 __all__ = ["fit_tobit", "fit_truncated_normal"]
 
 
-def _limits(X: NDArray, y: NDArray, lower: ArrayLike, upper: ArrayLike, what: str):
+def _read(X, y, lower, upper, what: str, names):
+    """X, y and the limits (per-row ones matched by label, as X and y are), checked; and the
+    names of the coefficients and sigma."""
+    rows = match_rows({"X": X, "y": y, "lower": lower, "upper": upper})
+    design = read_design(rows["X"], rows["y"])
+    X, y = design.X, design.y
     n = y.shape[0]
-    lo, hi = limit_array(lower, "lower", n), limit_array(upper, "upper", n)
+    lo, hi = limit_array(rows["lower"], "lower", n), limit_array(rows["upper"], "upper", n)
     if np.any(lo >= hi):
         raise ValueError(f"lower must be below upper (got lower >= upper in {int(np.sum(lo >= hi))} row(s))")
     if np.all(np.isneginf(lo)) and np.all(np.isposinf(hi)):
@@ -58,26 +64,26 @@ def _limits(X: NDArray, y: NDArray, lower: ArrayLike, upper: ArrayLike, what: st
                     else "a truncated sample holds no value outside its limits"
                 )
             )
-    return lo, hi
+    names = (*coefficient_names(names, design.columns, X.shape[1], reserved=("sigma",)), "sigma")
+    return X, y, lo, hi, names
 
 
-def _start(X: NDArray, y: NDArray) -> NDArray:
-    ls = solve_least_squares(X, y)  # checks X's rank
-    rms = float(np.sqrt(ls.rss / X.shape[0]))
-    return np.append(ls.beta, np.log(rms) if rms > 0 else 0.0)
-
-
-def _names(p: int) -> list[str]:
-    return [*(f"beta[{j}]" for j in range(p)), "sigma"]
-
-
-def fit_tobit(X: ArrayLike, y: ArrayLike, *, lower: ArrayLike = 0.0, upper: ArrayLike = np.inf) -> FitResult:
+def fit_tobit(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    lower: ArrayLike = 0.0,
+    upper: ArrayLike = np.inf,
+    names: Sequence[str] | None = None,
+) -> FitResult:
     r"""Tobit (censored normal) regression by maximum likelihood.
 
-    .. math:: y_i = \min\{\max(c_L, x_i^\top\beta + \varepsilon_i), c_U\}, \quad
-              \varepsilon_i \sim N(0, \sigma^2); \qquad
-              \ell = \sum_{\text{inside}} \log\frac{\phi(z_i)}{\sigma}
+    .. math:: \begin{aligned}
+              y_i &= \min\{\max(c_L, x_i^\top\beta + \varepsilon_i), c_U\}, \quad
+              \varepsilon_i \sim N(0, \sigma^2), \\
+              \ell &= \sum_{\text{inside}} \log\frac{\phi(z_i)}{\sigma}
               + \sum_{y_i = c_L} \log\Phi(z_{Li}) + \sum_{y_i = c_U} \log\Phi(-z_{Ui})
+              \end{aligned}
 
     with :math:`z_{Li} = (c_L - x_i^\top\beta)/\sigma`, :math:`z_{Ui} = (c_U - x_i^\top\beta)/\sigma`.
 
@@ -90,20 +96,32 @@ def fit_tobit(X: ArrayLike, y: ArrayLike, *, lower: ArrayLike = 0.0, upper: Arra
         below, ``y >= upper`` above.
     lower, upper : float or array_like, shape (n,)
         The censoring limits (one for all observations, or one each); ``-inf`` / ``inf`` for no
-        limit on that side. Default: censoring at 0 from below, the classic Tobit.
+        limit on that side. Default: censoring at 0 from below, the classic Tobit. Pandas
+        objects among ``X``, ``y`` and per-row limits are matched by index label (reordered to
+        ``X``'s index, or to the first of them), as in :func:`~mle_tutorial.fit_linear`.
+    names : sequence of str, optional
+        A name for each coefficient (default: the columns of a DataFrame ``X``, else
+        ``beta[j]``); not ``"sigma"``.
 
     Returns
     -------
     FitResult
         ``params = [beta..., sigma]`` with names ``beta[j]`` and ``sigma``, standard errors from
         the observed information (σ by the delta method from :math:`\log\sigma`), a ``profile``.
+        ``model`` is ``"tobit"``; ``data_key`` fingerprints what is known of each ``y`` (its
+        value, or the limit it is censored at, and on which side), so that
+        :func:`~mle_tutorial.likelihood_ratio_test` compares Tobit fits to the same data only.
+        Exactly equivariant under scaling of ``y`` and the limits (or of a column of ``X``) by a
+        power of two, and to rounding under any other factor.
 
     Raises
     ------
     ValueError
-        Bad ``X``/``y`` (as :func:`~mle_tutorial.fit_linear`); ``lower >= upper``; limits that
-        do not bracket the data (a ``y`` below ``lower`` or above ``upper``); no limit at all;
-        or every ``y`` at a limit, where there is no finite MLE.
+        Bad ``X``/``y`` (as :func:`~mle_tutorial.fit_linear`: NaN, masked values, text columns,
+        pandas index labels that differ, a ``y`` of shape (n, 1), ...); bad ``names``; a NaN
+        or masked limit; ``lower >= upper``; limits that do not bracket the data (a ``y`` below
+        ``lower`` or above ``upper``); no limit at all; or every ``y`` at a limit, where there
+        is no finite MLE.
 
     Warns
     -----
@@ -115,31 +133,41 @@ def fit_tobit(X: ArrayLike, y: ArrayLike, *, lower: ArrayLike = 0.0, upper: Arra
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X = np.column_stack([np.ones(400), rng.normal(size=400)])
-    >>> y = np.maximum(X @ [0.5, 1.0] + rng.normal(size=400), 0.0)   # censored at 0
+    >>> y_star = X @ [0.5, 1.0] + rng.normal(size=400)
+    >>> y = np.maximum(y_star, 0.0)  # censored at 0
     >>> fit_tobit(X, y).params.round(3)
     array([0.483, 1.124, 0.994])
     """
-    X, y = check_design(X, y)
-    lo, hi = _limits(X, y, lower, upper, "censoring")
+    X, y, lo, hi, names = _read(X, y, lower, upper, "censoring", names)
     below, above = y <= lo, y >= hi
     if np.all(below | above):
         raise ValueError(
             "every y is at a censoring limit: with no value observed inside the limits the likelihood "
             "has no finite maximum (sigma and the coefficients run off), so there is no MLE"
         )
+    # what is known of each y: an interval, (-inf, y] at a lower limit, [y, inf) at an upper one
     data = CensoredData(X, np.where(below, -np.inf, y), np.where(above, np.inf, y), "normal")
-    return fit(data, _start(X, y), names=_names(X.shape[1]), caller="fit_tobit", nobs=y.shape[0])
+    key = data_key_of(data.lower, data.upper)
+    return fit(data, y, names=names, caller="fit_tobit", model="tobit", key=key)
 
 
 def fit_truncated_normal(
-    X: ArrayLike, y: ArrayLike, *, lower: ArrayLike = -np.inf, upper: ArrayLike = np.inf
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    lower: ArrayLike = -np.inf,
+    upper: ArrayLike = np.inf,
+    names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Truncated normal regression by maximum likelihood: the sample holds only
     :math:`a \le y \le b`.
 
-    .. math:: \ell(\beta, \sigma) = \sum_{i=1}^n \Big[\log\phi(z_i) - \log\sigma
-              - \log\{\Phi(z_{bi}) - \Phi(z_{ai})\}\Big], \qquad
-              z_{ai} = \frac{a - x_i^\top\beta}{\sigma},\ z_{bi} = \frac{b - x_i^\top\beta}{\sigma}
+    .. math:: \begin{aligned}
+              \ell(\beta, \sigma) &= \sum_{i=1}^n \Big[\log\phi(z_i) - \log\sigma
+              - \log\{\Phi(z_{bi}) - \Phi(z_{ai})\}\Big], \\
+              z_{ai} &= \frac{a - x_i^\top\beta}{\sigma},\quad
+              z_{bi} = \frac{b - x_i^\top\beta}{\sigma}
+              \end{aligned}
 
     Parameters
     ----------
@@ -149,17 +177,22 @@ def fit_truncated_normal(
         Response, every value within the truncation limits.
     lower, upper : float or array_like, shape (n,)
         The truncation limits :math:`a` and :math:`b` (``-inf``/``inf`` for none on that side;
-        at least one must be finite).
+        at least one must be finite), per-row ones matched by label as in
+        :func:`~mle_tutorial.fit_tobit`.
+    names : sequence of str, optional
+        As in :func:`~mle_tutorial.fit_tobit`.
 
     Returns
     -------
     FitResult
-        As :func:`~mle_tutorial.fit_tobit`.
+        As :func:`~mle_tutorial.fit_tobit`, with ``model`` ``"truncated_normal"`` and a
+        ``data_key`` of ``y`` and both limits, row by row.
 
     Raises
     ------
     ValueError
-        Bad ``X``/``y``; ``lower >= upper``; both limits infinite; a ``y`` outside the limits.
+        Bad ``X``/``y`` (as :func:`~mle_tutorial.fit_tobit`); bad ``names``; a NaN or masked
+        limit; ``lower >= upper``; both limits infinite; a ``y`` outside the limits.
 
     Examples
     --------
@@ -167,11 +200,14 @@ def fit_truncated_normal(
     >>> rng = np.random.default_rng(1)
     >>> X = np.column_stack([np.ones(2000), rng.normal(size=2000)])
     >>> y = X @ [0.5, 1.0] + rng.normal(size=2000)
-    >>> keep = y > 0                                             # only positive y are recorded
-    >>> fit_truncated_normal(X[keep], y[keep], lower=0.0).params.round(3)
+    >>> keep = y > 0  # only positive y are recorded
+    >>> fit = fit_truncated_normal(X[keep], y[keep], lower=0.0)
+    >>> fit.params.round(3)
     array([0.458, 1.026, 0.991])
     """
-    X, y = check_design(X, y)
-    lo, hi = _limits(X, y, lower, upper, "truncation")
+    X, y, lo, hi, names = _read(X, y, lower, upper, "truncation", names)
     data = CensoredData(X, y, y, "normal", truncation=(lo, hi))
-    return fit(data, _start(X, y), names=_names(X.shape[1]), caller="fit_truncated_normal", nobs=y.shape[0])
+    return fit(
+        data, y, names=names, caller="fit_truncated_normal", model="truncated_normal",
+        key=data_key_of(y, lo, hi),
+    )  # fmt: skip

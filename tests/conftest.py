@@ -16,10 +16,12 @@ def worked_example():
     return simulate_linear(1000, [0.5, 1.0, 2.0, 3.0], 0.5, seed=408)
 
 
-def correct_digits(estimate, reference) -> float:
-    """Smallest number of correct significant digits (log relative error, LRE) over all entries."""
+def correct_digits(estimate, reference, at_least: float = 0.0) -> float:
+    """Smallest number of correct significant digits (log relative error, LRE) over all entries;
+    with ``at_least``, the error relative to ``max(|reference|, at_least)`` (an estimate near 0 has
+    no relative accuracy: for ``at_least=1`` its error is absolute)."""
     estimate, reference = np.atleast_1d(estimate), np.atleast_1d(reference)
-    rel = np.abs(estimate - reference) / np.abs(reference)
+    rel = np.abs(estimate - reference) / np.maximum(np.abs(reference), at_least)
     worst = float(np.max(rel))
     digits = np.inf if worst == 0 else -np.log10(worst)
     if os.environ.get("MLE_DIGITS_LOG"):  # to set test floors: see CONTRIBUTING.md

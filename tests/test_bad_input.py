@@ -63,6 +63,10 @@ LOWER, UPPER = TIME.copy(), np.where(EVENT == 1, TIME, np.inf)
 YC = np.maximum(Y, 1.0)  # censored below at 1
 MIX = np.concatenate([RNG.normal(-2, 1, 60), RNG.normal(2, 1, 60)])
 RESP = np.column_stack([np.linspace(0, 1, 40), 1 - np.linspace(0, 1, 40)])
+FRAME_G = pd.DataFrame(XG, columns=["const", "mp6"])
+LATER = np.arange(1, 43)  # labels 1..42 against the 0..41 of a default index
+MASKED_TIME = np.ma.masked_array(TIME, np.arange(42) == 5)
+GEHAN_W = mle.fit_survival(TIME, EVENT, XG)
 
 
 # (public name, what is wrong, call, words the ValueError must contain)
@@ -161,6 +165,39 @@ ERRORS = [
     ("em_m_step", "a component with no weight", lambda: mle.em_m_step(Y, np.column_stack([np.ones(40), np.zeros(40)])),
      "component 1 has no responsibility"),
     ("em_m_step", "rows differ", lambda: mle.em_m_step(Y[:-1], RESP), "responsibilities has 40 rows but x has 39"),
+    # incomplete data, the rules of issue 13: pandas, masks, shapes, names, likelihood-ratio tests
+    ("fit_survival", "time labels differ from X's", lambda: mle.fit_survival(pd.Series(TIME, index=LATER), EVENT, FRAME_G), "X and time are pandas objects with different index labels"),
+    ("fit_survival", "event labels differ from time's", lambda: mle.fit_survival(pd.Series(TIME), pd.Series(EVENT, index=LATER)), "time and event are pandas objects"),
+    ("fit_survival", "duplicate labels", lambda: mle.fit_survival(TIME, pd.Series(EVENT, index=[0] * 42), FRAME_G), "duplicate labels"),
+    ("fit_survival", "text column", lambda: mle.fit_survival(TIME, EVENT, FRAME_G.assign(g=["a", "b"] * 21)), "its column 'g' has dtype"),
+    ("fit_survival", "time masked", lambda: mle.fit_survival(MASKED_TIME, EVENT), "time is a masked array with 1 masked value"),
+    ("fit_survival", "time a one-column DataFrame", lambda: mle.fit_survival(pd.DataFrame({"t": TIME}), EVENT), "pass one column as a Series (time['t'])"),
+    ("fit_survival", "time of shape (n, 1)", lambda: mle.fit_survival(TIME[:, None], EVENT), "pass time.ravel()"),
+    ("fit_survival", "event with a missing value", lambda: mle.fit_survival(TIME, pd.Series(EVENT, dtype="Int64").where(LATER != 4, pd.NA)), "event contains 1 NaN or infinite value(s) (a missing value counts as NaN"),
+    ("fit_survival", "names too short", lambda: mle.fit_survival(TIME, EVENT, XG, names=["a"]), "names has 1 entries but X has 2 columns"),
+    ("fit_survival", "column named sigma", lambda: mle.fit_survival(TIME, EVENT, FRAME_G.rename(columns={"mp6": "sigma"})), "must be distinct and not 'sigma'"),
+    ("fit_interval_censored", "upper labels differ from lower's", lambda: mle.fit_interval_censored(pd.Series(LOWER), pd.Series(UPPER, index=LATER)), "lower and upper are pandas objects"),
+    ("fit_interval_censored", "upper masked", lambda: mle.fit_interval_censored(LOWER, np.ma.masked_array(UPPER, LATER == 3)), "upper is a masked array with 1 masked value"),
+    ("fit_interval_censored", "upper of shape (n, 1)", lambda: mle.fit_interval_censored(LOWER, UPPER[:, None]), "upper must be an array of 42 values, got an array with shape (42, 1); pass upper.ravel()"),
+    ("fit_interval_censored", "names repeated", lambda: mle.fit_interval_censored(LOWER, UPPER, XG, names=["a", "a"]), "names must be distinct"),
+    ("fit_tobit", "lower labels differ from X's", lambda: mle.fit_tobit(FRAME, YC, lower=pd.Series(np.ones(40), index=np.arange(1, 41))), "X and lower are pandas objects with different index labels"),
+    ("fit_tobit", "lower masked", lambda: mle.fit_tobit(X, YC, lower=np.ma.masked_array(np.ones(40), np.arange(40) == 2)), "lower is a masked array with 1 masked value"),
+    ("fit_tobit", "lower with a missing value", lambda: mle.fit_tobit(X, YC, lower=pd.Series(np.ones(40), dtype="Float64").where(np.arange(40) != 2, pd.NA)), "lower contains 1 NaN value(s) (a missing value counts as NaN"),
+    ("fit_tobit", "lower of shape (n, 1)", lambda: mle.fit_tobit(X, YC, lower=np.ones((40, 1))), "pass lower.ravel()"),
+    ("fit_tobit", "y of shape (n, 1)", lambda: mle.fit_tobit(X, YC[:, None], lower=1.0), "pass y.ravel()"),
+    ("fit_tobit", "column named sigma", lambda: mle.fit_tobit(FRAME.rename(columns={"x2": "sigma"}), YC, lower=1.0), "must be distinct and not 'sigma'"),
+    ("fit_truncated_normal", "upper labels differ from y's", lambda: mle.fit_truncated_normal(X, pd.Series(Y), upper=pd.Series(np.full(40, 9.0), index=np.arange(1, 41))), "y and upper are pandas objects"),
+    ("fit_truncated_normal", "names wrong length", lambda: mle.fit_truncated_normal(X, Y, upper=9.0, names=["a", "b"]), "names has 2 entries but X has 3 columns"),
+    ("fit_normal_mixture", "x masked", lambda: mle.fit_normal_mixture(np.ma.masked_array(MIX, np.arange(120) == 7)), "x is a masked array with 1 masked value"),
+    ("fit_normal_mixture", "x a one-column DataFrame", lambda: mle.fit_normal_mixture(pd.DataFrame({"x": MIX})), "pass one column as a Series (x['x'])"),
+    ("fit_normal_mixture", "names repeated", lambda: mle.fit_normal_mixture(MIX, 2, names=["a", "a"]), "names must be distinct"),
+    ("em_e_step", "x masked", lambda: mle.em_e_step(np.ma.masked_array(MIX, np.arange(120) == 7), [0.5, 0.5], [0.0, 1.0], [1.0, 1.0]), "x is a masked array with 1 masked value"),
+    ("em_m_step", "responsibilities labels differ from x's", lambda: mle.em_m_step(pd.Series(Y), pd.DataFrame(RESP, index=np.arange(1, 41))), "x and responsibilities are pandas objects"),
+    ("likelihood_ratio_test", "Weibull and log-normal", lambda: mle.likelihood_ratio_test(mle.fit_survival(TIME, EVENT, dist="lognormal"), GEHAN_W), "restricted is a lognormal fit but full is a weibull fit"),
+    ("likelihood_ratio_test", "survival and Tobit", lambda: mle.likelihood_ratio_test(mle.fit_tobit(XG[:, :1], np.log(TIME)), GEHAN_W), "restricted is a tobit fit but full is a weibull fit"),
+    ("likelihood_ratio_test", "Weibull inside the exponential", lambda: mle.likelihood_ratio_test(mle.fit_survival(TIME, EVENT), mle.fit_survival(TIME, EVENT, XG, dist="exponential")), "an exponential fit is nested in a weibull fit, not the other way round"),
+    ("likelihood_ratio_test", "different events", lambda: mle.likelihood_ratio_test(mle.fit_survival(TIME, np.ones(42), dist="exponential"), GEHAN_W), "fitted to different data"),
+    ("likelihood_ratio_test", "two mixtures", lambda: mle.likelihood_ratio_test(mle.fit_normal_mixture(MIX, 2), mle.fit_normal_mixture(MIX, 3, max_iter=100_000)), "no likelihood-ratio test of two normal_mixture fits"),
     # after the fit
     ("covariance_from_hessian", "not square", lambda: mle.covariance_from_hessian(np.ones((2, 3))), "square"),
     ("profile_likelihood", "unknown parameter", lambda: mle.profile_likelihood(FIT, "beta[7]", [1.0]),

@@ -34,6 +34,24 @@ def expo(x, b):
 XN = np.linspace(0, 4, 30)
 YN = expo(XN, [2.0, 0.7]) + 0.05 * RNG.standard_normal(30)
 
+# incomplete data on the same rows: survival times with events, a Tobit y censored below at per-row
+# limits, a truncated sample's per-row upper limits, a mixture sample
+TIME, EVENT = np.exp(Y / 4), OFFSET > -0.2
+LIMIT = OFFSET - 1.0
+YC = np.maximum(Y, LIMIT)
+TOP = np.maximum(Y, 0.0) + 1.0 + OFFSET
+MIX = np.concatenate([np.random.default_rng(2).normal(-2, 1, 60), np.random.default_rng(3).normal(2, 1, 60)])
+
+
+def two_columns(a, b):
+    """Responsibilities from two columns: a DataFrame (with a's index) from Series, else an array."""
+    return pd.concat([a, b], axis=1) if isinstance(a, pd.Series) else np.column_stack([a, b])
+
+
+def share(o):
+    """A probability from o (an array or a Series, elementwise)."""
+    return 1.0 / (1.0 + np.exp(-4.0 * o))
+
 
 # --- pandas: rows matched by label -----------------------------------------------------------------
 def test_issue_reproduction_rows_are_matched_by_label():
@@ -52,10 +70,25 @@ FIT_BY_LABEL = {
     "solve_least_squares": lambda Xd, yd, od: mle.solve_least_squares(Xd, yd),
     "starting_values": lambda Xd, yd, od: mle.starting_values(Xd, yd),
     "negative_log_likelihood": lambda Xd, yd, od: mle.negative_log_likelihood([0.1, 0.2, 0.3, 0.0], Xd, yd),
+    # three or four pandas arguments, each in its own order (pandas arithmetic on two Series in
+    # different orders aligns them itself, and returns them in sorted order)
+    "fit_survival": lambda Xd, yd, od: mle.fit_survival(np.exp(yd / 4), od > -0.2, Xd),
+    "fit_interval_censored": lambda Xd, yd, od: mle.fit_interval_censored(
+        np.exp(yd / 4) * (od > -0.2), np.exp(yd / 4), Xd, dist="lognormal"
+    ),
+    "fit_tobit": lambda Xd, yd, od: mle.fit_tobit(Xd, np.maximum(yd, od - 1.0), lower=od - 1.0),
+    "fit_truncated_normal": lambda Xd, yd, od: mle.fit_truncated_normal(
+        Xd, yd, upper=np.maximum(yd, 0.0) + 1.0 + od
+    ),
+    # x first in X's order (its rows are the base of the match; a sum in another order differs in
+    # its last bit), the responsibilities in their own
+    "em_m_step": lambda Xd, yd, od: mle.em_m_step(
+        yd.reindex(Xd.index) if isinstance(yd, pd.Series) else yd, two_columns(share(od), 1.0 - share(od))
+    ),
 }
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.sampled_from(sorted(FIT_BY_LABEL)), st.integers(0, 2**32 - 1))
 def test_pandas_objects_in_another_order_are_matched_by_label(name, seed):
     """The same rows, labelled, in any order: the same answer as the arrays in order."""
@@ -102,6 +135,62 @@ def test_pandas_objects_whose_labels_differ_are_refused(y_index, words):
         mle.fit_poisson(Xd, YCOUNT, offset=pd.Series(OFFSET, index=y_index))
 
 
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda Xd, bad: mle.fit_survival(bad(TIME), EVENT, Xd), "X and time"),
+        (lambda Xd, bad: mle.fit_survival(pd.Series(TIME), bad(EVENT)), "time and event"),
+        (lambda Xd, bad: mle.fit_interval_censored(pd.Series(TIME), bad(TIME)), "lower and upper"),
+        (lambda Xd, bad: mle.fit_interval_censored(bad(TIME), TIME, Xd), "X and lower"),
+        (lambda Xd, bad: mle.fit_tobit(Xd, YC, lower=bad(LIMIT)), "X and lower"),
+        (lambda Xd, bad: mle.fit_tobit(X, pd.Series(YC), lower=bad(LIMIT)), "y and lower"),
+        (lambda Xd, bad: mle.fit_truncated_normal(Xd, Y, upper=bad(TOP)), "X and upper"),
+        (
+            lambda Xd, bad: mle.em_m_step(pd.Series(Y), pd.DataFrame(bad(share(OFFSET)))),
+            "x and responsibilities",
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    "index, kind",
+    [(np.arange(1, 61), "different index labels"), (np.r_[np.arange(59), 0], "duplicate labels")],
+)
+def test_incomplete_data_whose_labels_differ_are_refused(call, words, index, kind):
+    """Every row argument of the incomplete-data functions is matched by label, or refused."""
+    Xd = pd.DataFrame(X, columns=COLUMNS)
+    with pytest.raises(ValueError, match=kind) as info:
+        call(Xd, lambda a: pd.Series(a, index=index))
+    assert words in str(info.value)
+
+
+def test_incomplete_data_in_pandas_dtypes():
+    """Bool and nullable columns are numbers, pd.NA is NaN, a text column is named, a column as y
+    is refused with the fix, and a Series is one named predictor."""
+    Xd = pd.DataFrame(X, columns=COLUMNS)
+    plain = mle.fit_survival(TIME, EVENT, X)
+    for event in (
+        pd.Series(EVENT),
+        pd.Series(EVENT, dtype="boolean"),
+        pd.Series(EVENT.astype(int), dtype="Int64"),
+    ):
+        assert np.array_equal(mle.fit_survival(pd.Series(TIME), event, Xd).params, plain.params)
+    with pytest.raises(ValueError, match=r"event contains 1 NaN.*missing value"):
+        mle.fit_survival(TIME, pd.Series(EVENT, dtype="boolean").where(np.arange(60) != 4, pd.NA))
+    with pytest.raises(ValueError, match=r"lower contains 1 NaN value\(s\) \(a missing value"):
+        mle.fit_tobit(X, YC, lower=pd.Series(LIMIT, dtype="Float64").where(np.arange(60) != 4, pd.NA))
+    with pytest.raises(ValueError, match="its column 'g' has dtype"):
+        mle.fit_survival(TIME, EVENT, Xd.assign(g=["a", "b"] * 30))
+    with pytest.raises(ValueError, match=r"pass one column as a Series \(time\['t'\]\)"):
+        mle.fit_survival(pd.DataFrame({"t": TIME}), EVENT)
+    with pytest.raises(ValueError, match=r"pass y.ravel\(\)"):
+        mle.fit_tobit(X, YC[:, None], lower=LIMIT)
+    with pytest.raises(
+        ValueError, match=r"lower must be a number or an array of 60 values.*pass lower.ravel\(\)"
+    ):
+        mle.fit_tobit(X, YC, lower=LIMIT[:, None])
+    assert mle.fit_survival(TIME, EVENT, pd.Series(X[:, 1], name="score")).param_names == ("score", "sigma")
+
+
 def test_a_pandas_object_next_to_an_array_is_paired_by_position():
     Xd = pd.DataFrame(X, index=np.arange(60)[::-1], columns=COLUMNS)
     assert np.array_equal(mle.fit_linear(Xd, Y).params, mle.fit_linear(X, Y).params)
@@ -117,6 +206,11 @@ def test_a_pandas_object_next_to_an_array_is_paired_by_position():
         (lambda Xd: mle.fit_poisson(Xd, YCOUNT), COLUMNS),
         (lambda Xd: mle.fit_student_t(Xd, Y, df=4.0), [*COLUMNS, "sigma"]),
         (lambda Xd: mle.fit_student_t(Xd, YT), [*COLUMNS, "sigma", "nu"]),
+        (lambda Xd: mle.fit_survival(TIME, EVENT, Xd), [*COLUMNS, "sigma"]),
+        (lambda Xd: mle.fit_survival(TIME, EVENT, Xd, dist="exponential"), COLUMNS),
+        (lambda Xd: mle.fit_interval_censored(TIME, np.where(EVENT, TIME, np.inf), Xd), [*COLUMNS, "sigma"]),
+        (lambda Xd: mle.fit_tobit(Xd, YC, lower=LIMIT), [*COLUMNS, "sigma"]),
+        (lambda Xd: mle.fit_truncated_normal(Xd, Y, upper=TOP), [*COLUMNS, "sigma"]),
     ],
 )
 def test_dataframe_columns_name_the_coefficients(call, names):
@@ -142,6 +236,11 @@ FITTERS_WITH_NAMES = [
         lambda x, b: b[0] + b[1] * x[:, 1] + b[2] * x[:, 2], X, Y, [0, 0, 0], names=names
     ),
     lambda names: mle.fit_mle(lambda t: np.sum((t - 1.0) ** 2) + 1.0, [0.0, 0.0, 0.0], names=names),
+    lambda names: mle.fit_survival(TIME, EVENT, X, names=names),
+    lambda names: mle.fit_survival(TIME, EVENT, X, dist="exponential", names=names),
+    lambda names: mle.fit_interval_censored(TIME, np.where(EVENT, TIME, np.inf), X, names=names),
+    lambda names: mle.fit_tobit(X, YC, lower=LIMIT, names=names),
+    lambda names: mle.fit_truncated_normal(X, Y, upper=TOP, names=names),
 ]
 
 
@@ -155,6 +254,23 @@ def test_every_fitter_takes_names(fitter):
         fitter(["a", "b", "a"])
     with pytest.raises(ValueError, match="names must be a sequence"):
         fitter("abc")
+
+
+def test_a_mixture_names_its_components():
+    fit = mle.fit_normal_mixture(MIX, 2, names=["low", "high"])
+    assert fit.param_names == (
+        "weight[low]",
+        "mu[low]",
+        "sigma[low]",
+        "weight[high]",
+        "mu[high]",
+        "sigma[high]",
+    )
+    assert np.array_equal(fit.params, mle.fit_normal_mixture(MIX, 2).params)
+    with pytest.raises(ValueError, match="names has 1 entries but n_components is 2"):
+        mle.fit_normal_mixture(MIX, 2, names=["low"])
+    with pytest.raises(ValueError, match="names must be distinct"):
+        mle.fit_normal_mixture(MIX, 2, names=["a", "a"])
 
 
 def test_names_from_a_series_start():
@@ -256,6 +372,31 @@ MASKED = {
     "numerical_hessian": lambda: mle.numerical_hessian(lambda t: np.sum(t**2), masked([1.0, 2.0], (0,))),
     "covariance_from_hessian": lambda: mle.covariance_from_hessian(masked(np.eye(2), (0, 1))),
     "glm_chunk_statistics": lambda: mle.glm_chunk_statistics(masked(X, (3, 1)), Y01, np.zeros(3)),
+    # the incomplete-data functions: every argument that holds data
+    "fit_survival(time)": lambda: mle.fit_survival(masked(TIME), EVENT, X),
+    "fit_survival(event)": lambda: mle.fit_survival(TIME, masked(EVENT), X),
+    "fit_survival(X)": lambda: mle.fit_survival(TIME, EVENT, masked(X, (3, 1))),
+    "fit_interval_censored(lower)": lambda: mle.fit_interval_censored(masked(TIME), TIME),
+    "fit_interval_censored(upper)": lambda: mle.fit_interval_censored(TIME, masked(TIME)),
+    "fit_interval_censored(X)": lambda: mle.fit_interval_censored(TIME, TIME, masked(X, (3, 1))),
+    "fit_tobit(X)": lambda: mle.fit_tobit(masked(X, (3, 1)), YC, lower=LIMIT),
+    "fit_tobit(y)": lambda: mle.fit_tobit(X, masked(YC), lower=LIMIT),
+    "fit_tobit(lower)": lambda: mle.fit_tobit(X, YC, lower=masked(LIMIT)),
+    "fit_tobit(upper)": lambda: mle.fit_tobit(X, YC, lower=LIMIT, upper=masked(TOP)),
+    "fit_truncated_normal(X)": lambda: mle.fit_truncated_normal(masked(X, (3, 1)), Y, upper=TOP),
+    "fit_truncated_normal(y)": lambda: mle.fit_truncated_normal(X, masked(Y), upper=TOP),
+    "fit_truncated_normal(lower)": lambda: mle.fit_truncated_normal(X, Y, lower=masked(Y - 1.0), upper=TOP),
+    "fit_truncated_normal(upper)": lambda: mle.fit_truncated_normal(X, Y, upper=masked(TOP)),
+    "fit_normal_mixture(x)": lambda: mle.fit_normal_mixture(masked(MIX)),
+    "fit_normal_mixture(start)": lambda: mle.fit_normal_mixture(
+        MIX, start=([0.5, 0.5], masked([-2.0, 2.0], (0,)), [1.0, 1.0])
+    ),
+    "em_e_step(x)": lambda: mle.em_e_step(masked(MIX), [0.5, 0.5], [-2.0, 2.0], [1.0, 1.0]),
+    "em_e_step(weights)": lambda: mle.em_e_step(MIX, masked([0.5, 0.5], (1,)), [-2.0, 2.0], [1.0, 1.0]),
+    "em_e_step(means)": lambda: mle.em_e_step(MIX, [0.5, 0.5], masked([-2.0, 2.0], (1,)), [1.0, 1.0]),
+    "em_e_step(sds)": lambda: mle.em_e_step(MIX, [0.5, 0.5], [-2.0, 2.0], masked([1.0, 1.0], (1,))),
+    "em_m_step(x)": lambda: mle.em_m_step(masked(MIX), np.full((120, 2), 0.5)),
+    "em_m_step(responsibilities)": lambda: mle.em_m_step(MIX, masked(np.full((120, 2), 0.5), (3, 1))),
 }
 
 

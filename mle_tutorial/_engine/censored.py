@@ -51,15 +51,16 @@ either tail keeps its digits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from . import covariance
-from .checks import as_float_array, check_rows
+from .checks import as_float_array, check_rows, read_matrix, shape_message
 from .finish import FREE, POSITIVE, finish
 from .lazy import linalg, special
+from .lstsq import solve
 from .objectives import Objective
 from .optimize import (
     OPTIMALITY_TOL,
@@ -71,6 +72,8 @@ from .optimize import (
 )
 from .profiles import OptimizerProfile
 from .result import FitResult
+from .rows import data_key, fingerprint_sum
+from .scale import Unscale, column_maxima, normal_unscale, shifted, shifts
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 _LOG2 = np.log(2.0)
@@ -321,9 +324,62 @@ NO_MLE_ADVICE = (
 )
 
 
-def fit(data: CensoredData, start: NDArray, *, names: list[str], caller: str, nobs: int) -> FitResult:
+def scaled(data: CensoredData, y0: NDArray, response: bool) -> tuple[CensoredData, NDArray, Unscale]:
+    """The data with every column of X, and (if ``response``: the Tobit and truncated models, not
+    log survival times) y, its limits and the working response ``y0``, divided by the power of two
+    that brings its largest |value| into [1/2, 1); and how the estimates scale back.
+
+    Always, not only for data far from 1 (see :mod:`~mle_tutorial._engine.scale`): the optimizer
+    then sees the same numbers for data in any units, so that the fit is exactly equivariant under
+    scaling by powers of two, and nothing overflows or underflows at extreme scales. Log times
+    need no scaling: the log of any positive float lies within +-745, and a change of time unit
+    moves only the intercept. The log-likelihood moves by -log 2 per power for each exact
+    observation (a density of y); a probability does not move."""
+    x_shift = shifts(column_maxima(data.X), always=True)
+    y_shift = int(shifts(np.max(np.abs(y0)), always=True)) if response else 0
+    limits = None if data.truncation is None else tuple(shifted(a, y_shift) for a in data.truncation)
+    out = replace(
+        data, X=shifted(data.X, x_shift), lower=shifted(data.lower, y_shift),
+        upper=shifted(data.upper, y_shift), truncation=limits,
+    )  # fmt: skip
+    unscale = normal_unscale(x_shift, y_shift, int(np.sum(data.exact)))
+    return out, shifted(y0, y_shift), Unscale(unscale.exponents[: data.n_params], unscale.loglik_shift)
+
+
+def least_squares_start(X: NDArray, y0: NDArray, fixed_scale: bool) -> NDArray:
+    """Least squares of a working response ``y0`` on X (which also checks X's rank), and the log of
+    the RMS residual for log sigma (unless sigma is fixed)."""
+    ls = solve(X, y0)
+    if fixed_scale:
+        return ls.beta
+    rms = float(np.sqrt(ls.rss / X.shape[0]))
+    return np.append(ls.beta, np.log(rms) if rms > 0 else 0.0)
+
+
+def data_key_of(*columns: NDArray) -> str:
+    """The :attr:`~mle_tutorial.FitResult.data_key` of censored data: a fingerprint of what is known
+    of each response (its interval; its truncation limits), row by row."""
+    stacked = np.column_stack(columns)
+    return data_key(stacked.shape[0], fingerprint_sum(stacked.ravel()))
+
+
+def fit(
+    data: CensoredData,
+    y0: NDArray,
+    *,
+    names: tuple[str, ...],
+    caller: str,
+    model: str,
+    key: str,
+    response: bool = True,
+) -> FitResult:
     """Maximize the censored/truncated likelihood by Newton (trust-exact) on (beta, log sigma),
-    polish, and build the :class:`FitResult` (sigma on its own scale by the delta method)."""
+    from least squares of the working response ``y0`` on X, on data scaled by :func:`scaled`;
+    polish; and build the :class:`FitResult` (sigma on its own scale by the delta method; the
+    family ``model`` and the fingerprint ``key`` for likelihood-ratio tests)."""
+    nobs = data.X.shape[0]
+    data, y0, unscale = scaled(data, y0, response)
+    start = least_squares_start(data.X, y0, data.fixed_log_scale is not None)
     objective = Objective(nll, (data,), nll_gradient, nll_hessian)
     f0 = value_at_start(objective, start)
     found = minimize(objective, start, "Newton", default_options("Newton", f0, start.size, None))
@@ -354,34 +410,36 @@ def fit(data: CensoredData, start: NDArray, *, names: list[str], caller: str, no
         sigma=sigma,
         failure=failure,
         bounds=[FREE] * p + ([POSITIVE] if scale_free else []),
+        unscale=unscale,
+        model=model,
+        data_key=key,
     )
 
 
 # --- input checks shared by the censored and truncated fitters ---------------------------------------
-def limit_array(value, name: str, n: int) -> NDArray:
-    """A scalar or a length-``n`` array of limits, as a float array of length ``n``: +-inf allowed
+def limit_array(value: ArrayLike, name: str, n: int, *, scalar: bool = True) -> NDArray:
+    """A number (if ``scalar``) or a length-``n`` array of limits, read as every array is (see
+    :mod:`~mle_tutorial._engine.checks`), as a float array of length ``n``: -inf and inf allowed
     (an open end), NaN not."""
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{name} could not be read as an array: {exc}") from exc
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric (integers or floats), got an array of dtype {arr.dtype}")
-    arr = arr.astype(float)
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
-        raise ValueError(f"{name} must be a number or an array of {n} values, got shape {arr.shape}")
-    if np.any(np.isnan(arr)):
-        raise ValueError(f"{name} contains {int(np.sum(np.isnan(arr)))} NaN value(s)")
-    return np.broadcast_to(arr, (n,)).copy()
+    arr = as_float_array(value, name, infinite=True)
+    if arr.ndim == 0 and scalar:
+        return np.full(n, float(arr))
+    what = f"{'a number or ' if scalar else ''}an array of {n} values"
+    if arr.ndim != 1:
+        raise ValueError(shape_message(name, 1, arr, value, what))
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} must be {what}, got shape {arr.shape}")
+    return arr
 
 
-def design_or_intercept(X, n: int, response: str) -> NDArray:
+def design_or_intercept(X: ArrayLike | None, n: int, response: str, model: str | None = None):
     """``X`` (n, p) checked against the ``n`` values of ``response``, or a column of ones (an
-    intercept only) if None."""
+    intercept only) if None; and the names its columns give the coefficients (None for an array).
+    ``model`` as in :func:`~mle_tutorial._engine.checks.check_rows`."""
     if X is None:
-        return np.ones((n, 1))
-    X = as_float_array(X, "X", ndim=2)
+        return np.ones((n, 1)), None
+    X, columns = read_matrix(X)
     if X.shape[0] != n:
         raise ValueError(f"X has {X.shape[0]} rows but {response} has {n} values; they must match")
-    check_rows(n, X.shape[1])
-    return X
+    check_rows(n, X.shape[1], model)
+    return X, columns

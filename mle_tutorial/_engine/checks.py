@@ -13,12 +13,15 @@ wrong, so that bad input never turns into a silent wrong answer deep inside nump
 * **pandas** objects are read without importing pandas (pandas is not a dependency: an object is
   recognized only if pandas is already imported). Bool and nullable (``Int64``, ``boolean``,
   ``Float64``) columns are numbers; a missing value (``pd.NA``) counts as NaN; object, string and
-  category columns are refused, naming the column. When two pandas objects meet (``X`` and ``y``,
-  an ``offset``, ...), their indexes must hold the same labels: rows are matched by label
-  (reordered to the first one's index) when the labels are the same but in another order, and
-  different labels, or duplicate labels in a different order, are a ``ValueError`` naming both
-  arguments. A pandas object next to a NumPy array is paired with it by position.
+  category columns are refused, naming the column. When pandas objects meet (``X`` and ``y``,
+  an ``offset``, survival times and event indicators, per-row limits, ...), their indexes must
+  hold the same labels: rows are matched by label (reordered to the index of ``X``, or of the
+  first pandas argument if ``X`` is not one) when the labels are the same but in another order,
+  and different labels, or duplicate labels in a different order, are a ``ValueError`` naming
+  both arguments. A pandas object next to a NumPy array is paired with it by position.
   A DataFrame's columns (or a Series' name, for a single predictor) name the coefficients.
+* **Limits** (censoring and truncation limits, the ends of a censoring interval) follow the same
+  rules, except that ``-inf`` and ``inf`` are allowed: they mean "no limit on that side".
 """
 
 from __future__ import annotations
@@ -98,6 +101,20 @@ def align(base: object, base_name: str, other: object, other_name: str):
     )
 
 
+def match_rows(arguments: dict[str, object]) -> dict[str, object]:
+    """``arguments`` (name: value, the one whose index wins first) with every pandas object matched
+    by label (see :func:`align`) to the first pandas object among them; the others as they are."""
+    labelled = [name for name, value in arguments.items() if pandas_kind(value) is not None]
+    if len(labelled) < 2:
+        return arguments
+    base_name = labelled[0]
+    base = arguments[base_name]
+    return {
+        name: align(base, base_name, value, name) if name in labelled[1:] else value
+        for name, value in arguments.items()
+    }
+
+
 def _columns(value: object) -> tuple[str, ...] | None:
     """The names a pandas object gives to coefficients: a DataFrame's columns, a Series' name."""
     kind = pandas_kind(value)
@@ -109,8 +126,10 @@ def _columns(value: object) -> tuple[str, ...] | None:
 
 
 # --- one array --------------------------------------------------------------------------------------
-def _shape_message(name: str, ndim: int, arr: NDArray, value: object) -> str:
-    what = {0: "a scalar", 1: "a 1-D array", 2: "a 2-D array"}[ndim]
+def shape_message(name: str, ndim: int, arr: NDArray, value: object, what: str | None = None) -> str:
+    """Why ``value`` (read as ``arr``) is not an array of ``ndim`` dimensions (``what`` it must be,
+    if not said by ``ndim``), with the fix for a column of shape (n, 1) where a 1-D array is due."""
+    what = what or {0: "a scalar", 1: "a 1-D array", 2: "a 2-D array"}[ndim]
     message = f"{name} must be {what}, got an array with shape {arr.shape}"
     if ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
         if pandas_kind(value) == "frame":
@@ -120,9 +139,12 @@ def _shape_message(name: str, ndim: int, arr: NDArray, value: object) -> str:
     return message
 
 
-def as_float_array(value: ArrayLike, name: str, ndim: int | None = None) -> NDArray[np.float64]:
+def as_float_array(
+    value: ArrayLike, name: str, ndim: int | None = None, *, infinite: bool = False
+) -> NDArray[np.float64]:
     """Return ``value`` as a finite float64 array, or raise a clear ``ValueError`` (see the rules
-    in the module docstring: numbers only, no masked values, pandas read by position)."""
+    in the module docstring: numbers only, no masked values, pandas read by position). With
+    ``infinite``, ``-inf`` and ``inf`` are allowed (a limit that is not there); NaN never is."""
     kind = pandas_kind(value)
     if kind is not None:
         arr = _pandas_values(value, name, kind)
@@ -136,13 +158,14 @@ def as_float_array(value: ArrayLike, name: str, ndim: int | None = None) -> NDAr
         check_numeric(arr, name)
     arr = arr.astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(_shape_message(name, ndim, arr, value))
+        raise ValueError(shape_message(name, ndim, arr, value))
     if arr.size == 0:
         raise ValueError(f"{name} is empty")
-    bad = count_not_finite(arr)
+    bad = int(np.count_nonzero(np.isnan(arr))) if infinite else count_not_finite(arr)
     if bad:
         missing = " (a missing value counts as NaN: drop or fill those rows first)" if kind else ""
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s){missing}")
+        what = "NaN" if infinite else "NaN or infinite"
+        raise ValueError(f"{name} contains {bad} {what} value(s){missing}")
     return arr
 
 
@@ -257,21 +280,24 @@ class Design:
     columns: tuple[str, ...] | None
 
 
+def read_matrix(X: ArrayLike, name: str = "X") -> tuple[NDArray[np.float64], tuple[str, ...] | None]:
+    """A design matrix (n, p) as a float array, and the names its columns give the coefficients
+    (None for an array). A pandas Series is one predictor, named by the Series."""
+    columns = _columns(X)
+    if pandas_kind(X) == "series":
+        X = X.to_frame()
+    return as_float_array(X, name, ndim=2), columns
+
+
 def read_design(
     X: ArrayLike, y: ArrayLike, offset: ArrayLike | None = None, *, model: str | None = None
 ) -> Design:
     """Validate a design matrix ``X`` (n, p), a response ``y`` (n,) and an optional ``offset``
     (n,), matching pandas objects by index label (see the module docstring; ``model`` as in
     :func:`check_rows`). A pandas Series as ``X`` is one predictor, named by the Series."""
-    columns = _columns(X)
-    if pandas_kind(X) == "series":
-        X = X.to_frame()
-    y = align(X, "X", y, "y")
-    if offset is not None:
-        base, base_name = (X, "X") if pandas_kind(X) else (y, "y")
-        offset = align(base, base_name, offset, "offset")
-    X = as_float_array(X, "X", ndim=2)
-    y = as_float_array(y, "y", ndim=1)
+    rows = match_rows({"X": X, "y": y, "offset": offset})
+    X, columns = read_matrix(rows["X"])
+    y, offset = as_float_array(rows["y"], "y", ndim=1), rows["offset"]
     n, p = X.shape
     check_lengths(n, y.shape[0])
     check_rows(n, p, model)

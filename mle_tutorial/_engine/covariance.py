@@ -90,8 +90,10 @@ def normal_linear(xtx_inv: NDArray, sigma: float, n: int) -> tuple[NDArray, None
     """
     p = xtx_inv.shape[0]
     cov = np.zeros((p + 1, p + 1))
-    cov[:p, :p] = sigma**2 * xtx_inv
-    cov[p, p] = sigma**2 / (2.0 * n)
+    # sigma * sigma, not sigma**2: Python's ** on a float calls the C library's pow, which is not
+    # correctly rounded, so that (sigma / 16)**2 can differ in its last bit from sigma**2 / 256
+    cov[:p, :p] = sigma * sigma * xtx_inv
+    cov[p, p] = sigma * sigma / (2.0 * n)
     return cov, None
 
 
@@ -136,6 +138,6 @@ def from_jacobian(J: NDArray, sigma: float, n: int) -> tuple[NDArray, str | None
         return np.full((p + 1, p + 1), np.nan), SINGULAR_JACOBIAN
     W = Vt.T / s
     cov = np.zeros((p + 1, p + 1))
-    cov[:p, :p] = sigma**2 * ((W @ W.T) / d) / d[:, None]
-    cov[p, p] = sigma**2 / (2.0 * n)
+    cov[:p, :p] = sigma * sigma * ((W @ W.T) / d) / d[:, None]  # not sigma**2: see normal_linear
+    cov[p, p] = sigma * sigma / (2.0 * n)
     return cov, None

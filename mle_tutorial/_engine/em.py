@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from . import covariance, lazy
 from .finish import FREE, POSITIVE, finish
 from .result import FitResult
+from .rows import data_key, fingerprint_sum
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 
@@ -255,14 +256,15 @@ def natural_jacobian(weights: NDArray, sds: NDArray) -> NDArray:
     return J
 
 
-def names(m: int) -> list[str]:
-    return [f"{kind}[{j}]" for j in range(m) for kind in KINDS]
+def param_names(components: tuple[str, ...]) -> list[str]:
+    """``weight[c]``, ``mu[c]``, ``sigma[c]`` for each component ``c`` in turn."""
+    return [f"{kind}[{c}]" for c in components for kind in KINDS]
 
 
 # --- the profile: one natural parameter held, the others re-maximized ------------------------------------
 @dataclass(eq=False)
 class MixtureProfile:
-    """``profile(j, value)``: parameter ``j`` of ``names(m)`` (a weight, mean or sigma) held at
+    """``profile(j, value)``: parameter ``j`` of :func:`param_names` (a weight, mean or sigma) held at
     ``value`` and the others re-maximized by BFGS with the analytic gradient, always from the
     estimate. With a weight held at v the other weights are (1 - v) times a softmax."""
 
@@ -357,8 +359,18 @@ def collapse_error(runs: list[Run], x: NDArray, what: str) -> ValueError:
     )
 
 
-def fit(x: NDArray, m: int, start_list: list, *, max_iter: int, tol: float, caller: str) -> FitResult:
-    """EM from every start; the best start that did not collapse gives the result."""
+def fit(
+    x: NDArray,
+    m: int,
+    start_list: list,
+    *,
+    max_iter: int,
+    tol: float,
+    caller: str,
+    names: tuple[str, ...] | None = None,
+) -> FitResult:
+    """EM from every start; the best start that did not collapse gives the result (its components,
+    in order of increasing mean, named by ``names``: 0, 1, ... if None)."""
     floor = SD_COLLAPSE * float(np.std(x))
     runs = [run(x, *s, max_iter=max_iter, tol=tol, floor=floor) for s in start_list]
     good = [r for r in runs if r.collapsed is None]
@@ -387,7 +399,7 @@ def fit(x: NDArray, m: int, start_list: list, *, max_iter: int, tol: float, call
         )
     return finish(
         params=params,
-        names=names(m),
+        names=param_names(tuple(str(j) for j in range(m)) if names is None else names),
         loglik=best.loglik,
         nobs=x.shape[0],
         converged=best.converged,
@@ -399,4 +411,6 @@ def fit(x: NDArray, m: int, start_list: list, *, max_iter: int, tol: float, call
         failure=failure,
         bounds=[(0.0, 1.0), FREE, POSITIVE] * m,
         constraints=1,  # the weights sum to 1
+        model="normal_mixture",
+        data_key=data_key(x.shape[0], fingerprint_sum(x)),
     )

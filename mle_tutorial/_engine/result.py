@@ -139,15 +139,21 @@ class FitResult:
         large for a float (inf) while its square root is not.
     model : str or None
         The likelihood's family: ``"normal"`` (:func:`~mle_tutorial.fit_linear`,
-        :func:`~mle_tutorial.fit_nonlinear`), ``"logistic"``, ``"poisson"``, ``"student_t"``, or
-        None for :func:`~mle_tutorial.fit_mle` (a likelihood the package does not know).
-        :func:`~mle_tutorial.likelihood_ratio_test` refuses fits of different families.
+        :func:`~mle_tutorial.fit_nonlinear`), ``"logistic"``, ``"poisson"``, ``"student_t"``,
+        the survival distribution (``"weibull"``, ``"exponential"``, ``"lognormal"``,
+        ``"loglogistic"``: :func:`~mle_tutorial.fit_survival`,
+        :func:`~mle_tutorial.fit_interval_censored`), ``"tobit"``, ``"truncated_normal"``,
+        ``"normal_mixture"``, or None for :func:`~mle_tutorial.fit_mle` (a likelihood the package
+        does not know). :func:`~mle_tutorial.likelihood_ratio_test` refuses fits of different
+        families, except an exponential fit inside a Weibull one.
     data_key : str or None
         A fingerprint of the data: the number of observations and a hash of ``y``, value by value
-        in row order (the same in memory and over any Dask chunks). Fits with different keys were
-        fitted to different data (or to the same rows in another order), and
-        :func:`~mle_tutorial.likelihood_ratio_test` refuses to compare them. None when unknown
-        (:func:`~mle_tutorial.fit_mle`).
+        in row order (the same in memory and over any Dask chunks); for censored and truncated
+        data, of what is known of each response: its interval (``time`` and ``event``, or
+        ``lower`` and ``upper``; a Tobit ``y`` and the side it is censored on), and its truncation
+        limits. Fits with different keys were fitted to different data (or to the same rows in
+        another order), and :func:`~mle_tutorial.likelihood_ratio_test` refuses to compare them.
+        None when unknown (:func:`~mle_tutorial.fit_mle`).
 
     An exact fit (an :class:`ExactFitWarning`) has ``sigma = 0``, ``loglik = inf``, NaN standard
     errors and ``aic = bic = -inf``.
