@@ -246,9 +246,9 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
         )
     if restricted.data_key is not None and full.data_key is not None and restricted.data_key != full.data_key:
         raise ValueError(
-            "restricted and full were fitted to different data (their responses differ, value by value "
-            "in row order; for censored or truncated data, what is known of each response: its "
-            "interval, its limits); both models must be fitted to the same data, in the same row order"
+            "restricted and full were fitted to different data (the responses differ, value by value "
+            "in row order, or for censored and truncated data their intervals or limits do); both "
+            "models must be fitted to the same data, in the same row order"
         )
     df = full.k - restricted.k
     if df <= 0:
