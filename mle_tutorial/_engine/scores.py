@@ -141,8 +141,8 @@ class Scores:
 
     def total(self, params: NDArray) -> tuple[NDArray, NDArray]:
         """``(sum of the scores, meat)`` in one pass."""
-        fn, kwargs = self._row_kwargs(params)
         if self._over_chunks():
+            fn, kwargs = self._row_kwargs(params)
             out = self.rows.reduce(total_of, score_rows=fn, **kwargs)
             return out["score"], out["meat"]
         S = self.matrix(params)
@@ -251,16 +251,6 @@ class NonlinearScores(Scores):
         J = self.mean_jacobian(beta)
         return np.column_stack([J * (r / sigma**2)[:, None], r * r / sigma**3 - 1.0 / sigma])
 
-    def meat(self, params, groups=None):
-        S = self.matrix(params)
-        if groups is None:
-            return S.T @ S, None
-        return cluster_meat(S, check_groups(groups, S.shape[0]))
-
-    def total(self, params):
-        S = self.matrix(params)
-        return S.sum(axis=0), S.T @ S
-
     def information(self, params: NDArray) -> NDArray:
         params = np.asarray(params, dtype=float)
         J, sigma, n = self.mean_jacobian(params[:-1]), float(params[-1]), self.y.shape[0]
@@ -290,16 +280,6 @@ class MLEScores(Scores):
             return np.asarray(self.score_obs(theta, *self.args), dtype=float)
         floor = np.maximum(np.abs(theta), 1.0)
         return numdiff.jacobian(_Contributions(self), theta, floor)
-
-    def meat(self, params, groups=None):
-        S = self.matrix(params)
-        if groups is None:
-            return S.T @ S, None
-        return cluster_meat(S, check_groups(groups, S.shape[0]))
-
-    def total(self, params):
-        S = self.matrix(params)
-        return S.sum(axis=0), S.T @ S
 
     def information(self, params: NDArray) -> NDArray:
         return self.objective.hessian(np.asarray(params, dtype=float))
