@@ -189,41 +189,15 @@ def fit_student_t(
     beta, sigma = theta[:p].copy(), float(np.exp(theta[p]))
     nu = float(np.exp(theta[p + 1])) if estimate_df else nu_fixed
     ran_off = estimate_df and nu > NU_RUNOFF
-    if ran_off:
-        converged = False
-        message += (
-            f" The estimate of nu ran off to {nu:.3g} (> {NU_RUNOFF:.0e}): the likelihood flattens "
-            "towards the normal model as nu -> infinity, so there is no finite maximum in nu."
-        )
-    failure = None
-    if not converged:
-        advice = " Fix df (e.g. df=4) or, if the errors look normal, use fit_linear." if estimate_df else ""
-        failure = (
-            f"fit_student_t(method={method!r}) did not converge ({found.n_iter} iterations): "
-            f"{message}{advice}"
-        )
+    converged, message, failure = _verdict(converged, message, nu, ran_off, estimate_df, method, found.n_iter)
     natural = np.concatenate([beta, [sigma], [nu] if estimate_df else []])
-    # observed information on (beta, log sigma, log nu); the delta method puts sigma, nu on their scale
-    jacobian = np.diag(np.concatenate([np.ones(p), natural[p:]]))
-    hessian = t_nll_hessian(theta, *args)
-    if ran_off:
-        # The likelihood is flat in nu out there (its curvature is at the rounding level, of
-        # either sign), so nu gets no standard error; beta and sigma get theirs from the
-        # information with nu held at its last value. Which warning the fit gives does not then
-        # depend on the sign of a rounding error.
-        kept, problem = covariance.from_hessian(hessian[: p + 1, : p + 1], jacobian[: p + 1, : p + 1])
-        cov = np.full((p + 2, p + 2), np.nan)
-        cov[: p + 1, : p + 1] = kept
-        cov_and_problem = (cov, problem)
-    else:
-        cov_and_problem = covariance.from_hessian(hessian, jacobian)
     return finish(
         params=natural,
         loglik=-t_nll(theta, *args),
         converged=converged,
         n_iter=found.n_iter,
         message=message,
-        cov=cov_and_problem,
+        cov=_covariance(theta, args, natural, p, ran_off),
         profile=OptimizerProfile(objective, theta, method="trust-exact", maxiter=200, natural_from=p),
         beta=beta,
         sigma=sigma,
@@ -231,6 +205,40 @@ def fit_student_t(
         scores=TScores(X, y, nu_fixed),
         **common,
     )
+
+
+def _verdict(
+    converged: bool, message: str, nu: float, ran_off: bool, estimate_df: bool, method: str, n_iter: int
+) -> tuple[bool, str, str | None]:
+    """``(converged, message, failure)``: a nu that ran off to infinity is not a maximum."""
+    if ran_off:
+        converged = False
+        message += (
+            f" The estimate of nu ran off to {nu:.3g} (> {NU_RUNOFF:.0e}): the likelihood flattens "
+            "towards the normal model as nu -> infinity, so there is no finite maximum in nu."
+        )
+    if converged:
+        return converged, message, None
+    advice = " Fix df (e.g. df=4) or, if the errors look normal, use fit_linear." if estimate_df else ""
+    failure = f"fit_student_t(method={method!r}) did not converge ({n_iter} iterations): {message}{advice}"
+    return converged, message, failure
+
+
+def _covariance(theta: NDArray, args: tuple, natural: NDArray, p: int, ran_off: bool):
+    """``(cov, problem)`` from the observed information on (beta, log sigma[, log nu]), put on the
+    reported scale by the delta method."""
+    jacobian = np.diag(np.concatenate([np.ones(p), natural[p:]]))
+    hessian = t_nll_hessian(theta, *args)
+    if not ran_off:
+        return covariance.from_hessian(hessian, jacobian)
+    # The likelihood is flat in nu out there (its curvature is at the rounding level, of either
+    # sign), so nu gets no standard error; beta and sigma get theirs from the information with nu
+    # held at its last value. Which warning the fit gives does not then depend on the sign of a
+    # rounding error.
+    kept, problem = covariance.from_hessian(hessian[: p + 1, : p + 1], jacobian[: p + 1, : p + 1])
+    cov = np.full((p + 2, p + 2), np.nan)
+    cov[: p + 1, : p + 1] = kept
+    return cov, problem
 
 
 def _start(
