@@ -589,9 +589,13 @@ def test_numerical_derivatives_are_equivariant_under_scaling_of_the_argument(pow
         return float(np.sum(np.exp(a * t / s)) + np.prod(t / s))
 
     grad = a * np.exp(a * u) / s + u[::-1] / s
-    # the documented accuracy is about 7 digits; worst seen over 350 examples 9.6 (gradient), 7.2
-    # and 8.4 (Hessian); floors one digit below
-    assert correct_digits(mle.numerical_gradient(f, u * s), grad) >= 8.5
+    # Each gradient entry is a sum of two terms that can cancel (u = [0.84375, 0.3328...] leaves
+    # 3.3e-4 of two terms near 0.84): its error is measured against the size of the terms, the
+    # scale on which differences are accurate. The documented accuracy is about 7 digits; worst
+    # seen over 5000 hypothesis examples: 11.05 (gradient, on the terms' scale), 6.94 (Hessian
+    # diagonal) and 7.91 (off the diagonal). Floors about one digit below.
+    terms = (np.abs(a * np.exp(a * u)) + np.abs(u[::-1])) / s
+    assert correct_digits(mle.numerical_gradient(f, u * s), grad, at_least=terms) >= 10
     H = mle.numerical_hessian(f, u * s)
     assert correct_digits(np.diag(H), a * a * np.exp(a * u) / s**2) >= 6
     assert correct_digits(H[0, 1], 1 / (s[0] * s[1])) >= 7
