@@ -580,6 +580,7 @@ def test_numerical_gradient_of_a_function_on_a_tiny_scale():
     st.lists(st.floats(-150.0, 150.0), min_size=2, max_size=2),
     st.lists(st.floats(0.1, 1.0), min_size=2, max_size=2),
 )
+@example([0.0, 0.0], [0.84375, 0.3328126067480043])  # the gradient's second entry cancels to 3.3e-4
 def test_numerical_derivatives_are_equivariant_under_scaling_of_the_argument(powers, u):
     """f(t) = g(t / s): its derivatives are g's divided by s, for s from 1e-150 to 1e150."""
     s, u = 10.0 ** np.array(powers), np.array(u)

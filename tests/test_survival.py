@@ -23,7 +23,7 @@ import pytest
 import scipy.optimize
 import scipy.stats as st
 from conftest import correct_digits
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as hs
 from test_survival_reference import CASES, EXACT, INTERVAL, LEFT, RIGHT, TRUNC, design, read_csv, response
 
@@ -255,6 +255,7 @@ def random_data(seed, family, truncated):
     truncated=hs.booleans(),
     theta=hs.tuples(*[hs.floats(-1.0, 1.0)] * 3, hs.floats(-0.5, 0.7)),
 )
+@example(seed=1188, family="extreme", truncated=False, theta=(0.0, -0.984375, 0.0, 1e-06))  # see below
 def test_analytic_derivatives_match_differences(seed, family, truncated, theta):
     """Within about a standard deviation of the data's own scale: much further out (sigma far too
     small) the extreme-value likelihood is exp(exp(.)) steep, and differences, not the analytic
