@@ -53,17 +53,32 @@ def test_toc_lists_exactly_the_notebooks():
     assert len(listed) >= 10
 
 
+def test_chapter_files_sort_in_reading_order():
+    """A reader who opens book/ finds the numbered chapters in the order the book reads them:
+    their file names sort as _toc.yml lists them, and each starts with its two-digit place."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    numbered = [
+        Path(chapter["file"]).name
+        for part in toc["parts"]
+        if part.get("numbered")
+        for chapter in part["chapters"]
+    ]
+    assert numbered == sorted(numbered)
+    for place, name in enumerate(numbered, start=1):
+        assert name.startswith(f"{place:02d}_"), f"{name} is chapter {place} in _toc.yml"
+
+
 def test_bad_input_appendix_drives_every_public_function():
     """The bad-input appendix's table has a case for each public function that takes input."""
     import inspect
 
     import mle_tutorial as mle
 
-    notebook = json.loads((BOOK / "20_bad_input.ipynb").read_text())
+    notebook = json.loads((BOOK / "28_bad_input.ipynb").read_text())
     text = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     functions = [n for n in mle.__all__ if inspect.isfunction(getattr(mle, n)) and n != "list_datasets"]
     missing = [n for n in functions if f'"{n}",' not in text]
-    assert not missing, f"add cases for {missing} to book/20_bad_input.ipynb"
+    assert not missing, f"add cases for {missing} to book/28_bad_input.ipynb"
 
 
 def test_introduction_table_lists_every_chapter_in_toc_order():
