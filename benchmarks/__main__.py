@@ -25,7 +25,7 @@ import scipy.optimize
 import statsmodels.api as sm
 
 import mle_tutorial as mle
-from mle_tutorial._engine.families import normal_nll
+from mle_tutorial.likelihood import normal_nll
 
 HERE = Path(__file__).resolve().parent
 FIELDS = ["model", "method", "n", "p", "median_s", "ratio", "max_rel_diff", "peak_mb", "repeats", "note"]

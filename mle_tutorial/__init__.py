@@ -10,6 +10,10 @@ step 7 :func:`negative_log_likelihood` with its gradient, and
 two tests of the trinity, :func:`wald_test` and :func:`score_test`; robust (sandwich) standard
 errors with :meth:`FitResult.robust`; and :func:`bootstrap` intervals.
 
+Every fitter builds a model, a :class:`Likelihood` (the contract: per-observation
+log-likelihood, scores, Hessian, simulation, nesting), and returns it with the fit
+(``fit.model``); :func:`fit_mle` fits one of your own, and the inference layer works through it.
+
 Beyond the normal linear model: :func:`fit_mle` (any likelihood), :func:`fit_logistic`,
 :func:`fit_poisson`, :func:`fit_student_t`, :func:`fit_nonlinear`; real datasets through
 :func:`load_dataset`; incomplete data: censored survival times (:func:`fit_survival`,
@@ -43,6 +47,7 @@ from .likelihood import (
 )
 from .linear import fit_linear
 from .mixture import em_e_step, em_m_step, fit_normal_mixture
+from .model import Likelihood, Nesting
 from .nonlinear import fit_nonlinear
 from .numdiff import numerical_gradient, numerical_hessian
 from .out_of_core import glm_chunk_statistics, map_reduce
@@ -65,7 +70,9 @@ __all__ = [
     "FitResult",
     "HessianWarning",
     "LeastSquaresSolution",
+    "Likelihood",
     "LikelihoodRatioTest",
+    "Nesting",
     "PerfectSeparationError",
     "ScoreTest",
     "Summary",

@@ -8,6 +8,10 @@ The bootstrap (Efron 1979) estimates it by simulation from the data at hand:
 * **parametric**: simulate :math:`B` new responses from the *fitted* model (same :math:`X`)
   and refit; it trusts the model, as Wald and profile intervals do.
 
+Both work for every fitter through the fitted model (:class:`~mle_tutorial.Likelihood`):
+``model.simulate(params, rng)`` draws the new data, ``model.resample(rows)`` takes the rows, and
+``model.fit()`` refits with the fitter's own method and settings.
+
 The spread of the :math:`B` refitted estimates gives a standard error, and their quantiles an
 interval: ``"percentile"`` (the quantiles themselves), ``"basic"`` (reflected about
 :math:`\hat\theta`) or ``"BCa"`` (bias-corrected and accelerated, nonparametric only). The
@@ -29,12 +33,10 @@ from numpy.typing import NDArray
 
 from ._engine import lazy
 from ._engine.checks import positive_int
-from ._engine.finish import warn
 from ._engine.intervals import check_level
-from ._engine.result import ConvergenceWarning, FitResult
-from .glm import fit_logistic, fit_poisson
-from .linear import fit_linear
-from .student_t import fit_student_t
+from ._engine.report import warn
+from .model import Likelihood
+from .result import ConvergenceWarning, FitResult
 
 __all__ = ["BootstrapResult", "bootstrap"]
 
@@ -96,32 +98,17 @@ class BootstrapResult:
         return "\n".join(lines)
 
 
-# --- simulating from a fitted model of the package ------------------------------------------------
-def _simulate_linear(fit, rng, X, y):
-    return X, X @ fit.beta + fit.sigma * rng.standard_normal(X.shape[0])
+# --- refits -----------------------------------------------------------------------------------------
+def _model_fitter(template: FitResult) -> Callable:
+    """Refit a model drawn from ``template``'s (the same model on other data): with its own start
+    where it has one, else from the original estimate."""
+    model = template.model
+    own_start = type(model).start is not Likelihood.start
 
+    def refit(sample: Likelihood) -> FitResult:
+        return sample.fit() if own_start else sample.fit(template.params)
 
-def _simulate_logistic(fit, rng, X, y):
-    return X, (rng.random(X.shape[0]) < lazy.special.expit(X @ fit.params)).astype(float)
-
-
-def _simulate_poisson(fit, rng, X, y):
-    return X, rng.poisson(np.exp(X @ fit.params)).astype(float)
-
-
-def _simulate_student_t(fit, rng, X, y):
-    if "nu" not in fit.param_names:  # pragma: no cover - fit_student_t(X, y) always estimates nu
-        raise ValueError("pass simulate= for a Student-t fit with df fixed")
-    nu = fit.params[fit.param_names.index("nu")]
-    return X, X @ fit.beta + fit.sigma * rng.standard_t(nu, X.shape[0])
-
-
-SIMULATORS = {
-    fit_linear: _simulate_linear,
-    fit_logistic: _simulate_logistic,
-    fit_poisson: _simulate_poisson,
-    fit_student_t: _simulate_student_t,
-}
+    return refit
 
 
 def _refit(fitter: Callable, data: tuple) -> tuple[NDArray | None, str | None]:
@@ -181,7 +168,7 @@ def _checked_data(data: Sequence) -> tuple[list[NDArray], int]:
 
 
 def bootstrap(
-    fitter: Callable[..., FitResult],
+    fitter: Callable[..., FitResult] | FitResult,
     *data: NDArray,
     kind: str = "nonparametric",
     method: str = "percentile",
@@ -194,20 +181,26 @@ def bootstrap(
 ) -> BootstrapResult:
     r"""Bootstrap confidence intervals for every parameter of a fit.
 
-    ``fitter(*data)`` must return a :class:`~mle_tutorial.FitResult`: one of the package's
-    fitters (``bootstrap(fit_linear, X, y)``) or any function of the data
-    (``lambda X, y: fit_mle(nll, start, args=(X, y))``). The original fit is
-    ``fitter(*data)``; each resample refits it.
+    Two ways to call it:
 
-    * ``kind="nonparametric"``: resample the rows of all ``data`` arrays together (cases), with
-      replacement. Methods ``"percentile"``, ``"basic"`` and ``"BCa"`` (which refits the
-      :math:`n` leave-one-out samples too, for its acceleration).
-    * ``kind="parametric"``: new data from the fitted model, ``simulate(fit, rng, *data)``
-      returning the new ``data`` tuple. Built in for :func:`~mle_tutorial.fit_linear`,
-      :func:`~mle_tutorial.fit_logistic`, :func:`~mle_tutorial.fit_poisson` and
-      :func:`~mle_tutorial.fit_student_t` called as ``fitter(X, y)``: new ``y`` from
-      :math:`N(X\hat\beta, \hat\sigma^2)`, Bernoulli, Poisson or scaled :math:`t_{\hat\nu}`,
-      the same ``X``. Methods ``"percentile"`` and ``"basic"``.
+    * ``bootstrap(fit)``, with a :class:`~mle_tutorial.FitResult` of any fitter (or of your own
+      :class:`~mle_tutorial.Likelihood`): the fit's model holds the data, and each resample is
+      ``fit.model.resample(rows).fit()`` (nonparametric) or
+      ``fit.model.simulate(fit.params, rng).fit()`` (parametric);
+    * ``bootstrap(fitter, *data)``: ``fitter(*data)`` must return a
+      :class:`~mle_tutorial.FitResult`: one of the package's fitters
+      (``bootstrap(fit_linear, X, y)``) or any function of the data
+      (``lambda X, y: fit_mle(nll, start, args=(X, y))``). The original fit is
+      ``fitter(*data)``; each nonparametric resample refits it on rows of ``data``.
+
+    * ``kind="nonparametric"``: resample the observations (the rows of all ``data`` arrays
+      together: cases), with replacement. Methods ``"percentile"``, ``"basic"`` and ``"BCa"``
+      (which refits the :math:`n` leave-one-out samples too, for its acceleration).
+    * ``kind="parametric"``: new data from the fitted model: ``simulate(fit, rng, *data)``
+      returning the new ``data`` tuple if you give it, else the model's own ``simulate`` (new
+      ``y`` from :math:`N(X\hat\beta, \hat\sigma^2)`, Bernoulli, Poisson, scaled
+      :math:`t_{\hat\nu}`, the censored or truncated model as the data were recorded, the
+      mixture, ...: the same ``X``). Methods ``"percentile"`` and ``"basic"``.
 
     The intervals come from :func:`scipy.stats.bootstrap`, given the distribution of the
     successful refits. A refit fails if it raises a ``ValueError`` (such as
@@ -218,10 +211,10 @@ def bootstrap(
 
     Parameters
     ----------
-    fitter : callable
-        ``fitter(*data) -> FitResult``.
+    fitter : callable or FitResult
+        ``fitter(*data) -> FitResult``, or the fit itself (then no ``data``).
     *data : array_like
-        The data, each with one row per observation (e.g. ``X, y``).
+        The data, each with one row per observation (e.g. ``X, y``), for a ``fitter``.
     kind : {"nonparametric", "parametric"}
     method : {"percentile", "basic", "BCa"}
     n_resamples : int
@@ -246,19 +239,21 @@ def bootstrap(
     ------
     ValueError
         Bad arguments, data of different lengths, a fit to the original data that fails, no
-        successful refit, ``method="BCa"`` with ``kind="parametric"``, a parametric bootstrap
-        of a fitter without a built-in ``simulate``, or failures with ``failures="raise"``.
+        successful refit, ``method="BCa"`` with ``kind="parametric"``, a model that cannot
+        simulate or resample (a :func:`~mle_tutorial.fit_mle` function without ``simulate=``),
+        or failures with ``failures="raise"``.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from mle_tutorial import simulate_linear, fit_linear
     >>> X, y = simulate_linear(50, [1.0, 2.0], 0.5, seed=1)
     >>> boot = bootstrap(fit_linear, X, y, n_resamples=200, seed=2)
     >>> boot.interval.shape, boot.n_failed
     ((3, 2), 0)
+    >>> bool(np.all(bootstrap(fit_linear(X, y), n_resamples=200, seed=2).interval == boot.interval))
+    True
     """
-    if not callable(fitter):
-        raise ValueError(f"fitter must be a function returning a FitResult, got {type(fitter).__name__}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if method not in METHODS:
@@ -267,33 +262,50 @@ def bootstrap(
         raise ValueError(f"failures must be 'warn', 'ignore' or 'raise', got {failures!r}")
     n_resamples = positive_int(n_resamples, "n_resamples")
     level = check_level(level)
-    arrays, n = _checked_data(data)
-    if kind == "parametric":
-        if method == "BCa":
-            raise ValueError('method="BCa" is for the nonparametric bootstrap; use "percentile" or "basic"')
-        if simulate is None:
-            if fitter not in SIMULATORS or len(arrays) != 2:
-                raise ValueError(
-                    "a parametric bootstrap needs simulate=(fit, rng, *data) -> new data, except for "
-                    "fit_linear, fit_logistic, fit_poisson and fit_student_t called as fitter(X, y)"
-                )
-            simulate = SIMULATORS[fitter]
-        elif not callable(simulate):
-            raise ValueError(f"simulate must be a function, got {type(simulate).__name__}")
-    fit = fitter(*arrays)
-    if not isinstance(fit, FitResult):
-        raise ValueError(f"fitter must return a FitResult, got {type(fit).__name__}")
+    if kind == "parametric" and method == "BCa":
+        raise ValueError('method="BCa" is for the nonparametric bootstrap; use "percentile" or "basic"')
+    if simulate is not None and not callable(simulate):
+        raise ValueError(f"simulate must be a function, got {type(simulate).__name__}")
+    if isinstance(fitter, FitResult):
+        if data:
+            raise ValueError(
+                "bootstrap(fit) takes no data: the fit's model holds them (or bootstrap(fitter, *data))"
+            )
+        if simulate is not None:
+            raise ValueError(
+                "simulate= goes with bootstrap(fitter, *data); bootstrap(fit) simulates from fit.model"
+            )
+        fit, arrays = fitter, None
+        if fit.model is None:
+            raise ValueError("fit has no model (a result from an older version): refit it")
+        n = fit.model.nobs
+        refit_model = _model_fitter(fit)
+    else:
+        if not callable(fitter):
+            raise ValueError(f"fitter must be a function returning a FitResult, got {type(fitter).__name__}")
+        arrays, n = _checked_data(data)
+        fit = fitter(*arrays)
+        if not isinstance(fit, FitResult):
+            raise ValueError(f"fitter must return a FitResult, got {type(fit).__name__}")
+        refit_model = _model_fitter(fit) if fit.model is not None else None
+    if kind == "parametric" and simulate is None:
+        _check_can(fit, "simulate")
+    if kind == "nonparametric" and arrays is None:
+        _check_can(fit, "resample")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     show = _Progress(n_resamples, bool(progress))
     reps, reasons = [], {}
     if kind == "nonparametric":
         rows = rng.integers(0, n, size=(n_resamples, n))
     for b in range(n_resamples):
-        if kind == "nonparametric":
-            sample = tuple(a[rows[b]] for a in arrays)
+        if kind == "nonparametric" and arrays is not None:
+            theta, why = _refit(fitter, tuple(a[rows[b]] for a in arrays))
+        elif kind == "nonparametric":
+            theta, why = _refit_drawn(refit_model, fit.model.resample, rows[b])
+        elif simulate is not None:
+            theta, why = _refit(fitter, tuple(simulate(fit, rng, *arrays)))
         else:
-            sample = tuple(simulate(fit, rng, *arrays))
-        theta, why = _refit(fitter, sample)
+            theta, why = _refit_drawn(refit_model, fit.model.simulate, fit.params, rng)
         if theta is None:
             reasons[why] = reasons.get(why, 0) + 1
         else:
@@ -312,7 +324,11 @@ def bootstrap(
         if failures == "warn":
             warn(text, ConvergenceWarning)
     replicates = np.array(reps)
-    interval = _interval(fitter, arrays, fit, replicates, method, level)
+    if arrays is not None:
+        statistic = _Statistic(fitter, tuple(arrays), len(fit.params))
+    else:
+        statistic = _ModelStatistic(fit.model, refit_model, len(fit.params))
+    interval = _interval(n, statistic, replicates, method, level)
     return BootstrapResult(
         estimate=np.asarray(fit.params, dtype=float),
         interval=interval,
@@ -326,6 +342,30 @@ def bootstrap(
         n_failed=n_failed,
         failures=dict(sorted(reasons.items())),
     )
+
+
+def _check_can(fit: FitResult, what: str) -> None:
+    """The fit's model must be able to ``simulate`` (or ``resample``)."""
+    model = fit.model
+    if model is None or getattr(type(model), what) is getattr(Likelihood, what):
+        hint = (
+            "give simulate=(fit, rng, *data) -> new data"
+            if what == "simulate"
+            else "call bootstrap(fitter, *data)"
+        )
+        raise ValueError(
+            f"a {'parametric' if what == 'simulate' else 'nonparametric'} bootstrap needs a model that can "
+            f"{what}: {type(model).__name__} cannot ({hint}, or give your Likelihood a {what} method)"
+        )
+
+
+def _refit_drawn(refit: Callable, draw: Callable, *args) -> tuple[NDArray | None, str | None]:
+    """Draw a model (``draw(*args)``) and refit it: the parameters, or None and why it failed."""
+    try:
+        sample = draw(*args)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+        return None, type(exc).__name__
+    return _refit(refit, (sample,))
 
 
 @dataclass(frozen=True)
@@ -342,15 +382,27 @@ class _Statistic:
         return np.full(self.k, np.nan) if theta is None else theta
 
 
-def _interval(fitter, arrays, fit, replicates, method, level) -> NDArray:
+@dataclass(frozen=True)
+class _ModelStatistic:
+    """The refitted parameters of the model on the rows ``index`` (NaN where the refit fails)."""
+
+    model: Likelihood
+    refit: Callable
+    k: int
+
+    def __call__(self, index, axis=-1):
+        theta, _ = _refit_drawn(self.refit, self.model.resample, np.asarray(index, dtype=int))
+        return np.full(self.k, np.nan) if theta is None else theta
+
+
+def _interval(n: int, statistic: Callable, replicates, method, level) -> NDArray:
     """The interval of :func:`scipy.stats.bootstrap` from the given distribution (no new draws)."""
-    n = arrays[0].shape[0]
     previous = types.SimpleNamespace(bootstrap_distribution=replicates.T)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy's warning of a degenerate distribution: NaN ends
         result = lazy.stats().bootstrap(
             (np.arange(n),),
-            _Statistic(fitter, tuple(arrays), len(fit.params)),
+            statistic,
             n_resamples=0,
             bootstrap_result=previous,
             vectorized=False,

@@ -1,4 +1,4 @@
-r"""Beyond normal errors: logistic (Bernoulli) and Poisson regression.
+r"""Generalized linear models: logistic (Bernoulli) and Poisson regression, their families and fit.
 
 Step 4 of the book assumes normal residuals. For a 0/1 outcome or a count, the
 seven steps stay the same except the distribution (step 4-5) and the link
@@ -11,30 +11,50 @@ logistic   :math:`\mathrm{expit}(\eta_i)` :math:`y_i\eta_i - \log(1 + e^{\eta_i}
 Poisson    :math:`e^{\eta_i}`            :math:`y_i\eta_i - e^{\eta_i} - \log(y_i!)`
 ========== ============================= ==================================================
 
-Both are canonical-link GLMs, so the score is :math:`X^\top(y - \mu)` and the
-Hessian of :math:`-\ell` is :math:`X^\top W X` with :math:`W = \mathrm{diag}(w_i)`,
-:math:`w_i = \mu_i(1-\mu_i)` (logistic) or :math:`\mu_i` (Poisson): observed and
-expected information coincide. The fit is Newton's method (IRLS) with step halving
-on the exact log-likelihood, computed stably (``logaddexp``, ``expit``, ``gammaln``).
+A :class:`Family` is the per-row kernel of a GLM: given :math:`\eta` and :math:`y` it gives the
+log-likelihood, :math:`\partial\ell_i/\partial\eta_i` and the Newton weight
+:math:`w_i = -\partial^2\ell_i/\partial\eta_i^2` (glum's split of a distribution from its
+solver), so that a family with a non-canonical link or a scale parameter fits the same Newton
+loop. Both families here have canonical links, so the score is :math:`X^\top(y - \mu)` and the
+Hessian of :math:`-\ell` is :math:`X^\top W X` with :math:`w_i = \mu_i(1-\mu_i)` (logistic) or
+:math:`\mu_i` (Poisson): observed and expected information coincide. The fit
+(:class:`GeneralizedLinear`, :func:`fit_logistic`, :func:`fit_poisson`) is Newton's method
+(IRLS) with step halving on the log-likelihood, one pass over the rows per trial point, in
+memory or over Dask row chunks.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance, lazy
-from ._engine.checks import coefficient_names
-from ._engine.families import LOGISTIC, POISSON, Family
-from ._engine.finish import finish
-from ._engine.irls import check_and_start, exact_loglik, fit_glm, glm_data
-from ._engine.optimize import StartNotFinite
-from ._engine.profiles import GLMProfile
-from ._engine.result import FitResult
-from ._engine.scale import Unscale, unshift
-from ._engine.scores import GLMScores
+from ._engine.checks import check_offset, check_rows, coefficient_names, read_design
+from ._engine.lazy import linalg, special
+from ._engine.lstsq import check_full_rank, check_full_rank_over_chunks, tsqr_combine
+from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, newton
+from ._engine.rows import BLOCK_ROWS, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
+from ._engine.sandwich import robust_from
+from ._engine.scale import Unscale, shifts, unshift
+from .fitting import FREE, Estimate, finish
+from .model import RegressionLikelihood
+from .result import FitResult
+
+__all__ = [
+    "FAMILIES",
+    "LOGISTIC",
+    "POISSON",
+    "Family",
+    "GeneralizedLinear",
+    "PerfectSeparationError",
+    "fit_logistic",
+    "fit_poisson",
+    "glm_stats",
+]
 
 #: A zero count whose fitted mean is below exp(-this) times the largest fitted mean makes the fit
 #: check whether the Poisson MLE exists (a divergence drives such means to 0).
@@ -50,8 +70,630 @@ class PerfectSeparationError(ValueError):
     (Santos Silva and Tenreyro, 2010)."""
 
 
+# --- the Poisson log-probability, as R's dpois computes it (Loader 2000) ---------------------------
+#: stirlerr(k) = log(k!) - log(sqrt(2 pi k) (k/e)^k) for k = 0..15 (k = 0 unused), from 40-digit mpmath.
+_STIRLERR_TABLE = np.array([
+    0.0, 0.08106146679532725821967, 0.04134069595540929409382, 0.02767792568499833914879,
+    0.02079067210376509311152, 0.01664469118982119216319, 0.01387612882307074799875,
+    0.01189670994589177009506, 0.01041126526197209649748, 0.009255462182712732917729,
+    0.008330563433362871256469, 0.007573675487951840794972, 0.006942840107209529865664,
+    0.00640899418800420706844, 0.005951370112758847735624, 0.005554733551962801371039,
+])  # fmt: skip
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def stirlerr(k: NDArray) -> NDArray:
+    r"""The error of Stirling's formula, :math:`\log k! - \log(\sqrt{2\pi k}(k/e)^k)`, for positive
+    integers ``k`` (as floats): a table up to 15, the asymptotic series
+    :math:`\frac1{12k} - \frac1{360k^3} + \frac1{1260k^5} - \frac1{1680k^7} + \frac1{1188k^9}`
+    beyond (its first omitted term is below 2e-16 there)."""
+    big = np.maximum(k, 16.0)
+    kk = big * big
+    series = (1 / 12 - (1 / 360 - (1 / 1260 - (1 / 1680 - 1 / (1188 * kk)) / kk) / kk) / kk) / big
+    return np.where(k <= 15.0, _STIRLERR_TABLE[np.minimum(k, 15.0).astype(np.intp)], series)
+
+
+def bd0(x: NDArray, mu: NDArray, eta: NDArray) -> NDArray:
+    r"""Loader's deviance term :math:`x\log(x/\mu) + \mu - x \ge 0`, for ``x > 0``, without its
+    cancellation: where :math:`|x - \mu| < (x + \mu)/10`, as the series
+    :math:`(x - \mu)v + 2x\sum_{j\ge1} v^{2j+1}/(2j+1)`, :math:`v = (x - \mu)/(x + \mu)` (nine
+    terms reach the rounding level); elsewhere directly, with :math:`\log(x/\mu)` from
+    ``eta = log mu`` where the ratio under- or overflows."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        d = x - mu
+        total = x + mu
+        near = np.abs(d) < 0.1 * total
+        v = d / total
+        v2 = v * v
+        tail = 1 / 13 + v2 * (1 / 15 + v2 * (1 / 17 + v2 / 19))
+        series = d * v + 2.0 * x * v * v2 * (
+            1 / 3 + v2 * (1 / 5 + v2 * (1 / 7 + v2 * (1 / 9 + v2 * (1 / 11 + v2 * tail))))
+        )
+        ratio = x / mu
+        usable = (ratio > 0) & (ratio < np.inf)
+        log_ratio = np.where(usable, np.log(np.where(usable, ratio, 1.0)), np.log(x) - eta)
+        return np.where(near, series, x * log_ratio + mu - x)
+
+
+def poisson_logpmf(y: NDArray, mu: NDArray, eta: NDArray) -> NDArray:
+    r""":math:`\log P(Y = y)` for :math:`Y \sim \mathrm{Poisson}(\mu)`, term by term, as R's ``dpois``
+    (Loader's saddle-point form): :math:`-\mu` for :math:`y = 0`, else
+    :math:`-\mathrm{stirlerr}(y) - \mathrm{bd0}(y, \mu) - \tfrac12\log(2\pi y)`. Accurate to a
+    few units of rounding relative to each term for counts up to 1e15 and beyond, where
+    :math:`y\log\mu - \mu - \log y!` cancels all its digits."""
+    pos = y > 0
+    x = np.where(pos, y, 1.0)
+    with np.errstate(invalid="ignore"):
+        terms = -stirlerr(x) - bd0(x, mu, eta) - (_HALF_LOG_2PI + 0.5 * np.log(x))
+    return np.where(pos, terms, -mu)
+
+
+# --- the families -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Family:
+    """A GLM family: the distribution of :math:`y_i` given its linear predictor :math:`\\eta_i`.
+
+    ``block(eta, y, exact)`` gives, for a block of rows, the log-likelihood (a float),
+    :math:`\\partial\\ell_i/\\partial\\eta_i` and the Newton weights :math:`w_i \\ge 0` (which
+    Newton uses as the information :math:`X^\\top W X`); ``terms(eta, y)`` the log-likelihood of
+    each row; ``mean(eta)`` the mean; ``sample(eta, rng)`` draws; ``invalid(y)`` flags impossible
+    outcomes and ``rule`` says what ``y`` must hold. The rest is what a family knows about where
+    its MLE exists. ``exact_pass``: the cheap log-likelihood of a Newton pass is the exact one;
+    ``zero_counts``: Newton's passes track the fitted means of zero counts."""
+
+    name: str
+    title: str  # as in a sentence
+    rule: str  # what y must hold, for the error message
+    exact_pass: bool = True
+    zero_counts: bool = False
+
+    def block(self, eta: NDArray, y: NDArray, exact: bool = True):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def terms(self, eta: NDArray, y: NDArray) -> NDArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def mean(self, eta: NDArray) -> NDArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sample(self, eta: NDArray, rng: np.random.Generator) -> NDArray:  # pragma: no cover
+        raise NotImplementedError
+
+    def invalid(self, y: NDArray) -> NDArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def successes(self, y: NDArray) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def labels(self, y: NDArray) -> tuple[int, int]:
+        """The count of impossible outcomes and of successes, for the lazy checks over chunks."""
+        return int(np.count_nonzero(self.invalid(y))), self.successes(y)
+
+    def boundary(self, n: int, successes: int) -> str | None:
+        """The message when every outcome puts the MLE on the boundary (all 0s, all 1s)."""
+        return None
+
+    def start(self, rows) -> NDArray:
+        """Where Newton starts (after the rank check)."""
+        return np.zeros(rows.p)
+
+    def overflows(self, stats: dict) -> bool:
+        """Whether the fitted means overflow at the point of ``stats``."""
+        return False
+
+    def suspect(self, stats: dict, slow: bool) -> bool:
+        """Whether the fit may be running off to where the MLE does not exist."""
+        return False
+
+    def raise_if_no_mle(self, X: NDArray, y: NDArray, e: NDArray) -> None:
+        """Raise :class:`PerfectSeparationError` if the MLE does not exist (in memory)."""
+
+    def no_mle_hint(self) -> str:
+        """What a fit over chunks says when it cannot check the MLE's existence."""
+        return ""
+
+
+def _logistic_block(eta: NDArray, y: NDArray):
+    # one exp for both: log(1 + e^eta) = max(eta, 0) + log1p(e), expit(eta) from e = e^-|eta|
+    e = np.exp(-np.abs(eta))
+    softplus = np.maximum(eta, 0.0) + np.log1p(e)
+    inv = 1.0 / (1.0 + e)
+    mu = np.where(eta >= 0, inv, e * inv)
+    return float(y @ eta - np.sum(softplus)), mu, mu * (1.0 - mu)
+
+
+@dataclass(frozen=True)
+class Logistic(Family):
+    """Bernoulli outcomes with the logit link: :math:`\\mu = \\mathrm{expit}(\\eta)`."""
+
+    name: str = "logistic"
+    title: str = "logistic"
+    rule: str = "y must contain only 0 and 1 for logistic regression"
+
+    def block(self, eta, y, exact=True):
+        ll, mu, w = _logistic_block(eta, y)
+        return ll, y - mu, w
+
+    def terms(self, eta, y):
+        return y * eta - (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))))
+
+    def mean(self, eta):
+        return special.expit(eta)
+
+    def sample(self, eta, rng):
+        return (rng.random(eta.shape[0]) < special.expit(eta)).astype(float)
+
+    def invalid(self, y):
+        return (y != 0) & (y != 1)
+
+    def successes(self, y):
+        return int(np.sum(y == 1))
+
+    def boundary(self, n, successes):
+        if successes in (0, n):
+            label = int(successes > 0)
+            return (
+                f"y is all {label}: the probability of a 1 is estimated as {label}, "
+                "on the boundary, so there is no finite MLE"
+            )
+        return None
+
+    def suspect(self, stats, slow):
+        return slow or stats["max_eta"] > 25
+
+    def raise_if_no_mle(self, X, y, e):
+        found = separation_direction(X, y)
+        if found is None:
+            return
+        direction, complete = found
+        margin = (2 * y - 1) * (X @ direction)
+        k = int(np.sum(margin > 1e-9 * np.max(np.abs(margin))))
+        kind = "complete" if complete else "quasi-complete"
+        raise PerfectSeparationError(
+            f"y is perfectly separated by X ({kind} separation: the linear combination "
+            f"X @ {_direction_text(direction, e)} predicts {k} of the "
+            f"{len(y)} outcomes exactly). The likelihood keeps increasing as the coefficients go to "
+            "infinity, so there is no maximum likelihood estimate. Remove or merge the separating "
+            "predictors, or use a penalized (e.g. Firth) fit."
+        )
+
+    def no_mle_hint(self):
+        return "; the outcomes may be perfectly separated (check a subsample in memory with fit_logistic)"
+
+
+@dataclass(frozen=True)
+class Poisson(Family):
+    """Counts with the log link: :math:`\\mu = e^\\eta`; the log-likelihood summed term by term
+    in Loader's saddle-point form, as R's ``dpois``."""
+
+    name: str = "poisson"
+    title: str = "Poisson"
+    rule: str = "y must contain non-negative integer counts for Poisson regression"
+    exact_pass: bool = False
+    zero_counts: bool = True
+
+    def block(self, eta, y, exact=True):
+        with np.errstate(over="ignore"):
+            mu = np.exp(eta)
+        with np.errstate(invalid="ignore"):  # inf - inf where mu overflows: reported as not finite
+            if exact:
+                return float(np.sum(poisson_logpmf(y, mu, eta))), y - mu, mu
+            return float(y @ eta - np.sum(mu)), y - mu, mu
+
+    def terms(self, eta, y):
+        with np.errstate(over="ignore"):
+            mu = np.exp(eta)
+        return poisson_logpmf(y, mu, eta)
+
+    def mean(self, eta):
+        return np.exp(eta)
+
+    def sample(self, eta, rng):
+        return rng.poisson(np.exp(eta)).astype(float)
+
+    def invalid(self, y):
+        return (y < 0) | (y != np.round(y))
+
+    def successes(self, y):
+        return int(np.sum(y > 0))
+
+    def boundary(self, n, successes):
+        if successes == 0:
+            return "y is all 0: the estimated rate is 0, on the boundary, so there is no finite MLE"
+        return None
+
+    def start(self, rows):
+        """One weighted least-squares step from mu = y + 0.1, as R's glm starts."""
+        s = rows.reduce(poisson_start_stats)
+        try:
+            return linalg.cho_solve(linalg.cho_factor(s["start_a"], check_finite=False), s["start_b"])
+        except np.linalg.LinAlgError:
+            return np.linalg.lstsq(s["start_a"], s["start_b"], rcond=None)[0]
+
+    def overflows(self, stats):
+        return stats["max_eta"] > 709.0
+
+    def suspect(self, stats, slow):
+        return slow or -stats["max_neg_eta0"] < stats["max_eta_hi"] - POISSON_GAP
+
+    def raise_if_no_mle(self, X, y, e):
+        found = poisson_divergence(X, y)
+        if found is None:
+            return
+        direction, k = found
+        raise PerfectSeparationError(
+            f"the Poisson MLE does not exist: X @ b is 0 for every positive count and negative for {k} "
+            f"of the {int(np.sum(y == 0))} zero counts, with b = {_direction_text(direction, e)}. Along b "
+            "the likelihood keeps increasing, the fitted means of those zero counts go to 0 and the "
+            "coefficients diverge (to -infinity along b). Drop those observations (their zero counts are "
+            "fitted exactly, as Santos Silva and Tenreyro (2010) recommend) or the predictors that "
+            "isolate them (e.g. a group whose counts are all 0)."
+        )
+
+    def no_mle_hint(self):
+        return (
+            "; fitted means of some zero counts are tending to 0, so the MLE may not exist "
+            "(check a subsample in memory with fit_poisson)"
+        )
+
+
+LOGISTIC = Logistic()
+POISSON = Poisson()
+
+#: The families by name, for :func:`~mle_tutorial.glm_chunk_statistics`.
+FAMILIES = {family.name: family for family in (LOGISTIC, POISSON)}
+
+
+# --- one pass over the rows ------------------------------------------------------------------------
+def glm_stats(
+    X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family, exact: bool = True
+) -> dict:
+    r"""One pass over the rows, block by block: log-likelihood, score, information, the largest
+    :math:`|\eta|`, the largest :math:`\eta`, and for a family that tracks zero counts (the
+    Poisson) the largest :math:`-\eta` of a zero count (``-inf`` if none: where it is far above
+    :math:`-\max\eta`, the MLE may not exist). ``exact=False``: the family's cheaper
+    log-likelihood, enough to compare points on Newton's path."""
+    n, p = X.shape
+    if offset is None:
+        offset = np.zeros(n)
+    ll, score, info, biggest, top, zero_low = 0.0, np.zeros(p), np.zeros((p, p)), 0.0, -np.inf, -np.inf
+    for start in range(0, n, BLOCK_ROWS):
+        Xb = X[start : start + BLOCK_ROWS]
+        yb = y[start : start + BLOCK_ROWS]
+        eta = Xb @ beta + offset[start : start + BLOCK_ROWS]
+        part, d_eta, w = family.block(eta, yb, exact)
+        ll += part
+        score += Xb.T @ d_eta
+        Xw = Xb * np.sqrt(w)[:, None]
+        info += Xw.T @ Xw
+        top = max(top, float(eta.max()))
+        biggest = max(biggest, top, -float(eta.min()))
+        if family.zero_counts and np.any(yb == 0):
+            zero_low = max(zero_low, -float(eta[yb == 0].min()))
+    return {
+        "loglik": ll,
+        "score": score,
+        "info": info,
+        "max_eta": biggest,
+        "max_eta_hi": top,
+        "max_neg_eta0": zero_low,
+    }
+
+
+def glm_loglik(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family) -> dict:
+    """The log-likelihood of a chunk at ``beta``, every term exact (block by block)."""
+    n = X.shape[0]
+    ll = 0.0
+    for start in range(0, n, BLOCK_ROWS):
+        eta = X[start : start + BLOCK_ROWS] @ beta
+        if offset is not None:
+            eta = eta + offset[start : start + BLOCK_ROWS]
+        ll += family.block(eta, y[start : start + BLOCK_ROWS])[0]
+    return {"loglik": ll}
+
+
+def poisson_start_stats(X: NDArray, y: NDArray, offset: NDArray | None) -> dict:
+    """X' W X and X' W z of the first weighted least-squares step from mu = y + 0.1, as R's glm
+    starts (summable over chunks)."""
+    p = X.shape[1]
+    if offset is None:
+        offset = np.zeros(X.shape[0])
+    A, b = np.zeros((p, p)), np.zeros(p)
+    for start in range(0, X.shape[0], BLOCK_ROWS):
+        Xb = X[start : start + BLOCK_ROWS]
+        mu0 = y[start : start + BLOCK_ROWS] + 0.1
+        z = np.log(mu0) - offset[start : start + BLOCK_ROWS] + (y[start : start + BLOCK_ROWS] - mu0) / mu0
+        Xw = Xb * np.sqrt(mu0)[:, None]
+        A += Xw.T @ Xw
+        b += Xb.T @ (mu0 * z)
+    return {"start_a": A, "start_b": b}
+
+
+def gram(X: NDArray, y: NDArray, offset: NDArray | None) -> dict:
+    """X'X of a chunk (for the rank)."""
+    return {"xtx": X.T @ X}
+
+
+def weighted_r_block(
+    X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family
+) -> NDArray:
+    """R of the QR factorization of a chunk's sqrt(W) X at ``beta``, W the Newton weights."""
+    eta = X @ beta if offset is None else X @ beta + offset
+    w = family.block(eta, y)[2]
+    return linalg.qr(np.sqrt(w)[:, None] * X, mode="r", check_finite=False)[0][: X.shape[1]]
+
+
+def score_block(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family) -> NDArray:
+    r"""The score of each row of a chunk: :math:`x_i\,\partial\ell_i/\partial\eta_i`."""
+    eta = X @ beta if offset is None else X @ beta + offset
+    return X * family.block(eta, y)[1][:, None]
+
+
+def _meat_chunk(X, y, offset, *, beta, family) -> dict:
+    S = score_block(X, y, offset, beta=beta, family=family)
+    return {"meat": S.T @ S}
+
+
+@dataclass(frozen=True)
+class GLMPass:
+    """One pass over ``rows`` at ``beta``: the statistics of :func:`glm_stats`, with the family's
+    cheaper log-likelihood (enough to compare points on Newton's path)."""
+
+    rows: object
+    family: Family
+
+    def __call__(self, beta: NDArray) -> dict:
+        return self.rows.reduce(glm_stats, beta=beta, family=self.family, exact=False)
+
+
+def exact_loglik(rows, family: Family, fit) -> float:
+    """The log-likelihood at the point Newton returned, every term exact: the Poisson's needs one
+    more pass (Loader's form, :math:`-\\sum\\log y_i!` included), the logistic's is the pass's own."""
+    if family.exact_pass:
+        return fit.loglik
+    return float(rows.reduce(glm_loglik, beta=fit.beta, family=family)["loglik"])
+
+
+def check_and_start(rows, family: Family) -> NDArray:
+    """Check the rank (in memory: a pivoted QR of X; over chunks: the Gram matrix, or a QR of its
+    tall-skinny R) and find the family's start."""
+    if rows.in_memory:
+        check_full_rank(rows.X)
+    else:
+        check_full_rank_over_chunks(rows, rows.reduce(gram)["xtx"])
+    return family.start(rows)
+
+
+# --- the profile ------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class GLMProfile:
+    """Hold ``beta[j]`` at a value and refit the others by Newton. In memory each refit starts
+    from the last one for the same ``j`` (first from the estimate); over chunks it is a fresh fit
+    (its own checks and start)."""
+
+    rows: object
+    family: Family
+    beta_hat: NDArray
+    warm: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __call__(self, j: int, value: float) -> float:
+        rows = self.rows.hold_column(j, value)
+        if rows.p == 0:  # nothing left to re-maximize: the log-likelihood at beta[j] = value
+            if rows.in_memory:  # all rows at once (a Dask chunk is summed block by block, as in a fit)
+                ll = self.family.block(rows.offset, rows.y)[0]
+            else:
+                ll = rows.reduce(glm_stats, beta=np.zeros(0), family=self.family)["loglik"]
+            return float(ll)
+        if rows.in_memory:
+            start = self.warm.get(j, np.delete(self.beta_hat, j))
+        else:
+            start = check_and_start(rows, self.family)
+        fit = newton(GLMPass(rows, self.family), start)
+        if rows.in_memory and np.isfinite(fit.loglik):
+            self.warm[j] = fit.beta
+        return exact_loglik(rows, self.family, fit)
+
+
+# --- the model ----------------------------------------------------------------------------------------
+class GeneralizedLinear(RegressionLikelihood):
+    r"""A generalized linear model of a :class:`Family` on its data: parameters ``beta``,
+    :math:`\eta = X\beta + \text{offset}`.
+
+    .. math:: \ell_i = \log f(y_i \mid \eta_i), \qquad
+              s_i = x_i\,\frac{\partial\ell_i}{\partial\eta_i}, \qquad
+              H = -X^\top W X
+
+    Built by :func:`fit_logistic` and :func:`fit_poisson` (``fit.model``), in memory or over
+    Dask row chunks; ``fit()`` refits with the same options; ``simulate`` draws new outcomes
+    from the family at the same design and offset.
+    """
+
+    def __init__(self, family: Family, rows, names: Sequence[str], key: str, *,
+                 options: dict | None = None, working=None):  # fmt: skip
+        self.family = family
+        self.rows = rows
+        self.names = tuple(names)
+        self.key = key
+        self.options = options
+        self._cache_working = working
+
+    @classmethod
+    def from_data(cls, family: Family, X, y, offset=None, *, names=None, options=None) -> GeneralizedLinear:
+        """Check the data as the family's fitter does (eagerly in memory, naming the first bad
+        value; lazily, in one pass, over Dask row chunks) and build the model."""
+        rows = as_rows(X, y, offset)
+        if rows is None:
+            design = read_design(X, y, offset, model=family.title)
+            X, y = design.X, design.y
+            bad = np.flatnonzero(family.invalid(y))
+            first_bad = f"y[{bad[0]}] = {y[bad[0]]:g}" if bad.size else ""
+            _check_outcomes(family, len(y), bad.size, first_bad, family.successes(y))
+            rows = InMemoryRows(X, y, check_offset(design.offset, X.shape[0]))
+            key = data_key(rows.n, fingerprint_sum(y))
+            names = coefficient_names(names, design.columns, rows.p)
+            return cls(family, rows, names, key, options=options)
+        check_rows(rows.n, rows.p, "")
+        first = rows.screen(screen_stats, labels=family.labels)
+        _check_outcomes(
+            family, rows.n, first["bad_label"], f"{first['bad_label']} value(s) are not", first["ones"]
+        )
+        working = rows.shifted(shifts(first["max_x"]))
+        key = data_key(rows.n, first["fingerprint"])
+        return cls(
+            family, rows, coefficient_names(names, None, rows.p), key, options=options, working=working
+        )
+
+    def _like(self, rows, key: str | None = None, names=None) -> GeneralizedLinear:
+        key = data_key(rows.n, fingerprint_sum(rows.y)) if key is None else key
+        return GeneralizedLinear(self.family, rows, self.names if names is None else names, key,
+                                 options=self.options)  # fmt: skip
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self.family.name
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.names
+
+    @property
+    def bounds(self):
+        return (FREE,) * self.rows.p
+
+    @property
+    def nobs(self) -> int:
+        return self.rows.n
+
+    @property
+    def data_key(self) -> str:
+        return self.key
+
+    @property
+    def design(self) -> NDArray | None:
+        return self.rows.X if self.rows.in_memory else None
+
+    @property
+    def n_coef(self) -> int:
+        return self.rows.p
+
+    def working_rows(self):
+        """The rows as Newton runs on them: columns far from 1 scaled by powers of two."""
+        if self._cache_working is None:
+            self._cache_working = InMemoryRows.scaled(
+                self.rows.X, self.rows.y, self.rows.offset, scale_y=False
+            )
+        return self._cache_working
+
+    def unscale(self) -> Unscale:
+        w = self.working_rows()
+        return Unscale(tuple(int(v) for v in (self.rows.x_shift - w.x_shift)))
+
+    def rescaled(self):
+        w = self.working_rows()
+        inner = GeneralizedLinear(self.family, w, self.names, self.key, options=self.options, working=w)
+        return inner, self.unscale()
+
+    # the likelihood
+    def _eta(self, beta):
+        X, offset = self.rows.X, self.rows.offset
+        beta = np.asarray(beta, dtype=float)
+        return X @ beta if offset is None else X @ beta + offset
+
+    def _memory(self, what: str):
+        if not self.rows.in_memory:
+            raise ValueError(f"the {what} of a fit over Dask row chunks stay in their chunks")
+
+    def loglik_obs(self, params):
+        self._memory("per-observation log-likelihoods")
+        return self.family.terms(self._eta(params), self.rows.y)
+
+    def loglik(self, params) -> float:
+        beta = np.asarray(params, dtype=float)
+        return float(self.rows.reduce(glm_loglik, beta=beta, family=self.family)["loglik"])
+
+    def score_obs(self, params):
+        self._memory("per-observation scores")
+        return score_block(self.rows.X, self.rows.y, self.rows.offset, beta=np.asarray(params, dtype=float),
+                           family=self.family)  # fmt: skip
+
+    def score(self, params):
+        return self.rows.reduce(glm_stats, beta=np.asarray(params, dtype=float), family=self.family)["score"]
+
+    def information(self, params):
+        r""":math:`X^\top W X` (observed = expected for a canonical link)."""
+        return self.rows.reduce(glm_stats, beta=np.asarray(params, dtype=float), family=self.family)["info"]
+
+    def hessian(self, params):
+        return -self.information(params)
+
+    def meat(self, params, groups=None):
+        if self.rows.in_memory:
+            return super().meat(params, groups)
+        if groups is not None:
+            raise ValueError(
+                "cluster-robust covariance needs the scores in memory; for a fit over Dask row "
+                "chunks use robust() without groups, or fit a sample in memory"
+            )
+        beta = np.asarray(params, dtype=float)
+        return self.rows.reduce(_meat_chunk, beta=beta, family=self.family)["meat"], None
+
+    def bread(self, params, cov):
+        """:math:`(X^\\top W X)^{-1}` at ``params`` itself (Newton keeps the information of the
+        previous iterate, a relative O(1e-7) away), from ``cov`` if it is not finite."""
+        try:
+            factor = linalg.cho_factor(self.information(params), check_finite=True)
+        except (np.linalg.LinAlgError, ValueError):
+            return cov
+        return linalg.cho_solve(factor, np.eye(len(params)))
+
+    def robust_cov(self, params, cov, groups=None):
+        return robust_from(cov, lambda: self.meat(params, groups)[0], lambda: self.bread(params, cov))
+
+    # fitting
+    def start(self):
+        return check_and_start(self.working_rows(), self.family)
+
+    def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
+        if method not in (None, "Newton"):
+            raise ValueError(
+                f"a GLM is fitted by Newton's method (IRLS); method must be 'Newton', got {method!r}"
+            )
+        return _fit(self, self.options if options is None else options)
+
+    # the bootstrap
+    def simulate(self, params, rng):
+        self._memory("simulated outcomes")
+        y = self.family.sample(self._eta(params), rng)
+        return self._like(InMemoryRows(self.rows.X, y, self.rows.offset))
+
+    def resample(self, rows):
+        self._memory("resampled rows")
+        offset = None if self.rows.offset is None else self.rows.offset[rows]
+        return self._like(InMemoryRows(self.rows.X[rows], self.rows.y[rows], offset))
+
+    def with_design(self, X):
+        self._memory("designs")
+        design = read_design(X, self.rows.y, self.rows.offset)
+        names = coefficient_names(None, design.columns, design.X.shape[1])
+        return self._like(InMemoryRows(design.X, design.y, design.offset), self.key, names)
+
+
+def _check_outcomes(family: Family, n: int, bad: int, first_bad: str, successes: int) -> None:
+    if bad:
+        raise ValueError(f"{family.rule}; {first_bad}")
+    message = family.boundary(n, successes)
+    if message is not None:
+        raise ValueError(message)
+
+
+# --- the fitters ----------------------------------------------------------------------------------------
 def fit_logistic(
-    X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None, names: Sequence[str] | None = None
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    offset: ArrayLike | None = None,
+    names: Sequence[str] | None = None,
+    options: dict | None = None,
 ) -> FitResult:
     r"""Logistic regression by maximum likelihood: :math:`P(y_i = 1) = \mathrm{expit}(x_i^\top\beta)`.
 
@@ -70,19 +712,22 @@ def fit_logistic(
         Known term added to :math:`\eta`.
     names : sequence of str, optional
         A name for each coefficient (default: the columns of a DataFrame ``X``, else ``beta[j]``).
+    options : dict, optional
+        ``max_iter``, the most Newton iterations (default 100), and ``tol``, the Newton
+        decrement :math:`g^\top I^{-1} g` at which Newton stops (default 1e-20).
 
     Returns
     -------
     FitResult
         ``params`` (= ``beta``), ``stderr`` and ``cov`` from
         :math:`(X^\top W X)^{-1}`, ``loglik``, ``aic``, ``bic``, ``conf_int``
-        (Wald or profile), ``summary()``.
+        (Wald or profile), ``summary()``, and ``model`` (a :class:`GeneralizedLinear`).
 
     Raises
     ------
     ValueError
         Bad ``X``/``y``/``offset`` (shapes, NaN or inf, non-numeric, ``y`` not 0/1,
-        ``n <= p``, a rank-deficient ``X``), or ``y`` all 0 or all 1.
+        ``n <= p``, a rank-deficient ``X``), ``y`` all 0 or all 1, or bad ``options``.
     PerfectSeparationError
         If a combination of the columns of ``X`` separates the 0s from the 1s
         (complete or quasi-complete separation): then the likelihood keeps
@@ -97,11 +742,16 @@ def fit_logistic(
     >>> fit_logistic(X, y).params.round(4)
     array([-2.6734,  1.1882])
     """
-    return _fit(X, y, offset, LOGISTIC, names)
+    return GeneralizedLinear.from_data(LOGISTIC, X, y, offset, names=names, options=options).fit()
 
 
 def fit_poisson(
-    X: ArrayLike, y: ArrayLike, *, offset: ArrayLike | None = None, names: Sequence[str] | None = None
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    offset: ArrayLike | None = None,
+    names: Sequence[str] | None = None,
+    options: dict | None = None,
 ) -> FitResult:
     r"""Poisson regression by maximum likelihood: :math:`y_i \sim \mathrm{Poisson}(e^{x_i^\top\beta + o_i})`.
 
@@ -119,6 +769,8 @@ def fit_poisson(
         Known term added to :math:`\eta`, e.g. ``log(exposure)`` for rates.
     names : sequence of str, optional
         A name for each coefficient (default: the columns of a DataFrame ``X``, else ``beta[j]``).
+    options : dict, optional
+        As in :func:`fit_logistic`.
 
     Returns
     -------
@@ -132,7 +784,7 @@ def fit_poisson(
     ValueError
         Bad ``X``/``y``/``offset``, negative or non-integer counts, all counts 0
         (the MLE of the rate is 0, on the boundary), ``n <= p``, a rank-deficient ``X``,
-        or a mean that overflows (naming the offset when it is the cause).
+        a mean that overflows (naming the offset when it is the cause), or bad ``options``.
     PerfectSeparationError
         If the MLE does not exist: a combination ``X @ b`` is 0 for every positive count and
         negative for some zero counts (for example a group whose counts are all 0), so the
@@ -147,72 +799,60 @@ def fit_poisson(
     >>> fit_poisson(X, [1, 2, 2, 4, 6, 9]).params.round(4)
     array([0.3325, 0.8341])
     """
-    return _fit(X, y, offset, POISSON, names)
+    return GeneralizedLinear.from_data(POISSON, X, y, offset, names=names, options=options).fit()
 
 
-def _fit(X, y, offset, family: Family, names) -> FitResult:
+def _fit(model: GeneralizedLinear, options: dict | None) -> FitResult:
     """Either GLM, in memory or over Dask row chunks: checks and start, Newton, covariance."""
-    data = glm_data(X, y, offset, family)
-    rows = data.rows
-    names = coefficient_names(names, data.columns, rows.p)
+    family = model.family
+    opts = check_options(options, COMMON_OPTIONS, f"fit_{family.name}")
+    rows = model.working_rows()
     start = check_and_start(rows, family)
     try:
-        fit = fit_glm(rows, family, start)
+        fit = newton(GLMPass(rows, family), start, opts.get("max_iter", 100), opts.get("tol", 1e-20))
     except StartNotFinite as exc:  # a Poisson mean that overflows
-        raise ValueError(_overflow_message(rows, offset, "at the start")) from exc
+        raise ValueError(_overflow_message(rows, "at the start")) from exc
     beta, stats, converged = fit.beta, fit.stats, fit.converged
     extra = "" if rows.in_memory else f" over {rows.description}"
     e = -rows.x_shift  # beta_j of the data is the coefficient of the scaled column j times 2**-e_j
-    if family == POISSON and stats["max_eta"] > 709.0:
-        raise ValueError(_overflow_message(rows, offset, "at the estimate"))
+    if family.overflows(stats):
+        raise ValueError(_overflow_message(rows, "at the estimate"))
     slow = not converged or fit.diverging  # a divergence along a direction where the MLE does not exist
-    if family == LOGISTIC and (slow or stats["max_eta"] > 25):
+    if family.suspect(stats, slow):
         if rows.in_memory:
-            _raise_if_separated(rows.X, rows.y, e)
-        elif slow and stats["max_eta"] > 25:
+            family.raise_if_no_mle(rows.X, rows.y, e)
+        elif slow and family.suspect(stats, False):
             converged = False
-            extra += (
-                "; the outcomes may be perfectly separated (check a subsample in memory with fit_logistic)"
-            )
-    gap = -stats["max_neg_eta0"] < stats["max_eta_hi"] - POISSON_GAP
-    if family == POISSON and (slow or gap):
-        if rows.in_memory:
-            _raise_if_no_poisson_mle(rows.X, rows.y, e)
-        elif slow and gap:
-            converged = False
-            extra += (
-                "; fitted means of some zero counts are tending to 0, so the MLE may not exist "
-                "(check a subsample in memory with fit_poisson)"
-            )
+            extra += family.no_mle_hint()
     failure = None
     if not converged:
         failure = (
             f"fit_{family.name} did not converge in {fit.n_iter} iterations{extra}; "
             "the estimates may be inaccurate"
         )
-    return finish(
+    cov, problem = covariance.from_information(
+        fit.info, lambda: rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=family)
+    )
+    est = Estimate(
         params=beta.copy(),
-        names=names,
         loglik=exact_loglik(rows, family, fit),
-        nobs=rows.n,
         converged=converged,
         n_iter=fit.n_iter,
         method="Newton",
         message=f"Newton (IRLS) with step halving: {fit.n_iter} iteration(s){extra}",
-        cov=covariance.from_information(fit.info, rows, family, beta),
+        cov=cov,
+        problem=problem,
         profile=GLMProfile(rows, family, beta),
         beta=beta.copy(),
         failure=failure,
-        scores=GLMScores(rows, family),
-        unscale=Unscale(tuple(int(v) for v in e)),
-        model=family.name,
-        data_key=data.key,
+        unscale=model.unscale(),
     )
+    return finish(model, est)
 
 
-def _overflow_message(rows, offset, where: str) -> str:
+def _overflow_message(rows, where: str) -> str:
     text = f"the fitted Poisson mean exp(X @ beta + offset) overflows {where} (exp overflows above 709)"
-    if offset is not None and rows.in_memory and rows.offset.size:
+    if rows.offset is not None and rows.in_memory and rows.offset.size:
         top = float(np.max(rows.offset))
         text += (
             f"; offset has values up to {top:.4g}: an offset is added to the log of the mean, so "
@@ -226,39 +866,7 @@ def _direction_text(direction, e) -> str:
     return str(np.round(d / np.max(np.abs(d)), 4).tolist())
 
 
-def _raise_if_separated(X, y, e) -> None:
-    found = _separation_direction(X, y)
-    if found is None:
-        return
-    direction, complete = found
-    margin = (2 * y - 1) * (X @ direction)
-    k = int(np.sum(margin > 1e-9 * np.max(np.abs(margin))))
-    kind = "complete" if complete else "quasi-complete"
-    raise PerfectSeparationError(
-        f"y is perfectly separated by X ({kind} separation: the linear combination "
-        f"X @ {_direction_text(direction, e)} predicts {k} of the "
-        f"{len(y)} outcomes exactly). The likelihood keeps increasing as the coefficients go to "
-        "infinity, so there is no maximum likelihood estimate. Remove or merge the separating "
-        "predictors, or use a penalized (e.g. Firth) fit."
-    )
-
-
-def _raise_if_no_poisson_mle(X, y, e) -> None:
-    found = _poisson_divergence(X, y)
-    if found is None:
-        return
-    direction, k = found
-    raise PerfectSeparationError(
-        f"the Poisson MLE does not exist: X @ b is 0 for every positive count and negative for {k} "
-        f"of the {int(np.sum(y == 0))} zero counts, with b = {_direction_text(direction, e)}. Along b "
-        "the likelihood keeps increasing, the fitted means of those zero counts go to 0 and the "
-        "coefficients diverge (to -infinity along b). Drop those observations (their zero counts are "
-        "fitted exactly, as Santos Silva and Tenreyro (2010) recommend) or the predictors that "
-        "isolate them (e.g. a group whose counts are all 0)."
-    )
-
-
-def _poisson_divergence(X, y):
+def poisson_divergence(X, y):
     """A direction b with X_i b = 0 for every positive count and X_i b <= 0 for every zero count,
     < 0 for some (so that the likelihood increases along b without bound: Santos Silva and
     Tenreyro, 2010), and how many zero counts it sends to 0; None if the MLE exists.
@@ -293,7 +901,7 @@ def _poisson_divergence(X, y):
     return b / scale, int(np.sum(margin > tol))
 
 
-def _separation_direction(X, y):
+def separation_direction(X, y):
     """Konis's linear program: a direction b with (2y - 1) * (X b) >= 0 for all rows and > 0 for some.
 
     Returns ``(b, complete)``, or None when no such direction exists (the logistic MLE is finite).

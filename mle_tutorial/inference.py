@@ -26,8 +26,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance, intervals, lazy
 from ._engine.checks import as_float_array
-from ._engine.finish import warn
-from ._engine.result import FitResult, HessianWarning
+from ._engine.report import warn
+from .result import FitResult, HessianWarning
 
 
 def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = None) -> NDArray[np.float64]:
@@ -151,32 +151,20 @@ def profile_interval(fit: FitResult, param: int | str, level: float = 0.95) -> N
     return intervals.profile_interval(_checked_fit(fit), param, level)
 
 
-#: Pairs of families (restricted, full) where the first is the second with a parameter held at an
-#: interior value, so that a likelihood-ratio test between them is the usual one: the exponential
-#: is the Weibull with sigma = 1 (a test of constant hazard, as with R's survreg).
-NESTED_FAMILIES = frozenset({("exponential", "weibull")})
-
-#: Families whose nested fits break the chi-square approximation, and why.
-NOT_CHI_SQUARE = {
-    "normal_mixture": (
-        "a mixture with fewer components is the larger one with a weight at 0, on the boundary, where "
-        "the means and sigmas of that component are not identified: the statistic is not chi-square, "
-        "and its p-value would be wrong. Compare AIC or BIC, or bootstrap the statistic (simulate from "
-        "the restricted fit, refit both models)"
-    ),
-}
-
-
 @dataclass(frozen=True)
 class LikelihoodRatioTest:
-    """Result of :func:`likelihood_ratio_test`: ``statistic``, ``df`` and ``pvalue``."""
+    """Result of :func:`likelihood_ratio_test`: ``statistic``, ``df`` and ``pvalue``, and
+    ``boundary``: how many restrictions hold a parameter on the edge of its space (then the
+    p-value is the :math:`\\bar\\chi^2` one)."""
 
     statistic: float
     df: int
     pvalue: float
+    boundary: int = 0
 
     def __repr__(self) -> str:
-        return f"LikelihoodRatioTest(statistic={self.statistic:.4f}, df={self.df}, pvalue={self.pvalue:.4g})"
+        text = f"LikelihoodRatioTest(statistic={self.statistic:.4f}, df={self.df}, pvalue={self.pvalue:.4g}"
+        return text + (f", boundary={self.boundary})" if self.boundary else ")")
 
 
 def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodRatioTest:
@@ -188,6 +176,13 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
               &\quad \text{approximately, if the restriction is true.}
               \end{aligned}
 
+    How the two models nest is the full model's to say (``full.model.nesting(restricted.model)``,
+    see :class:`~mle_tutorial.Likelihood`): the same family fitted to the same data, or a family
+    inside another (the exponential is the Weibull with :math:`\sigma = 1`). Where a restriction
+    holds a parameter on the edge of its space (``boundary``), :math:`\Lambda` is not
+    :math:`\chi^2_{df}` but the 50:50 mixture of :math:`\chi^2_{df-1}` and :math:`\chi^2_{df}`,
+    and the p-value is that mixture's tail (half the :math:`\chi^2_1` tail when df = 1).
+
     Parameters
     ----------
     restricted : FitResult
@@ -198,7 +193,8 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     Returns
     -------
     LikelihoodRatioTest
-        ``statistic`` :math:`\Lambda`, ``df``, and ``pvalue`` :math:`P(\chi^2_{df} \ge \Lambda)`.
+        ``statistic`` :math:`\Lambda`, ``df``, ``pvalue`` :math:`P(\chi^2_{df} \ge \Lambda)` (or the
+        :math:`\bar\chi^2` tail), and ``boundary``.
 
     Raises
     ------
@@ -211,8 +207,9 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
         are two normal mixtures (fewer components put the model on the boundary of the larger
         one, where the statistic is not :math:`\chi^2`), the "full" model does not have more
         parameters, or the restricted fit has a clearly higher log-likelihood (the models
-        are not nested, or a fit did not converge). A fit of :func:`~mle_tutorial.fit_mle` has
-        no family or data key (the package cannot know them): those checks are then yours.
+        are not nested, or a fit did not converge). A fit of :func:`~mle_tutorial.fit_mle` given a
+        function has no family or data key (the package cannot know them): those checks are then
+        yours.
 
     Examples
     --------
@@ -225,30 +222,13 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
     """
     for name, fit in (("restricted", restricted), ("full", full)):
         _checked_fit(fit, name)
-    families = (restricted.model, full.model)
-    if None not in families and families[0] != families[1] and families not in NESTED_FAMILIES:
-        a, b = (f"{'an' if f[0] in 'aeiou' else 'a'} {f} fit" for f in families)
-        if families[::-1] in NESTED_FAMILIES:
-            raise ValueError(
-                f"restricted is {a} but full is {b}: {b} is nested in {a}, not the other way round; "
-                f"pass {b} as restricted"
-            )
-        raise ValueError(
-            f"restricted is {a} but full is {b}: a likelihood-ratio test compares nested models of the "
-            "same family, fitted to the same data"
-        )
-    if full.model in NOT_CHI_SQUARE:
-        raise ValueError(f"no likelihood-ratio test of two {full.model} fits: {NOT_CHI_SQUARE[full.model]}")
-    if restricted.nobs != full.nobs:
+    boundary = 0
+    if restricted.model is not None and full.model is not None:
+        boundary = int(full.model.nesting(restricted.model).boundary)
+    elif restricted.nobs != full.nobs:  # results unpickled from version 0.1
         raise ValueError(
             f"restricted has {restricted.nobs} observations but full has {full.nobs}; "
             "both models must be fitted to the same data"
-        )
-    if restricted.data_key is not None and full.data_key is not None and restricted.data_key != full.data_key:
-        raise ValueError(
-            "restricted and full were fitted to different data (the responses differ, value by value "
-            "in row order, or for censored and truncated data their intervals or limits do); both "
-            "models must be fitted to the same data, in the same row order"
         )
     df = full.k - restricted.k
     if df <= 0:
@@ -265,4 +245,15 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
             f"({full.loglik:.6g}): the models are not nested, or a fit did not converge"
         )
     statistic = max(statistic, 0.0)
-    return LikelihoodRatioTest(float(statistic), int(df), float(lazy.stats().chi2.sf(statistic, df)))
+    return LikelihoodRatioTest(float(statistic), int(df), chi_square_tail(statistic, df, boundary), boundary)
+
+
+def chi_square_tail(statistic: float, df: int, boundary: int = 0) -> float:
+    r""":math:`P(\chi^2_{df} \ge s)`, or with a restriction on the boundary of the parameter space
+    the :math:`\bar\chi^2` tail :math:`\tfrac12 P(\chi^2_{df-1} \ge s) + \tfrac12 P(\chi^2_{df} \ge s)`
+    (:math:`\chi^2_0` is a point mass at 0)."""
+    chi2 = lazy.stats().chi2
+    if not boundary:
+        return float(chi2.sf(statistic, df))
+    lower = (1.0 if statistic <= 0 else 0.0) if df == 1 else float(chi2.sf(statistic, df - 1))
+    return 0.5 * lower + 0.5 * float(chi2.sf(statistic, df))

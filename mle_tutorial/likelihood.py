@@ -25,10 +25,40 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine.checks import as_float_array, as_positive, check_design
-from ._engine.families import normal_nll_gradient, normal_nll_hessian
 from .density import normal_logpdf
 from .predict import predict
 from .residuals import residuals
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def normal_nll(theta: NDArray, X: NDArray, y: NDArray) -> float:
+    """Negative log-likelihood of the normal linear model on [beta, log sigma], unchecked (see
+    :func:`~mle_tutorial.negative_log_likelihood`)."""
+    p = X.shape[1]
+    r = y - X @ theta[:p]
+    eta = theta[p]
+    return 0.5 * X.shape[0] * _LOG_2PI + X.shape[0] * eta + 0.5 * np.exp(-2.0 * eta) * (r @ r)
+
+
+def normal_nll_gradient(theta: NDArray, X: NDArray, y: NDArray) -> NDArray[np.float64]:
+    """Unchecked gradient of the NLL on already-validated arrays."""
+    p = X.shape[1]
+    r = y - X @ theta[:p]
+    w = np.exp(-2.0 * theta[p])
+    return np.append(-w * (X.T @ r), X.shape[0] - w * (r @ r))
+
+
+def normal_nll_hessian(theta: NDArray, X: NDArray, y: NDArray) -> NDArray[np.float64]:
+    """Unchecked Hessian of the NLL on already-validated arrays."""
+    p = X.shape[1]
+    r = y - X @ theta[:p]
+    w = np.exp(-2.0 * theta[p])
+    H = np.empty((p + 1, p + 1))
+    H[:p, :p] = w * (X.T @ X)
+    H[:p, p] = H[p, :p] = 2.0 * w * (X.T @ r)
+    H[p, p] = 2.0 * w * (r @ r)
+    return H
 
 
 def log_likelihood(resid: ArrayLike, sigma: float) -> float:

@@ -1,4 +1,4 @@
-r"""Fitting the normal linear model by maximum likelihood.
+r"""The normal linear model: its likelihood, derivatives, profile and simulation, and its fitter.
 
 :func:`fit_linear` maximizes
 
@@ -19,32 +19,320 @@ in one of three ways:
 ``"Nelder-Mead"``
     Derivative-free simplex search on the same function: the recipe of the
     seed's Julia example.
+
+The model itself is :class:`NormalLinear`, which keeps the data (in memory or in Dask row
+chunks) and gives the per-observation log-likelihood and scores, the Hessian, the expected
+information, simulations and the closed-form profile likelihood.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance
 from ._engine.checks import as_float_array, coefficient_names, read_design
-from ._engine.families import normal_nll, normal_nll_gradient, normal_nll_hessian
-from ._engine.finish import FREE, POSITIVE, exact_fit_message, finish
 from ._engine.lstsq import LeastSquaresSolution, exact_least_squares, screened, solve
 from ._engine.objectives import Objective
-from ._engine.optimize import minimize
-from ._engine.profiles import NormalProfile, Projections, Sums, normal_max_loglik
-from ._engine.result import FitResult
-from ._engine.rows import InMemoryRows, as_rows, data_key, fingerprint_sum
-from ._engine.scale import normal_unscale, unshift
-from ._engine.scores import NormalScores
+from ._engine.optimize import maximize
+from ._engine.rows import InMemoryRows, as_rows, data_key, fingerprint_sum, is_dask
+from ._engine.scale import Unscale, normal_unscale, unshift
+from .fitting import FREE, POSITIVE, Estimate, exact_fit_message, finish
+from .likelihood import normal_nll, normal_nll_gradient, normal_nll_hessian
+from .model import RegressionLikelihood
+from .result import FitResult
 from .start import starting_values
 
 METHODS = ("exact", "BFGS", "Nelder-Mead")
 
+_LOG_2PI = np.log(2.0 * np.pi)
 
+__all__ = ["METHODS", "NormalLinear", "fit_linear", "normal_max_loglik", "sigma_profile"]
+
+
+# --- the closed forms of the normal likelihood ------------------------------------------------------
+def normal_max_loglik(n: int, *, sigma: float | None = None, rss: float | None = None) -> float:
+    r"""The normal log-likelihood at its maximum over beta for a given sigma-hat:
+    :math:`-\frac n2(\log 2\pi + 2\log\hat\sigma + 1)`, or from the RSS,
+    :math:`-\frac n2(\log(2\pi\,\mathrm{RSS}/n) + 1)`; ``inf`` for an exact fit (sigma-hat = 0)."""
+    if sigma is not None:
+        return np.inf if sigma == 0 else float(-0.5 * n * (_LOG_2PI + 2.0 * np.log(sigma) + 1.0))
+    return np.inf if rss == 0 else float(-0.5 * n * (np.log(2.0 * np.pi * rss / n) + 1.0))
+
+
+def sigma_profile(n: int, rss: float, value: float) -> float:
+    """Profile log-likelihood of sigma in a normal model: beta-hat does not depend on sigma, so
+    it is the log-likelihood at (beta-hat, value); -inf for value <= 0."""
+    if not value > 0:
+        return -np.inf
+    return float(-n * np.log(value) - 0.5 * n * np.log(2 * np.pi) - rss / (2 * value**2))
+
+
+def score_rows(X: NDArray, y: NDArray, offset, *, beta: NDArray, sigma: float) -> NDArray:
+    r"""The score of each row on :math:`(\beta, \sigma)`: :math:`x_i\varepsilon_i/\sigma^2` and
+    :math:`-1/\sigma + \varepsilon_i^2/\sigma^3` (one chunk at a time)."""
+    e = y - X @ beta
+    return np.column_stack([X * (e / sigma**2)[:, None], e * e / sigma**3 - 1.0 / sigma])
+
+
+def _meat_chunk(X, y, offset, *, beta: NDArray, sigma: float) -> dict:
+    S = score_rows(X, y, offset, beta=beta, sigma=sigma)
+    return {"meat": S.T @ S}
+
+
+def _sums_chunk(X, y, offset, *, beta: NDArray) -> dict:
+    r = y - X @ beta
+    return {"xtx": X.T @ X, "xtr": X.T @ r, "rss": float(r @ r)}
+
+
+# --- the profile: closed forms ------------------------------------------------------------------------
+@dataclass(eq=False)
+class Projections:
+    r"""Held :math:`\beta_j = b`, the best RSS is :math:`\mathrm{RSS} + \lVert v\rVert^2 (b - b_j)^2`,
+    with ``u`` and ``v`` the residuals of ``y`` and ``X[:, j]`` on the other columns and
+    :math:`b_j = u^\top v / v^\top v`, computed (exactly) when first needed."""
+
+    X: NDArray
+    y: NDArray
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def rss_at(self, rss: float, j: int, value: float) -> float:
+        if j not in self.cache:
+            others = np.delete(self.X, j, axis=1)
+            if others.shape[1] == 0:
+                u, v = self.y, self.X[:, j]
+            else:
+                u = solve(others, self.y).residuals
+                v = solve(others, self.X[:, j]).residuals
+            vv = math.fsum(v * v)
+            self.cache[j] = (math.fsum(u * v) / vv, vv)
+        b_j, vv = self.cache[j]
+        return rss + vv * (value - b_j) ** 2
+
+
+@dataclass(eq=False)
+class Sums:
+    r"""The same from the estimate and :math:`(X^\top X)^{-1}` alone (a fit over row chunks):
+    :math:`\mathrm{RSS} + (b - \hat\beta_j)^2 / [(X^\top X)^{-1}]_{jj}`."""
+
+    beta: NDArray
+    xtx_inv: NDArray
+
+    def rss_at(self, rss: float, j: int, value: float) -> float:
+        return rss + (value - self.beta[j]) ** 2 / self.xtx_inv[j, j]
+
+
+@dataclass(eq=False)
+class NormalProfile:
+    """Profile of the normal linear model: sigma profiled out as sqrt(RSS / n); held at ``s``,
+    sigma gives the log-likelihood at (beta-hat, s)."""
+
+    n: int
+    p: int
+    rss: float
+    coefficients: Projections | Sums
+
+    def __call__(self, j: int, value: float) -> float:
+        if j == self.p:
+            return sigma_profile(self.n, self.rss, value)
+        rss_b = self.coefficients.rss_at(self.rss, j, value)
+        return normal_max_loglik(self.n, sigma=np.sqrt(rss_b / self.n))
+
+
+# --- the model ------------------------------------------------------------------------------------------
+class NormalLinear(RegressionLikelihood):
+    r"""The normal linear model :math:`y = X\beta + \varepsilon`, :math:`\varepsilon_i \sim N(0, \sigma^2)`,
+    on its data: parameters ``[beta..., sigma]``.
+
+    .. math:: \ell_i = -\tfrac12\log(2\pi) - \log\sigma - \frac{(y_i - x_i^\top\beta)^2}{2\sigma^2}
+
+    Built by :func:`fit_linear` (``fit.model``), with its data in memory or in Dask row chunks;
+    ``fit()`` refits with the same method and options. The score test uses the expected
+    information :math:`X^\top X/\sigma^2` and :math:`2n/\sigma^2`.
+    """
+
+    name = "normal"
+
+    def __init__(self, rows, names: Sequence[str], key: str, *, method: str = "exact",
+                 start=None, options: dict | None = None, working=None):  # fmt: skip
+        self.rows = rows
+        self.names = tuple(names)
+        self.key = key
+        self.method = method
+        self.start_values = start
+        self.options = options
+        self._cache_working = working
+
+    @classmethod
+    def from_data(cls, X, y, *, names=None, method="exact", start=None, options=None) -> NormalLinear:
+        """Check ``X`` and ``y`` (as :func:`fit_linear` does) and build the model."""
+        rows = as_rows(X, y)
+        if rows is not None:
+            working = screened(rows)
+            columns, key = None, working.key
+        else:
+            design = read_design(X, y)
+            rows, columns, working = InMemoryRows(design.X, design.y), design.columns, None
+            key = data_key(rows.n, fingerprint_sum(design.y))
+        names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
+        return cls(rows, names, key, method=method, start=start, options=options, working=working)
+
+    def _like(self, rows, key: str | None = None, names=None) -> NormalLinear:
+        """The same model and settings on other rows (in memory)."""
+        key = data_key(rows.n, fingerprint_sum(rows.y)) if key is None else key
+        return NormalLinear(rows, self.names if names is None else names, key, method=self.method,
+                            start=self.start_values, options=self.options)  # fmt: skip
+
+    # layout
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.names
+
+    @property
+    def bounds(self):
+        return (FREE,) * self.rows.p + (POSITIVE,)
+
+    @property
+    def nobs(self) -> int:
+        return self.rows.n
+
+    @property
+    def data_key(self) -> str:
+        return self.key
+
+    @property
+    def design(self) -> NDArray | None:
+        return self.rows.X if self.rows.in_memory else None
+
+    @property
+    def n_coef(self) -> int:
+        return self.rows.p
+
+    def working_rows(self):
+        """The rows as the fitter computes on them: columns (and y) far from 1 scaled by powers of
+        two (see :mod:`~mle_tutorial._engine.scale`)."""
+        if self._cache_working is None:
+            self._cache_working = InMemoryRows.scaled(self.rows.X, self.rows.y)
+        return self._cache_working
+
+    def unscale(self) -> Unscale:
+        w = self.working_rows()
+        return normal_unscale(w.x_shift - self.rows.x_shift, w.y_shift - self.rows.y_shift, self.rows.n)
+
+    def rescaled(self):
+        w = self.working_rows()
+        inner = NormalLinear(w, self.names, self.key, method=self.method, start=self.start_values,
+                             options=self.options, working=w)  # fmt: skip
+        return inner, self.unscale()
+
+    # the likelihood
+    def _split(self, params):
+        params = np.asarray(params, dtype=float)
+        return params[: self.rows.p], float(params[self.rows.p])
+
+    def _memory(self, what: str):
+        if not self.rows.in_memory:
+            raise ValueError(f"the {what} of a fit over Dask row chunks stay in their chunks")
+        return self.rows.X, self.rows.y
+
+    def loglik_obs(self, params):
+        X, y = self._memory("per-observation log-likelihoods")
+        beta, sigma = self._split(params)
+        e = y - X @ beta
+        return -0.5 * _LOG_2PI - np.log(sigma) - e * e / (2.0 * sigma * sigma)
+
+    def loglik(self, params) -> float:
+        beta, sigma = self._split(params)
+        if self.rows.in_memory:
+            r = self.rows.y - self.rows.X @ beta
+            rss = float(r @ r)
+        else:
+            rss = self.rows.reduce(_sums_chunk, beta=beta)["rss"]
+        n = self.rows.n
+        return float(-0.5 * n * _LOG_2PI - n * np.log(sigma) - rss / (2.0 * sigma * sigma))
+
+    def score_obs(self, params):
+        X, y = self._memory("per-observation scores")
+        beta, sigma = self._split(params)
+        return score_rows(X, y, None, beta=beta, sigma=sigma)
+
+    def score(self, params):
+        beta, sigma = self._split(params)
+        s = self.rows.reduce(_sums_chunk, beta=beta)
+        return np.append(s["xtr"] / sigma**2, -self.rows.n / sigma + s["rss"] / sigma**3)
+
+    def hessian(self, params):
+        r"""On :math:`(\beta, \sigma)`: :math:`-X^\top X/\sigma^2`, :math:`-2X^\top\varepsilon/\sigma^3`
+        and :math:`n/\sigma^2 - 3\,\mathrm{RSS}/\sigma^4`."""
+        beta, sigma = self._split(params)
+        s = self.rows.reduce(_sums_chunk, beta=beta)
+        p = self.rows.p
+        H = np.empty((p + 1, p + 1))
+        H[:p, :p] = -s["xtx"] / sigma**2
+        H[:p, p] = H[p, :p] = -2.0 * s["xtr"] / sigma**3
+        H[p, p] = self.rows.n / sigma**2 - 3.0 * s["rss"] / sigma**4
+        return H
+
+    def information(self, params):
+        r"""Expected information: :math:`X^\top X/\sigma^2` and :math:`2n/\sigma^2`, block diagonal."""
+        p = self.rows.p
+        _, sigma = self._split(params)
+        if self.rows.in_memory:
+            xtx = self.rows.X.T @ self.rows.X
+        else:
+            xtx = self.rows.reduce(_sums_chunk, beta=np.zeros(p))["xtx"]
+        info = np.zeros((p + 1, p + 1))
+        info[:p, :p] = xtx / sigma**2
+        info[p, p] = 2.0 * self.rows.n / sigma**2
+        return info
+
+    def meat(self, params, groups=None):
+        if self.rows.in_memory:
+            return super().meat(params, groups)
+        if groups is not None:
+            raise ValueError(
+                "cluster-robust covariance needs the scores in memory; for a fit over Dask row "
+                "chunks use robust() without groups, or fit a sample in memory"
+            )
+        beta, sigma = self._split(params)
+        return self.rows.reduce(_meat_chunk, beta=beta, sigma=sigma)["meat"], None
+
+    # fitting
+    def start(self):
+        return starting_values(self.rows.X, self.rows.y)
+
+    def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
+        method = self.method if method is None else method
+        if method == "exact":
+            if options is not None:
+                raise ValueError(
+                    "options apply to method='BFGS' or 'Nelder-Mead'; the exact solution takes none"
+                )
+            return _fit_exact(self)
+        start = self.start_values if start is None else start
+        return _fit_numerically(self, method, start, self.options if options is None else options)
+
+    # the bootstrap
+    def simulate(self, params, rng):
+        X, _ = self._memory("simulated responses")
+        beta, sigma = self._split(params)
+        return self._like(InMemoryRows(X, X @ beta + sigma * rng.standard_normal(X.shape[0])))
+
+    def resample(self, rows):
+        X, y = self._memory("resampled rows")
+        return self._like(InMemoryRows(X[rows], y[rows]))
+
+    def with_design(self, X):
+        design = read_design(X, self._memory("designs")[1])
+        names = (*coefficient_names(None, design.columns, design.X.shape[1], reserved=("sigma",)), "sigma")
+        return self._like(InMemoryRows(design.X, design.y), self.key, names)
+
+
+# --- the fitter ------------------------------------------------------------------------------------------
 def fit_linear(
     X: ArrayLike,
     y: ArrayLike,
@@ -76,8 +364,10 @@ def fit_linear(
         scale, > 0). Defaults to :func:`starting_values` with ``beta = 0``.
         Ignored by ``"exact"``.
     options : dict, optional
-        Passed to :func:`scipy.optimize.minimize` as ``options``, over the
-        package's defaults (tight tolerances; see the source).
+        For ``"BFGS"`` and ``"Nelder-Mead"``: ``max_iter`` (iterations) and ``tol`` (BFGS: the
+        gradient tolerance, relative to n; Nelder-Mead: the simplex's size), over the package's
+        defaults, and SciPy's own options for the method. An unknown key is an error. The exact
+        solution takes none.
     names : sequence of str, optional
         A name for each coefficient (``"sigma"`` is appended); default: the columns of a
         DataFrame ``X``, else ``beta[0]``, ``beta[1]``, ...
@@ -86,7 +376,8 @@ def fit_linear(
     -------
     FitResult
         With ``params = [beta..., sigma]``, ``beta``, ``sigma`` (the MLE
-        :math:`\sqrt{\mathrm{RSS}/n}`), ``loglik``, ``converged``, ``n_iter``, ``method``.
+        :math:`\sqrt{\mathrm{RSS}/n}`), ``loglik``, ``converged``, ``n_iter``, ``method``, and
+        ``model`` (a :class:`NormalLinear`).
         Scaling ``y`` or a column of ``X`` by a power of two scales the estimates exactly
         (columns far from 1 are scaled internally, so nothing overflows or underflows).
 
@@ -95,7 +386,7 @@ def fit_linear(
     ValueError
         Bad ``X`` or ``y`` (shapes, NaN or inf, non-numeric, masked values, ``n <= p``,
         pandas indexes that do not match), a rank-deficient ``X``, an unknown ``method``, a bad
-        ``start`` or ``names``.
+        ``start``, ``options`` or ``names``.
 
     Warns
     -----
@@ -120,24 +411,15 @@ def fit_linear(
         method = "exact"
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    rows = as_rows(X, y)
-    if rows is not None:
-        if method != "exact":
-            raise ValueError(f"method={method!r} works in memory only; Dask arrays use method='exact'")
-        rows, columns = screened(rows), None
-        key = rows.key
-    else:
-        design = read_design(X, y)
-        rows, columns = InMemoryRows.scaled(design.X, design.y), design.columns
-        key = data_key(rows.n, fingerprint_sum(design.y))
-    names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
-    if method == "exact":
-        return _fit_exact(rows, names, key)
-    return _fit_numerically(rows, method, start, options, names, key)
+    if method != "exact" and (is_dask(X) or is_dask(y)):
+        raise ValueError(f"method={method!r} works in memory only; Dask arrays use method='exact'")
+    model = NormalLinear.from_data(X, y, names=names, method=method, start=start, options=options)
+    return model.fit()
 
 
-def _fit_exact(rows, names, key) -> FitResult:
+def _fit_exact(model: NormalLinear) -> FitResult:
     """The closed form: exact least squares, then sigma-hat = sqrt(RSS / n)."""
+    rows = model.working_rows()
     n, p = rows.n, rows.p
     sol, sigma, rounding = exact_least_squares(rows)
     exact = not sigma > rounding
@@ -150,31 +432,25 @@ def _fit_exact(rows, names, key) -> FitResult:
             "fit_linear(method='exact'): iterative refinement did not reach working precision "
             f"(condition number of the scaled design about {sol.cond:.1e}); digits may be lost"
         )
-    if rows.in_memory:
-        coefficients = Projections(rows.X, rows.y)
-    else:
-        coefficients = Sums(sol.beta, sol.xtx_inv)
-    return finish(
+    coefficients = Projections(rows.X, rows.y) if rows.in_memory else Sums(sol.beta, sol.xtx_inv)
+    cov, problem = covariance.normal_linear(sol.xtx_inv, sigma, n)
+    est = Estimate(
         params=np.append(sol.beta, sigma),
-        names=names,
         loglik=normal_max_loglik(n, sigma=sigma),
-        nobs=n,
         converged=sol.converged,
         n_iter=sol.n_refine,
         method="exact",
         message=_exact_message(sol, rows),
-        cov=covariance.normal_linear(sol.xtx_inv, sigma, n),
+        cov=cov,
+        problem=problem,
         profile=NormalProfile(n, p, rss, coefficients),
         beta=sol.beta,
         sigma=sigma,
         failure=failure,
-        bounds=[FREE] * p + [POSITIVE],
-        scores=NormalScores(rows),
-        unscale=normal_unscale(rows.x_shift, rows.y_shift, n),
+        unscale=model.unscale(),
         exact_fit=exact_fit_message("X") if exact else None,
-        model="normal",
-        data_key=key,
     )
+    return finish(model, est)
 
 
 def _exact_message(sol: LeastSquaresSolution, rows) -> str:
@@ -190,24 +466,28 @@ def _exact_message(sol: LeastSquaresSolution, rows) -> str:
     return f"least squares by pivoted QR with extended-precision iterative refinement {how}"
 
 
-def _fit_numerically(rows, method: str, start, options, names, key) -> FitResult:
+def _fit_numerically(model: NormalLinear, method: str, start, options) -> FitResult:
     """Minimize the negative log-likelihood over [beta, log sigma] with SciPy (on the scaled data,
     if extreme columns were scaled)."""
+    rows = model.working_rows()
     X, y = rows.X, rows.y
     n, p = X.shape
-    unscale = normal_unscale(rows.x_shift, rows.y_shift, n)
+    unscale = model.unscale()
     if start is None:
         start = starting_values(X, y)
     else:  # from the data's units to the scaled data's
         start = unshift(_checked_start(start, p), -np.asarray(unscale.exponents))
     theta0 = np.append(start[:p], np.log(start[p]))
     if method == "BFGS":
-        opts = {"gtol": 1e-6 * n, "maxiter": 1000}
+        defaults, tol_scale = {"gtol": 1e-6 * n, "maxiter": 1000}, float(n)
     else:
-        opts = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 2000 * (p + 1), "maxfev": 4000 * (p + 1)}
-    opts.update(options or {})
+        defaults = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 2000 * (p + 1), "maxfev": 4000 * (p + 1)}
+        tol_scale = 1.0
     objective = Objective(normal_nll, (X, y), normal_nll_gradient, normal_nll_hessian)
-    found = minimize(objective, theta0, method, opts, trust_failure=True)
+    found = maximize(
+        objective, theta0, method, options, f"fit_linear(method={method!r})",
+        defaults=defaults, tol_scale=tol_scale, trust_failure=True,
+    )  # fmt: skip
     failure = None
     if not found.converged:
         failure = (
@@ -218,26 +498,23 @@ def _fit_numerically(rows, method: str, start, options, names, key) -> FitResult
     sigma = float(np.exp(found.theta[p]))
     # observed information in (beta, log sigma); the delta method puts sigma on its own scale
     jacobian = np.diag(np.append(np.ones(p), sigma))
-    return finish(
+    cov, problem = covariance.from_hessian(found.hessian, jacobian)
+    est = Estimate(
         params=np.append(beta, sigma),
-        names=names,
         loglik=-found.value,
-        nobs=n,
         converged=found.converged,
         n_iter=found.n_iter,
         method=method,
         message=found.message,
-        cov=covariance.from_hessian(found.hessian, jacobian),
+        cov=cov,
+        problem=problem,
         profile=NormalProfile(n, p, solve(X, y).rss, Projections(X, y)),
         beta=beta,
         sigma=sigma,
         failure=failure,
-        bounds=[FREE] * p + [POSITIVE],
-        scores=NormalScores(InMemoryRows(X, y)),
         unscale=unscale,
-        model="normal",
-        data_key=key,
     )
+    return finish(model, est)
 
 
 def _checked_start(start: ArrayLike, p: int) -> NDArray:

@@ -54,27 +54,281 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine import covariance
+from ._engine import covariance, numdiff
 from ._engine.checks import align, as_float_array, check_callable, check_names, pandas_kind, positive_int
-from ._engine.finish import FREE, POSITIVE, exact_fit_message, finish
 from ._engine.lstsq import JACOBIAN_RANK_TOL, gauss_newton_step, svd_of_scaled
-from ._engine.objectives import Mean, MeanJacobian, Residual
-from ._engine.optimize import OPTIMALITY_TOL, least_squares
-from ._engine.profiles import LeastSquaresProfile, normal_max_loglik
-from ._engine.result import FitResult
+from ._engine.optimize import COMMON_OPTIONS, OPTIMALITY_TOL, check_options, least_squares
+from ._engine.profiles import Full, Part, Then
 from ._engine.rows import data_key, fingerprint_sum
 from ._engine.scale import Unscale, shifted, shifts
-from ._engine.scores import NonlinearScores
+from .fitting import FREE, POSITIVE, Estimate, exact_fit_message, finish
+from .linear import normal_max_loglik, sigma_profile
+from .model import Likelihood
+from .result import FitResult
+
+__all__ = ["NonlinearRegression", "fit_nonlinear"]
+
+_LOG_2PI = np.log(2.0 * np.pi)
 
 _EPS = np.finfo(float).eps
 _MAX_ROUNDS = 3  # restarts from the best point
 _MAX_POLISH = 200  # most Gauss-Newton polishing steps
 _RSS_TIE = 1e-10  # relative difference of two runs' RSS below which they reached the same minimum
 _POLISH_PATIENCE = 10  # steps without a new smallest step before the polish stops
+
+
+# --- the mean function and its Jacobian as objects ------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Mean:
+    """The mean function of a nonlinear regression, ``model(x, beta)``, as a flat float array,
+    times ``factor`` (a power of two, when y was scaled by it)."""
+
+    model: Callable
+    x: NDArray
+    factor: float = 1.0
+
+    def __call__(self, beta: NDArray) -> NDArray:
+        value = np.asarray(self.model(self.x, beta), dtype=float).reshape(-1)
+        return value if self.factor == 1.0 else value * self.factor
+
+
+@dataclass(frozen=True, eq=False)
+class Residual:
+    """``mean(beta) - y``: what nonlinear least squares drives to its smallest sum of squares."""
+
+    mean: Callable
+    y: NDArray
+
+    def __call__(self, beta: NDArray) -> NDArray:
+        return self.mean(beta) - self.y
+
+
+@dataclass(frozen=True, eq=False)
+class MeanJacobian:
+    """:math:`\\partial f/\\partial\\beta` (n, p): ``jac(x, beta)`` if given, else numerical."""
+
+    mean: Mean
+    jac: Callable | None
+    floor: NDArray
+    shape: tuple[int, int] = field(default=(0, 0))
+
+    def __call__(self, beta: NDArray) -> NDArray:
+        if self.jac is not None:
+            value = np.asarray(self.jac(self.mean.x, beta), dtype=float).reshape(self.shape)
+            return value if self.mean.factor == 1.0 else value * self.mean.factor
+        return numdiff.jacobian(self.mean, beta, self.floor)
+
+
+# --- the profile: re-minimize the RSS --------------------------------------------------------------------
+@dataclass(eq=False)
+class LeastSquaresProfile:
+    """Re-minimize the RSS over the other coefficients (trust-region reflective), always starting
+    from the estimate: a nonlinear RSS can have other local minima, and a warm start from a
+    previous, distant value could carry a bad one into every later evaluation. Sigma: as in the
+    linear model, beta-hat does not depend on it."""
+
+    mean: Callable
+    mean_jacobian: Callable
+    y: NDArray
+    beta_hat: NDArray
+    rss_hat: float
+    max_nfev: int
+
+    def __call__(self, j: int, value: float) -> float:
+        n, p = self.y.shape[0], self.beta_hat.shape[0]
+        if j == p:
+            return sigma_profile(n, self.rss_hat, value)
+        others = np.delete(np.arange(p), j)
+        full = Full(self.beta_hat, others, j, value)
+        if others.size == 0:
+            r = self.y - self.mean(full(np.empty(0)))
+            rss = float(np.sum(r * r))
+        else:
+            residual = Residual(Then(self.mean, full), self.y)
+            jacobian = Part(self.mean_jacobian, full, (slice(None), others))
+            res = least_squares(residual, jacobian, self.beta_hat[others], "trf", self.max_nfev)
+            rss = float(np.sum(res.fun * res.fun))
+        if not (np.isfinite(rss) and rss > 0):
+            return -np.inf
+        return normal_max_loglik(n, rss=rss)
+
+
+# --- the model ------------------------------------------------------------------------------------------
+class NonlinearRegression(Likelihood):
+    r"""Nonlinear regression with normal errors on its data: :math:`y_i = f(x_i; \beta) +
+    \varepsilon_i`, :math:`\varepsilon_i \sim N(0, \sigma^2)`; parameters ``[beta..., sigma]``.
+
+    .. math:: \ell_i = -\tfrac12\log(2\pi) - \log\sigma - \frac{(y_i - f(x_i; \beta))^2}{2\sigma^2},
+              \qquad s_i = \Big(\frac{r_i}{\sigma^2}\nabla f_i,\ \frac{r_i^2}{\sigma^3}
+              - \frac1\sigma\Big)
+
+    Built by :func:`fit_nonlinear` (``fit.model``). The score test uses the expected information
+    :math:`J^\top J/\sigma^2` and :math:`2n/\sigma^2`; a restricted model nests in a fuller one
+    by parameter names (the fuller model with its extra coefficients at 0 must be the restricted
+    one). ``resample`` takes rows of ``x`` along its first axis. ``model``, ``jac`` and with them
+    the fit pickle only if they are defined at module level.
+    """
+
+    name = "normal"
+
+    def __init__(self, model: Callable, x: NDArray, y: NDArray, start: NDArray, names: Sequence[str],
+                 key: str,
+                 *, jac: Callable | None = None, max_nfev: int, options: dict | None = None):  # fmt: skip
+        self.model = model
+        self.jac = jac
+        self.x = x
+        self.y = y
+        self.start_values = start
+        self.names = tuple(names)
+        self.key = key
+        self.max_nfev = max_nfev
+        self.options = dict(options or {})
+
+    @classmethod
+    def from_data(cls, model, x, y, start, *, jac=None, names=None, max_nfev=None, options=None):
+        """Check the arguments (as :func:`fit_nonlinear` does) and build the model."""
+        x, y, start, names, max_nfev, opts = _checked(model, x, y, start, jac, names, max_nfev, options)
+        return cls(model, x, y, start, names, data_key(y.shape[0], fingerprint_sum(y)), jac=jac,
+                   max_nfev=max_nfev, options=opts)  # fmt: skip
+
+    def _like(self, x, y) -> NonlinearRegression:
+        return NonlinearRegression(self.model, x, y, self.start_values, self.names,
+                                   data_key(y.shape[0], fingerprint_sum(y)), jac=self.jac,
+                                   max_nfev=self.max_nfev, options=self.options)  # fmt: skip
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return (*self.names, "sigma")
+
+    @property
+    def bounds(self):
+        return (FREE,) * len(self.names) + (POSITIVE,)
+
+    @property
+    def nobs(self) -> int:
+        return self.y.shape[0]
+
+    @property
+    def data_key(self) -> str:
+        return self.key
+
+    def working(self, factor: float | None = None):
+        """The mean function, its Jacobian and y, on y scaled by a power of two if y is far from 1."""
+        if factor is None:
+            factor = float(np.ldexp(1.0, -int(shifts(np.max(np.abs(self.y))))))
+        p = self.start_values.shape[0]
+        floor = np.where(self.start_values != 0, np.abs(self.start_values), 1.0) * np.sqrt(_EPS)
+        mean = Mean(self.model, self.x, factor)
+        return (
+            mean,
+            MeanJacobian(mean, self.jac, floor, (self.y.shape[0], p)),
+            shifted(self.y, -int(np.log2(factor))),
+        )
+
+    def unscale(self) -> Unscale:
+        n = self.y.shape[0]
+        e_y = int(shifts(np.max(np.abs(self.y))))
+        return Unscale((0,) * self.start_values.size + (e_y,), float(-n * e_y * np.log(2.0)))
+
+    def rescaled(self):
+        e_y = int(shifts(np.max(np.abs(self.y))))
+        if not e_y:
+            return self, self.unscale()
+        inner = _Scaled(self, float(np.ldexp(1.0, -e_y)))
+        return inner, self.unscale()
+
+    def _mean_and_jacobian(self, beta):
+        mean, mean_jacobian, _ = self.working(1.0)
+        return mean(beta), mean_jacobian(beta)
+
+    def loglik_obs(self, params):
+        params = np.asarray(params, dtype=float)
+        beta, sigma = params[:-1], float(params[-1])
+        r = self.y - Mean(self.model, self.x)(beta)
+        return -0.5 * _LOG_2PI - np.log(sigma) - r * r / (2.0 * sigma * sigma)
+
+    def score_obs(self, params):
+        params = np.asarray(params, dtype=float)
+        beta, sigma = params[:-1], float(params[-1])
+        f, J = self._mean_and_jacobian(beta)
+        r = self.y - f
+        return np.column_stack([J * (r / sigma**2)[:, None], r * r / sigma**3 - 1.0 / sigma])
+
+    def information(self, params):
+        params = np.asarray(params, dtype=float)
+        _, J = self._mean_and_jacobian(params[:-1])
+        sigma, n, p = float(params[-1]), self.y.shape[0], J.shape[1]
+        info = np.zeros((p + 1, p + 1))
+        info[:p, :p] = J.T @ J / sigma**2
+        info[p, p] = 2.0 * n / sigma**2
+        return info
+
+    def start(self):
+        return np.append(
+            self.start_values, np.sqrt(np.mean((self.y - Mean(self.model, self.x)(self.start_values)) ** 2))
+        )
+
+    def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
+        if method is not None:
+            raise ValueError("fit_nonlinear chooses its least-squares methods itself (method must be None)")
+        model = self
+        if options is not None:
+            opts = check_options(options, COMMON_OPTIONS, "fit_nonlinear")
+            model = NonlinearRegression(self.model, self.x, self.y, self.start_values, self.names, self.key,
+                                        jac=self.jac, max_nfev=opts.pop("max_iter", self.max_nfev),
+                                        options=opts)  # fmt: skip
+        if start is None:
+            start = self.start_values
+        else:
+            start = as_float_array(start, "start", ndim=1)[: self.start_values.size]
+        return _fit(model, start)
+
+    def simulate(self, params, rng):
+        params = np.asarray(params, dtype=float)
+        f = Mean(self.model, self.x)(params[:-1])
+        return self._like(self.x, f + float(params[-1]) * rng.standard_normal(self.y.shape[0]))
+
+    def resample(self, rows):
+        return self._like(self.x[rows], self.y[rows])
+
+
+@dataclass(eq=False)
+class _Scaled(Likelihood):
+    """A nonlinear regression on y times a power of two (``factor``), for computations at extreme
+    scales: its parameters are the coefficients and sigma times ``factor``."""
+
+    outer: NonlinearRegression
+    factor: float
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    name = "normal"
+
+    @property
+    def param_names(self):
+        return self.outer.param_names
+
+    def _pieces(self, beta):
+        mean, jac, y = self.outer.working(self.factor)
+        return mean(beta), jac(beta), y
+
+    def score_obs(self, params):
+        params = np.asarray(params, dtype=float)
+        beta, sigma = params[:-1], float(params[-1])
+        f, J, y = self._pieces(beta)
+        r = y - f
+        return np.column_stack([J * (r / sigma**2)[:, None], r * r / sigma**3 - 1.0 / sigma])
+
+    def loglik_obs(self, params):
+        params = np.asarray(params, dtype=float)
+        f, _, y = self._pieces(params[:-1])
+        r = y - f
+        sigma = float(params[-1])
+        return -0.5 * _LOG_2PI - np.log(sigma) - r * r / (2.0 * sigma * sigma)
 
 
 def fit_nonlinear(
@@ -86,6 +340,7 @@ def fit_nonlinear(
     jac: Callable[[ArrayLike, NDArray], ArrayLike] | None = None,
     names: Sequence[str] | None = None,
     max_nfev: int | None = None,
+    options: dict | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of :math:`y_i = f(x_i; \beta) + \varepsilon_i` with normal errors.
 
@@ -127,15 +382,20 @@ def fit_nonlinear(
         A name for each ``beta``; default ``beta[0]``, ``beta[1]``, ... ``"sigma"`` is appended.
     max_nfev : int, optional
         Most model evaluations for each run of :func:`scipy.optimize.least_squares`
-        (default ``1000 * p``; numerical Jacobians are not counted).
+        (default ``1000 * p``; numerical Jacobians are not counted). The same as
+        ``options={"max_iter": ...}``.
+    options : dict, optional
+        ``max_iter``: as ``max_nfev``; ``tol``: the tolerances ``ftol``, ``xtol`` and ``gtol``
+        of each least-squares run (default 1e-15). An unknown key is an error.
 
     Returns
     -------
     FitResult
         ``params = [beta..., sigma]``, ``beta``, ``sigma``, ``loglik``, ``cov``, ``converged``,
         ``n_iter`` (Jacobian evaluations, summed over runs), ``method`` (the winning
-        ``least_squares`` method), and a ``profile`` that re-minimizes :math:`S` over the
-        other coefficients, so ``conf_int(method="profile")`` works.
+        ``least_squares`` method), a ``profile`` that re-minimizes :math:`S` over the
+        other coefficients, so ``conf_int(method="profile")`` works, and ``model`` (a
+        :class:`NonlinearRegression`).
 
     Raises
     ------
@@ -172,10 +432,18 @@ def fit_nonlinear(
     >>> round(rss, 10)
     0.1245513889
     """
-    mean, mean_jacobian, y, start, names, max_nfev, key = _checked(model, x, y, start, jac, names, max_nfev)
+    fit_model = NonlinearRegression.from_data(model, x, y, start, jac=jac, names=names, max_nfev=max_nfev,
+                                              options=options)  # fmt: skip
+    return fit_model.fit()
+
+
+def _fit(model: NonlinearRegression, start: NDArray) -> FitResult:
+    """Minimize the RSS on y scaled by a power of two (if y is far from 1), polish, check."""
+    mean, mean_jacobian, y = model.working()
     n = y.shape[0]
-    unscale = Unscale((0,) * start.size + (int(-np.log2(mean.factor)),), float(n * np.log(mean.factor)))
-    beta, n_iter, method, message, converged = _minimize(mean, mean_jacobian, y, start, max_nfev)
+    tol = model.options.get("tol", 1e-15)
+    max_nfev = model.max_nfev
+    beta, n_iter, method, message, converged = _minimize(mean, mean_jacobian, y, start, max_nfev, tol)
     beta, _ = _polish(mean, mean_jacobian, y, beta)
     r = y - mean(beta)
     rss = float(np.sum(r * r))
@@ -185,7 +453,7 @@ def fit_nonlinear(
         rss = 0.0
     sigma = float(np.sqrt(rss / n))
     J = mean_jacobian(beta)
-    cov = covariance.from_jacobian(J, sigma, n)
+    cov, problem = covariance.from_jacobian(J, sigma, n)
     # how many polishing steps, and the offset at convergence, are rounding-level details that
     # differ between machines: the message names neither (the offset where the check fails)
     message += "; then Gauss-Newton polishing"
@@ -193,7 +461,7 @@ def fit_nonlinear(
         converged = True
         message += "; an exact fit"
     else:
-        offset, step = _optimality(J, r, beta, cov[0])
+        offset, step = _optimality(J, r, beta, cov)
         if converged and not (offset <= OPTIMALITY_TOL and step <= OPTIMALITY_TOL):
             converged = False
             message += (
@@ -206,33 +474,29 @@ def fit_nonlinear(
             f"fit_nonlinear did not converge: {message.rstrip('.')}. Try a better start, a larger "
             "max_nfev, or an analytic jac."
         )
-    return finish(
+    est = Estimate(
         params=np.append(beta, sigma),
-        names=(*names, "sigma"),
         loglik=normal_max_loglik(n, rss=rss),
-        nobs=n,
         converged=converged,
         n_iter=n_iter,
         method=f"least_squares ({method})",
         message=message,
         cov=cov,
+        problem=problem,
         profile=LeastSquaresProfile(mean, mean_jacobian, y, beta, rss, max_nfev),
         beta=beta,
         sigma=sigma,
         failure=failure,
         singular_first=True,
-        bounds=[FREE] * beta.size + [POSITIVE],
-        scores=NonlinearScores(mean, mean_jacobian, y),
-        unscale=unscale,
+        unscale=model.unscale(),
         exact_fit=exact_fit_message("the model") if exact else None,
-        model="normal",
-        data_key=key,
     )
+    return finish(model, est)
 
 
-def _checked(model, x, y, start, jac, names, max_nfev):
-    """Validate the arguments of :func:`fit_nonlinear`; the model and its Jacobian as objects (on
-    y scaled by a power of two, if y is far from 1), and the fingerprint of the data."""
+def _checked(model, x, y, start, jac, names, max_nfev, options):
+    """Validate the arguments of :func:`fit_nonlinear`: the data, the start, the names, the
+    evaluation budget and the options."""
     check_callable(model, "model", "model(x, beta)")
     check_callable(jac, "jac", "jac(x, beta)", optional=True)
     y = align(x, "x", y, "y")
@@ -248,15 +512,15 @@ def _checked(model, x, y, start, jac, names, max_nfev):
             "it needs more observations than coefficients"
         )
     names = check_names(names, p, "beta", reserved=("sigma",))
+    opts = check_options(options, COMMON_OPTIONS, "fit_nonlinear")
+    if max_nfev is not None and "max_iter" in opts:
+        raise ValueError("give max_nfev or options['max_iter'] (the same thing), not both")
+    max_nfev = opts.pop("max_iter", max_nfev)
     max_nfev = 1000 * p if max_nfev is None else positive_int(max_nfev, "max_nfev")
     _check_output(model, x, start, n, "model", (n,))
     if jac is not None:
         _check_output(jac, x, start, n, "jac", (n, p))
-    floor = np.where(start != 0, np.abs(start), 1.0) * np.sqrt(_EPS)
-    e_y = int(shifts(np.max(np.abs(y))))
-    mean = Mean(model, x, float(np.ldexp(1.0, -e_y)))
-    key = data_key(n, fingerprint_sum(y))
-    return mean, MeanJacobian(mean, jac, floor, (n, p)), shifted(y, e_y), start, names, max_nfev, key
+    return x, y, start, tuple(names), max_nfev, opts
 
 
 def _check_output(function: Callable, x: NDArray, start: NDArray, n: int, name: str, shape: tuple) -> None:
@@ -285,7 +549,7 @@ def _check_output(function: Callable, x: NDArray, start: NDArray, n: int, name: 
         )
 
 
-def _minimize(mean, mean_jacobian, y, start, max_nfev):
+def _minimize(mean, mean_jacobian, y, start, max_nfev, tol=1e-15):
     """Both methods from the start, then restarts from the best point while the RSS drops."""
 
     residual = Residual(mean, y)
@@ -296,7 +560,7 @@ def _minimize(mean, mean_jacobian, y, start, max_nfev):
         improved = False
         for method in ("lm", "trf"):
             try:
-                res = least_squares(residual, mean_jacobian, beta0, method, max_nfev)
+                res = least_squares(residual, mean_jacobian, beta0, method, max_nfev, tol)
             except (ValueError, np.linalg.LinAlgError):  # e.g. MINPACK on a non-finite Jacobian
                 continue
             n_iter += int(res.njev or 0)
@@ -370,7 +634,8 @@ def _optimality(J, r, beta, cov) -> tuple[float, float]:
     q2r = max(float(np.sum(r * r)) - q1r, 0.0)
     offset = np.sqrt(q1r / p) / np.sqrt(q2r / (n - p)) if q2r > 0 else np.inf
     step = gauss_newton_step(J, r, JACOBIAN_RANK_TOL)
-    se = np.sqrt(np.diag(cov))[:p]
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(cov))[:p]
     size = np.maximum(np.abs(beta), np.where(np.isfinite(se), se, 0.0))
     size = np.where(size > 0, size, 1.0)
     return float(offset), float(np.max(np.abs(step) / size))

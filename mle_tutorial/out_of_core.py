@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from ._engine import rows
 from ._engine.checks import align, as_float_array, by_column, check_beta, check_lengths, check_offset
-from ._engine.families import LOGISTIC, POISSON, glm_stats
+from .glm import FAMILIES, glm_stats
 
 __all__ = ["glm_chunk_statistics", "map_reduce"]
 
@@ -112,9 +112,9 @@ def glm_chunk_statistics(
     >>> stats["score"], round(stats["loglik"], 4)
     (array([0., 1.]), -2.7726)
     """
-    families = {"logistic": LOGISTIC, "poisson": POISSON}
-    if family not in families:
-        raise ValueError(f"family must be 'logistic' or 'poisson', got {family!r}")
+    if not isinstance(family, str) or family not in FAMILIES:
+        known = [repr(name) for name in FAMILIES]
+        raise ValueError(f"family must be {', '.join(known[:-1])} or {known[-1]}, got {family!r}")
     beta = by_column(X, beta)
     y = align(X, "X", y, "y")
     offset = None if offset is None else align(X, "X", offset, "offset")
@@ -122,4 +122,4 @@ def glm_chunk_statistics(
     y = as_float_array(y, "y", ndim=1)
     check_lengths(X.shape[0], y.shape[0])
     beta = check_beta(beta, X.shape[1])
-    return glm_stats(X, y, check_offset(offset, X.shape[0]), beta=beta, family=families[family])
+    return glm_stats(X, y, check_offset(offset, X.shape[0]), beta=beta, family=FAMILIES[family])

@@ -21,7 +21,7 @@ contributes :math:`S(t) = P(T > t)`; one known only to have failed before :math:
           + \sum_{\text{left}} \log F(t_i) + \sum_{\text{interval}} \log\{F(t_{2i}) - F(t_{1i})\}.
 
 The fit is Newton's method on :math:`(\beta, \log\sigma)` with analytic gradient and Hessian
-(see :mod:`mle_tutorial._engine.censored`), and σ is reported on its own scale by the delta method.
+(see :mod:`mle_tutorial.censored`), and σ is reported on its own scale by the delta method.
 """
 
 from __future__ import annotations
@@ -31,16 +31,17 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine.censored import (
+from ._engine.checks import as_float_array, coefficient_names, match_rows
+from .censored import (
     SURVIVAL_DISTRIBUTIONS,
     CensoredData,
+    CensoredRegression,
+    Censoring,
     data_key_of,
     design_or_intercept,
-    fit,
     limit_array,
 )
-from ._engine.checks import as_float_array, coefficient_names, match_rows
-from ._engine.result import FitResult
+from .result import FitResult
 
 DISTRIBUTIONS = tuple(SURVIVAL_DISTRIBUTIONS)
 CENSORING = ("right", "left")
@@ -48,25 +49,25 @@ CENSORING = ("right", "left")
 __all__ = ["CENSORING", "DISTRIBUTIONS", "fit_interval_censored", "fit_survival"]
 
 
-def _distribution(dist: str) -> tuple[str, bool]:
-    if dist not in SURVIVAL_DISTRIBUTIONS:
+def _distribution(dist: str) -> tuple:
+    if not isinstance(dist, str) or dist not in SURVIVAL_DISTRIBUTIONS:
         raise ValueError(f"dist must be one of {DISTRIBUTIONS}, got {dist!r}")
     return SURVIVAL_DISTRIBUTIONS[dist]
 
 
-def _fit(X, columns, names, lower, upper, y_lo, y_hi, y0, dist: str, caller: str) -> FitResult:
+def _fit(
+    X, columns, names, lower, upper, y_lo, y_hi, y0, dist: str, caller: str, censoring, options
+) -> FitResult:
     """The AFT fit of the intervals ``[lower, upper]`` of the time scale (``[y_lo, y_hi]`` their
     logs), from least squares of the working log time ``y0``: its names, family and data key."""
     family, fixed_scale = SURVIVAL_DISTRIBUTIONS[dist]
-    exact = lower == upper
-    data = CensoredData(
-        X, y_lo, y_hi, family, 0.0 if fixed_scale else None, jacobian=float(np.sum(y_lo[exact]))
-    )
+    data = CensoredData(X, y_lo, y_hi, family, 0.0 if fixed_scale else None, log_time=True)
     names = coefficient_names(names, columns, X.shape[1], reserved=("sigma",))
-    return fit(
-        data, y0, names=(*names, *(() if fixed_scale else ("sigma",))), caller=f"{caller}(dist={dist!r})",
-        model=dist, key=data_key_of(lower, upper), response=False,
+    model = CensoredRegression(
+        data, (*names, *(() if fixed_scale else ("sigma",))), data_key_of(lower, upper), name=dist, y0=y0,
+        response=False, censoring=censoring, caller=f"{caller}(dist={dist!r})", options=options,
     )  # fmt: skip
+    return model.fit()
 
 
 def fit_survival(
@@ -77,6 +78,7 @@ def fit_survival(
     dist: str = "weibull",
     censoring: str = "right",
     names: Sequence[str] | None = None,
+    options: dict | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of a parametric survival model with right (or left) censoring.
 
@@ -116,6 +118,10 @@ def fit_survival(
     names : sequence of str, optional
         A name for each coefficient (default: the columns of a DataFrame ``X``, else
         ``beta[j]``); not ``"sigma"``.
+    options : dict, optional
+        ``max_iter`` and ``tol`` of the trust-region Newton optimizer (its gradient tolerance,
+        relative to the negative log-likelihood at the start), and SciPy's ``trust-exact``
+        options; an unknown key is an error.
 
     Returns
     -------
@@ -123,12 +129,14 @@ def fit_survival(
         ``params = [beta..., sigma]`` (no ``sigma`` for the exponential), names ``beta[j]`` and
         ``sigma``; ``loglik`` on the time scale (R's ``logLik``); ``cov`` by the delta method from
         the observed information in :math:`(\beta, \log\sigma)`; a ``profile`` for
-        ``conf_int(method="profile")``. ``model`` is ``dist``, and ``data_key`` a fingerprint of
-        what is known of each time (``time`` and ``event`` together, as the interval of
-        :func:`~mle_tutorial.fit_interval_censored`), so that
+        ``conf_int(method="profile")``; ``model`` (a
+        :class:`~mle_tutorial.censored.CensoredRegression` whose ``name`` is ``dist``), and
+        ``data_key`` a fingerprint of what is known of each time (``time`` and ``event``
+        together, as the interval of :func:`~mle_tutorial.fit_interval_censored`), so that
         :func:`~mle_tutorial.likelihood_ratio_test` compares fits to the same data only: the
         exponential with the Weibull (its case :math:`\sigma = 1`, one degree of freedom), or a
-        model with fewer columns, but not the Weibull with the log-normal.
+        model with fewer columns, but not the Weibull with the log-normal. ``robust()`` gives
+        R's ``survreg(..., robust = TRUE)`` covariance (``robust(groups=...)`` its ``cluster()``).
 
     Raises
     ------
@@ -168,7 +176,7 @@ def fit_survival(
     1
     """
     _distribution(dist)
-    if censoring not in CENSORING:
+    if not isinstance(censoring, str) or censoring not in CENSORING:
         raise ValueError(f"censoring must be one of {CENSORING}, got {censoring!r}")
     rows = match_rows({"X": X, "time": time, "event": event})
     time = as_float_array(rows["time"], "time", ndim=1)
@@ -185,11 +193,16 @@ def fit_survival(
     y = np.log(time)
     # what is known of each time, as an interval of the time scale: [t, t] for an event, [t, inf)
     # censored on the right, (0, t] on the left (as fit_interval_censored takes it)
+    # and how a time drawn from the model would have been recorded: censored at the same time (an
+    # event's censoring time, beyond it, is unknown: it stays an event)
+    exact_everywhere = np.ones(n, dtype=bool)
     if censoring == "right":
         lower, upper, y_lo, y_hi = time, np.where(observed, time, np.inf), y, np.where(observed, y, np.inf)
+        record = Censoring(np.full(n, -np.inf), np.where(observed, np.inf, y), exact_everywhere)
     else:
         lower, upper, y_lo, y_hi = np.where(observed, time, 0.0), time, np.where(observed, y, -np.inf), y
-    return _fit(X, columns, names, lower, upper, y_lo, y_hi, y, dist, "fit_survival")
+        record = Censoring(np.where(observed, -np.inf, y), np.full(n, np.inf), exact_everywhere)
+    return _fit(X, columns, names, lower, upper, y_lo, y_hi, y, dist, "fit_survival", record, options)
 
 
 def fit_interval_censored(
@@ -199,6 +212,7 @@ def fit_interval_censored(
     *,
     dist: str = "weibull",
     names: Sequence[str] | None = None,
+    options: dict | None = None,
 ) -> FitResult:
     r"""Maximum likelihood fit of a parametric survival model to interval-censored times.
 
@@ -220,7 +234,7 @@ def fit_interval_censored(
         and ``X`` are matched by index label, as in :func:`~mle_tutorial.fit_survival`.
     dist : {"weibull", "exponential", "lognormal", "loglogistic"}
         As in :func:`~mle_tutorial.fit_survival`.
-    names : sequence of str, optional
+    names, options
         As in :func:`~mle_tutorial.fit_survival`.
 
     Returns
@@ -272,7 +286,12 @@ def fit_interval_censored(
         y_lo, y_hi = np.log(lo), np.log(hi)
     exact = lo == hi
     y0 = np.where(exact, y_lo, np.where(lo == 0, y_hi, np.where(np.isinf(hi), y_lo, 0.5 * (y_lo + y_hi))))
-    return _fit(X, columns, names, lo, hi, y_lo, y_hi, y0, dist, "fit_interval_censored")
+    # a time drawn from the model is recorded by the same inspections: exact where the row is, else
+    # in the row's interval, below its first inspection or after its last
+    left = np.where(exact, -np.inf, np.where(lo == 0, y_hi, y_lo))
+    right = np.where(exact, np.inf, np.where(np.isinf(hi), y_lo, y_hi))
+    record = Censoring(left, right, exact)
+    return _fit(X, columns, names, lo, hi, y_lo, y_hi, y0, dist, "fit_interval_censored", record, options)
 
 
 def _rows_model(dist: str) -> str | None:

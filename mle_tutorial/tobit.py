@@ -20,7 +20,7 @@ is divided by the probability of being inside,
           - \Phi\Big(\frac{a - x_i^\top\beta}{\sigma}\Big)\Big\}\Big].
 
 Both are fitted by Newton's method on :math:`(\beta, \log\sigma)` with analytic derivatives,
-the tails computed with ``scipy.special.log_ndtr`` (see :mod:`mle_tutorial._engine.censored`).
+the tails computed with ``scipy.special.log_ndtr`` (see :mod:`mle_tutorial.censored`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._engine.censored import CensoredData, data_key_of, fit, limit_array
 from ._engine.checks import coefficient_names, match_rows, read_design
-from ._engine.result import FitResult
+from .censored import NORMAL, CensoredData, CensoredRegression, Censoring, data_key_of, limit_array
+from .result import FitResult
 
 __all__ = ["fit_tobit", "fit_truncated_normal"]
 
@@ -75,6 +75,7 @@ def fit_tobit(
     lower: ArrayLike = 0.0,
     upper: ArrayLike = np.inf,
     names: Sequence[str] | None = None,
+    options: dict | None = None,
 ) -> FitResult:
     r"""Tobit (censored normal) regression by maximum likelihood.
 
@@ -102,13 +103,15 @@ def fit_tobit(
     names : sequence of str, optional
         A name for each coefficient (default: the columns of a DataFrame ``X``, else
         ``beta[j]``); not ``"sigma"``.
+    options : dict, optional
+        As in :func:`~mle_tutorial.fit_survival`.
 
     Returns
     -------
     FitResult
         ``params = [beta..., sigma]`` with names ``beta[j]`` and ``sigma``, standard errors from
         the observed information (σ by the delta method from :math:`\log\sigma`), a ``profile``.
-        ``model`` is ``"tobit"``; ``data_key`` fingerprints what is known of each ``y`` (its
+        ``model.name`` is ``"tobit"``; ``data_key`` fingerprints what is known of each ``y`` (its
         value, or the limit it is censored at, and on which side), so that
         :func:`~mle_tutorial.likelihood_ratio_test` compares Tobit fits to the same data only.
         Exactly equivariant under scaling of ``y`` and the limits (or of a column of ``X``) by a
@@ -146,9 +149,21 @@ def fit_tobit(
             "has no finite maximum (sigma and the coefficients run off), so there is no MLE"
         )
     # what is known of each y: an interval, (-inf, y] at a lower limit, [y, inf) at an upper one
-    data = CensoredData(X, np.where(below, -np.inf, y), np.where(above, np.inf, y), "normal")
+    data = CensoredData(X, np.where(below, -np.inf, y), np.where(above, np.inf, y), NORMAL)
     key = data_key_of(data.lower, data.upper)
-    return fit(data, y, names=names, caller="fit_tobit", model="tobit", key=key)
+    record = Censoring(lo, hi, np.ones(y.shape[0], dtype=bool))  # a drawn value is censored at the limits
+    model = CensoredRegression(
+        data,
+        names,
+        key,
+        name="tobit",
+        y0=y,
+        response=True,
+        censoring=record,
+        caller="fit_tobit",
+        options=options,
+    )
+    return model.fit()
 
 
 def fit_truncated_normal(
@@ -158,6 +173,7 @@ def fit_truncated_normal(
     lower: ArrayLike = -np.inf,
     upper: ArrayLike = np.inf,
     names: Sequence[str] | None = None,
+    options: dict | None = None,
 ) -> FitResult:
     r"""Truncated normal regression by maximum likelihood: the sample holds only
     :math:`a \le y \le b`.
@@ -179,13 +195,13 @@ def fit_truncated_normal(
         The truncation limits :math:`a` and :math:`b` (``-inf``/``inf`` for none on that side;
         at least one must be finite), per-row ones matched by label as in
         :func:`~mle_tutorial.fit_tobit`.
-    names : sequence of str, optional
+    names, options
         As in :func:`~mle_tutorial.fit_tobit`.
 
     Returns
     -------
     FitResult
-        As :func:`~mle_tutorial.fit_tobit`, with ``model`` ``"truncated_normal"`` and a
+        As :func:`~mle_tutorial.fit_tobit`, with ``model.name`` ``"truncated_normal"`` and a
         ``data_key`` of ``y`` and both limits, row by row.
 
     Raises
@@ -206,8 +222,10 @@ def fit_truncated_normal(
     array([0.458, 1.026, 0.991])
     """
     X, y, lo, hi, names = _read(X, y, lower, upper, "truncation", names)
-    data = CensoredData(X, y, y, "normal", truncation=(lo, hi))
-    return fit(
-        data, y, names=names, caller="fit_truncated_normal", model="truncated_normal",
-        key=data_key_of(y, lo, hi),
+    data = CensoredData(X, y, y, NORMAL, truncation=(lo, hi))
+    record = Censoring(lo, hi, np.ones(y.shape[0], dtype=bool), truncated=True)
+    model = CensoredRegression(
+        data, names, data_key_of(y, lo, hi), name="truncated_normal", y0=y, response=True, censoring=record,
+        caller="fit_truncated_normal", options=options,
     )  # fmt: skip
+    return model.fit()

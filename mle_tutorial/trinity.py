@@ -9,14 +9,18 @@ approximately :math:`\chi^2_{\text{df}}` when the restriction is true (Rao 1948)
 * **Likelihood ratio**, :func:`~mle_tutorial.likelihood_ratio_test`: from both fits, how much
   log-likelihood the restriction costs, :math:`\Lambda = 2(\hat\ell_{\text{full}} - \tilde\ell)`.
 * **Score**, :func:`score_test`: from the *restricted* fit alone, how steep the full model's
-  log-likelihood still is there, :math:`S = g^\top \mathcal I^{-1} g` with :math:`g` the full
-  model's score and :math:`\mathcal I` its information at the restricted estimate.
+  log-likelihood still is there, :math:`\mathrm{LM} = g^\top \mathcal I^{-1} g` with :math:`g`
+  the full model's score and :math:`\mathcal I` its information at the restricted estimate.
 
 Wald and score tests have robust variants that use the sandwich instead of the inverse
 information: a Wald test of a robust result (:meth:`~mle_tutorial.FitResult.robust`) is one,
 and ``score_test(..., robust=True)`` is the generalized score test
-:math:`(RA^{-1}g)^\top (RA^{-1}BA^{-1}R^\top)^{-1}(RA^{-1}g)` (Boos 1992; statsmodels'
-``lm_robust``), with :math:`A` the information and :math:`B = \sum_i s_i s_i^\top`.
+:math:`(RA^{-1}g)^\top (RA^{-1}KA^{-1}R^\top)^{-1}(RA^{-1}g)` (Boos 1992; statsmodels'
+``lm_robust``), with :math:`A` the information and :math:`K = \sum_i s_i s_i^\top`.
+
+Every test works through the fitted models' contract (:class:`~mle_tutorial.Likelihood`): the
+score test evaluates the full model's ``score``, ``information`` and ``meat`` at the restricted
+estimate written in the full model's parameters (``full.model.nesting(restricted.model)``).
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ from numpy.typing import ArrayLike
 from ._engine import lazy
 from ._engine.checks import as_float_array
 from ._engine.objectives import Objective
-from ._engine.result import FitResult
-from ._engine.rows import InMemoryRows
-from ._engine.scores import GLMScores, MLEScores, NormalScores, ScaledScores, TScores, check_groups
+from ._engine.scale import unshift
+from .generic import FunctionLikelihood
+from .result import FitResult
 
 __all__ = ["ScoreTest", "WaldTest", "score_test", "wald_test"]
 
@@ -156,8 +160,8 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     return WaldTest(statistic, m, float(lazy.stats().chi2.sf(statistic, m)), fit.cov_type)
 
 
-def _lm(g, A, B, tested, robust: bool) -> float:
-    """The score statistic, plain or robust, with ``tested`` the restricted components."""
+def _lm(g, A, K, R, robust: bool) -> float:
+    """The score statistic, plain or robust, with the rows of ``R`` the tested directions."""
     try:
         factor = lazy.linalg.cho_factor(A)
     except (np.linalg.LinAlgError, ValueError) as exc:
@@ -168,48 +172,15 @@ def _lm(g, A, B, tested, robust: bool) -> float:
     if not robust:
         return float(g @ lazy.linalg.cho_solve(factor, g))
     Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
-    RAinv = Ainv[tested]
+    RAinv = R @ Ainv
     w = RAinv @ g
-    inner = RAinv @ B @ RAinv.T
+    inner = RAinv @ K @ RAinv.T
     return float(w @ lazy.linalg.solve(inner, w, assume_a="pos"))
-
-
-def _full_design(Xr, X_full) -> tuple[np.ndarray, int]:
-    """[Xr, Z]: X_full reparameterized as the restricted columns and an orthonormal basis Z of
-    what X_full adds to them (the test is invariant to this change of coordinates)."""
-    n, pr = Xr.shape
-    Xf = as_float_array(X_full, "X_full", ndim=2)
-    if Xf.shape[0] != n:
-        raise ValueError(f"X_full has {Xf.shape[0]} rows but restricted was fitted to {n} observations")
-    pf = Xf.shape[1]
-    if pf <= pr:
-        raise ValueError(
-            f"X_full must have more columns than the restricted design, got {pf} and {pr}: "
-            "the score test asks whether columns added to the restricted model matter"
-        )
-    scale_f = np.linalg.norm(Xf, axis=0)
-    if np.any(scale_f == 0) or np.linalg.matrix_rank(Xf / scale_f) < pf:
-        raise ValueError("X_full is rank deficient: its columns must be linearly independent")
-    coef, *_ = np.linalg.lstsq(Xf, Xr, rcond=None)
-    gap = np.linalg.norm(Xr - Xf @ coef, axis=0) / np.maximum(
-        np.linalg.norm(Xr, axis=0), np.finfo(float).tiny
-    )
-    if np.max(gap) > 1e-8:
-        j = int(np.argmax(gap))
-        raise ValueError(
-            f"the models are not nested: column {j} of restricted's design is not a combination of the "
-            f"columns of X_full (relative distance {gap[j]:.1e})"
-        )
-    Q, _ = np.linalg.qr(Xr)
-    E = Xf - Q @ (Q.T @ Xf)
-    U = np.linalg.svd(E, full_matrices=False)[0]
-    df = pf - pr
-    return np.column_stack([Xr, U[:, :df]]), df
 
 
 def score_test(
     restricted: FitResult,
-    full: ArrayLike,
+    full: FitResult | ArrayLike,
     *,
     robust: bool = False,
     groups: ArrayLike | None = None,
@@ -219,49 +190,57 @@ def score_test(
     loglik_obs: Callable[..., ArrayLike] | None = None,
 ) -> ScoreTest:
     r"""Score (Lagrange multiplier) test of a restricted fit against a fuller model, without
-    fitting the fuller model.
+    needing the fuller model's fit.
 
-    .. math:: S = g(\tilde\theta)^\top\, \mathcal I(\tilde\theta)^{-1}\, g(\tilde\theta)
+    .. math:: \mathrm{LM} = g(\tilde\theta)^\top\, \mathcal I(\tilde\theta)^{-1}\, g(\tilde\theta)
               \;\sim\; \chi^2_{\text{df}} \text{ approximately, if the restriction is true,}
 
     with :math:`\tilde\theta` the restricted estimate written in the full model's parameters,
-    :math:`g` the full model's score and :math:`\mathcal I` its information there (expected for
-    normal and Student-t errors, :math:`X^\top WX` for logistic and Poisson regression, observed
-    for :func:`~mle_tutorial.fit_mle`). At :math:`\tilde\theta` the score is zero in every
+    :math:`g` the full model's score and :math:`\mathcal I` its information there (the model's
+    ``information``: expected for normal and Student-t errors, :math:`X^\top WX` for logistic and
+    Poisson regression, observed otherwise). At :math:`\tilde\theta` the score is zero in every
     direction the restricted model could move; what is left measures how much the extra
     parameters would raise the likelihood. For the normal linear model
-    :math:`S = n(\mathrm{RSS}_r - \mathrm{RSS}_f)/\mathrm{RSS}_r` (statsmodels'
+    :math:`\mathrm{LM} = n(\mathrm{RSS}_r - \mathrm{RSS}_f)/\mathrm{RSS}_r` (statsmodels'
     ``compare_lm_test``).
 
     ``robust=True`` (or ``groups``) gives the generalized score test
-    :math:`(RA^{-1}g)^\top (RA^{-1}BA^{-1}R^\top)^{-1}(RA^{-1}g)`, with :math:`A` the
-    information, :math:`B = \sum_i s_i s_i^\top` (or its cluster sum) and :math:`R` selecting
-    the tested parameters: valid when the likelihood is wrong about the variance.
+    :math:`(RA^{-1}g)^\top (RA^{-1}KA^{-1}R^\top)^{-1}(RA^{-1}g)`, with :math:`A` the
+    information, :math:`K = \sum_i s_i s_i^\top` (or its cluster sum) and the rows of
+    :math:`R` the directions the restriction fixes: valid when the likelihood is wrong about the
+    variance.
 
-    Two ways to describe the full model:
+    Three ways to describe the full model:
 
-    * a fit of :func:`~mle_tutorial.fit_linear`, :func:`~mle_tutorial.fit_logistic`,
-      :func:`~mle_tutorial.fit_poisson` or :func:`~mle_tutorial.fit_student_t` (in memory):
-      ``full`` is the full design matrix ``X_full``, whose columns must span the restricted
-      design's (typically the same columns and some more); ``df`` is the number of columns
-      added;
-    * a fit of :func:`~mle_tutorial.fit_mle`: ``full`` is the restricted estimate written in
-      the full model's parameters, ``negative_log_likelihood`` (with ``args``) the full model's,
-      and ``tested`` the indices of the parameters the restriction fixes (the others must equal
-      ``restricted.params``); ``robust`` needs the full model's ``loglik_obs``.
+    * its fit: ``full`` is the fuller model's :class:`~mle_tutorial.FitResult` (only its model
+      is used, at the restricted estimate; its own estimate is not). Any fitter: the full model
+      says how the restricted one sits in it (a design whose columns span the restricted one's,
+      the exponential inside the Weibull, or a model of your own whose extra parameters are 0 in
+      the restricted one);
+    * for a regression (:func:`~mle_tutorial.fit_linear`, :func:`~mle_tutorial.fit_logistic`,
+      :func:`~mle_tutorial.fit_poisson`, :func:`~mle_tutorial.fit_student_t`, the censored and
+      truncated fitters, in memory), the full design ``X_full``, whose columns must span the
+      restricted design's (typically the same columns and some more); ``df`` is the number of
+      columns added;
+    * for a fit of :func:`~mle_tutorial.fit_mle` given a function: ``full`` is the restricted
+      estimate written in the full model's parameters, ``negative_log_likelihood`` (with
+      ``args``) the full model's, and ``tested`` the indices of the parameters the restriction
+      fixes (the others must equal ``restricted.params``); ``robust`` needs the full model's
+      ``loglik_obs``.
 
     Parameters
     ----------
     restricted : FitResult
         The fit of the smaller model.
-    full : array_like
-        ``X_full`` (n, p_full), or ``theta_full`` (k_full,) for a :func:`fit_mle` fit.
+    full : FitResult or array_like
+        The fuller model's fit, or ``X_full`` (n, p_full), or ``theta_full`` (k_full,) for a
+        :func:`fit_mle` function.
     robust : bool
         The robust (sandwich) variant.
     groups : array_like, shape (n,), optional
         Cluster labels: the cluster-robust variant.
     negative_log_likelihood, tested, args, loglik_obs
-        The full model, for a fit of :func:`~mle_tutorial.fit_mle` (see above).
+        The full model, for a fit of :func:`~mle_tutorial.fit_mle` given a function (see above).
 
     Returns
     -------
@@ -271,10 +250,11 @@ def score_test(
     Raises
     ------
     ValueError
-        If the models are not nested (a restricted column outside the span of ``X_full``, or
-        ``theta_full`` that does not reproduce the restricted fit), ``X_full`` has the wrong
-        number of rows, no more columns or dependent ones, the restricted fit is not of a
-        supported kind, or the arguments of the :func:`fit_mle` form are missing or wrong.
+        If the models are not nested (a restricted column outside the span of ``X_full``, a
+        full model of another family, or a restricted estimate that the full model does not
+        reproduce), ``X_full`` has the wrong number of rows, no more columns or dependent ones,
+        ``full`` is neither a fit nor a design, or the arguments of the :func:`fit_mle` form are
+        missing or wrong.
 
     Examples
     --------
@@ -283,6 +263,8 @@ def score_test(
     >>> test = score_test(fit_linear(X[:, :2], y), X)
     >>> test.df, bool(test.pvalue > 0.05)
     (1, True)
+    >>> score_test(fit_linear(X[:, :2], y), fit_linear(X, y)).statistic == test.statistic
+    True
     """
     restricted = _checked_fit(restricted, "restricted")
     robust = bool(robust) or groups is not None
@@ -290,37 +272,72 @@ def score_test(
         return _score_test_mle(
             restricted, full, negative_log_likelihood, tested, tuple(args), loglik_obs, robust, groups
         )
-    scores, params = restricted.scores, restricted.params
-    if isinstance(scores, ScaledScores):  # fitted to data scaled by powers of two: the same test
-        scores, params = scores.inner, scores._down(params)
-    if isinstance(scores, (NormalScores, GLMScores)):
-        if not scores.rows.in_memory:
+    small = restricted.model
+    if small is None:
+        raise ValueError("restricted has no model (a result from an older version): refit it")
+    if isinstance(full, FitResult):
+        if full.model is None:
+            raise ValueError("full has no model (a result from an older version): refit it")
+        big = full.model
+    elif isinstance(small, FunctionLikelihood):
+        raise ValueError(
+            "score_test(restricted, X_full) needs a regression fit; for fit_mle pass the full model: "
+            "score_test(restricted, theta_full, negative_log_likelihood=..., tested=[...]), or the fuller "
+            "fit: score_test(restricted, full_fit)"
+        )
+    elif not hasattr(small, "with_design"):
+        raise ValueError(
+            f"score_test(restricted, full) needs the fuller model's fit (a FitResult) for a {small.name} "
+            f"fit; got {type(full).__name__}"
+        )
+    else:
+        if getattr(small, "design", None) is None:
             raise ValueError(
                 "score_test needs the data in memory; restricted was fitted over Dask row chunks"
             )
-        Xr, y, offset = scores.rows.X, scores.rows.y, scores.rows.offset
-    elif isinstance(scores, TScores):
-        Xr, y, offset = scores.X, scores.y, None
-    else:
+        if hasattr(full, "shape") or isinstance(full, (list, tuple)) or type(full).__name__ == "DataFrame":
+            X_full = as_float_array(full, "X_full", ndim=2)
+        else:
+            raise ValueError(
+                "full must be the fuller model's fit (a FitResult) or its design X_full, got "
+                f"{type(full).__name__}"
+            )
+        if X_full.shape[0] != small.nobs:
+            raise ValueError(
+                f"X_full has {X_full.shape[0]} rows but restricted was fitted to {small.nobs} observations"
+            )
+        if X_full.shape[1] <= small.n_coef:
+            raise ValueError(
+                f"X_full must have more columns than the restricted design, got {X_full.shape[1]} and "
+                f"{small.n_coef}: the score test asks whether columns added to the restricted model matter"
+            )
+        big = small.with_design(full)
+    nesting = big.nesting(small)
+    C, d = nesting.embedding()
+    theta = C @ np.asarray(restricted.params, dtype=float) + d
+    df = C.shape[0] - C.shape[1]
+    if df <= 0:
         raise ValueError(
-            "score_test(restricted, X_full) needs a fit of fit_linear, fit_logistic, fit_poisson or "
-            "fit_student_t; for fit_mle pass the full model: score_test(restricted, theta_full, "
-            "negative_log_likelihood=..., tested=[...])"
+            f"the full model must have more parameters than restricted, got {C.shape[0]} and {C.shape[1]}"
         )
-    W, df = _full_design(Xr, full)
-    pr = Xr.shape[1]
-    zeros = np.zeros(df)
-    if isinstance(scores, NormalScores):
-        source, theta = NormalScores(InMemoryRows(W, y)), np.concatenate([params[:pr], zeros, params[pr:]])
-    elif isinstance(scores, GLMScores):
-        source, theta = GLMScores(InMemoryRows(W, y, offset), scores.family), np.concatenate([params, zeros])
-    else:
-        source, theta = TScores(W, y, scores.df), np.concatenate([params[:pr], zeros, params[pr:]])
-    g, B = source.total(theta)
-    if groups is not None:
-        B, _ = source.meat(theta, check_groups(groups, y.shape[0]))
-    A = source.information(theta)
-    statistic = _lm(g, A, B, np.arange(pr, pr + df), robust)
+    value = big.loglik(theta)
+    if not abs(value - restricted.loglik) <= 1e-8 * max(1.0, abs(restricted.loglik)):
+        raise ValueError(
+            f"the full model at the restricted estimate has log-likelihood {value:.10g}, but "
+            f"restricted.loglik is {restricted.loglik:.10g}: the models are not nested that way"
+        )
+    # on the working scale of the full model (data scaled by powers of two where they are far from 1):
+    # the statistic does not change, and nothing overflows
+    inner, unscale = big.rescaled()
+    e = np.asarray(unscale.exponents, dtype=np.int64)
+    theta_w = unshift(theta, -e)
+    g = np.asarray(inner.score(theta_w), dtype=float)
+    A = np.asarray(inner.information(theta_w), dtype=float)
+    K = R = None
+    if robust:
+        K, _ = inner.meat(theta_w, groups)
+        R = nesting.restrictions() * np.ldexp(1.0, e)
+    statistic = _lm(g, A, K, R, robust)
     return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
 
 
@@ -356,12 +373,12 @@ def _score_test_mle(restricted, theta_full, nll, tested, args, loglik_obs, robus
         )
     g = -objective.gradient(theta)
     A = objective.hessian(theta)
-    B = None
+    K = None
     if robust:
         if loglik_obs is None:
             raise ValueError("a robust score test of a fit_mle model needs the full model's loglik_obs")
-        source = MLEScores(loglik_obs, args, None, objective)
-        B, _ = source.meat(theta, groups)
-    statistic = _lm(g, A, B, tested, robust)
+        source = FunctionLikelihood(objective, [f"theta[{j}]" for j in range(k)], 0, loglik_obs=loglik_obs)
+        K, _ = source.meat(theta, groups)
+    statistic = _lm(g, A, K, np.eye(k)[tested], robust)
     df = int(tested.size)
     return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)

@@ -288,7 +288,7 @@ ERRORS = [
     ("bootstrap", "n_resamples = 0", lambda: mle.bootstrap(mle.fit_linear, X, Y, n_resamples=0), "n_resamples must be a positive integer"),
     ("bootstrap", "level = 1", lambda: mle.bootstrap(mle.fit_linear, X, Y, level=1.0), "level must be between"),
     ("bootstrap", "parametric BCa", lambda: mle.bootstrap(mle.fit_linear, X, Y, kind="parametric", method="BCa"), 'method="BCa" is for the nonparametric'),
-    ("bootstrap", "parametric without simulate", lambda: mle.bootstrap(lambda a, b: mle.fit_linear(a, b), X, Y, kind="parametric"), "needs simulate="),
+    ("bootstrap", "parametric of a model that cannot simulate", lambda: mle.bootstrap(lambda a, b: mle.fit_mle(lambda t: np.sum((t - 1.0) ** 2) + 1.0, [0.0, 0.0], nobs=len(b)), X, Y, kind="parametric"), "simulate="),
     ("bootstrap", "fitter returns no FitResult", lambda: mle.bootstrap(lambda a, b: 1.0, X, Y), "fitter must return a FitResult"),
     ("bootstrap", "failures unknown", lambda: mle.bootstrap(mle.fit_linear, X, Y, failures="skip"), "failures must be"),
     ("fit_mle", "loglik_obs that does not sum to the NLL", lambda: mle.fit_mle(lambda t: np.sum((t - 1.0) ** 2) + 1.0, [0.0], loglik_obs=lambda t: np.zeros(5)), "must sum to minus"),

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import mle_tutorial as mle
-from mle_tutorial._engine import families
-from mle_tutorial._engine.rows import DaskRows, InMemoryRows
+from mle_tutorial import glm, student_t
+from mle_tutorial._engine import lstsq
+from mle_tutorial._engine.rows import DaskRows, InMemoryRows, screen_stats
 
 PACKAGE = Path(mle.__file__).parent
 
@@ -130,19 +131,19 @@ THETA_T = np.array([0.3, 0.5, -0.4, 0.1, 1.5])
 
 
 def t_chunk(X, y, offset, theta):
-    return {"nll": families.t_nll(theta, X, y)}
+    return {"nll": student_t.t_nll(theta, X, y)}
 
 
 @pytest.mark.parametrize(
     "family, column, chunk_fn, kwargs",
     [
-        ("normal", 1, families.normal_sums, {}),
-        ("normal", 1, families.normal_refine_stats, {"beta": BETA, "extended": True, "exact_products": True}),
-        ("logistic", 2, families.glm_stats, {"beta": BETA, "family": families.LOGISTIC}),
-        ("logistic", 2, families.screen_stats, {"family": families.LOGISTIC, "with_start": True}),
-        ("poisson", 3, families.glm_stats, {"beta": BETA, "family": families.POISSON}),
-        ("poisson", 3, families.screen_stats, {"family": families.POISSON, "with_start": True}),
-        ("poisson", 3, families.gram_stats, {"poisson_start": True}),
+        ("normal", 1, lstsq.normal_sums, {}),
+        ("normal", 1, lstsq.normal_refine_stats, {"beta": BETA, "extended": True, "exact_products": True}),
+        ("logistic", 2, glm.glm_stats, {"beta": BETA, "family": glm.LOGISTIC}),
+        ("logistic", 2, screen_stats, {"labels": glm.LOGISTIC.labels, "with_start": True}),
+        ("poisson", 3, glm.glm_stats, {"beta": BETA, "family": glm.POISSON}),
+        ("poisson", 3, screen_stats, {"labels": glm.POISSON.labels, "with_start": True}),
+        ("poisson", 3, glm.poisson_start_stats, {}),
         ("t", 1, t_chunk, {"theta": THETA_T}),
     ],
     ids=["normal sums", "normal refinement", "logistic", "logistic checks", "poisson", "poisson checks",
@@ -165,9 +166,9 @@ def test_tall_skinny_qr_over_chunks_equals_qr_in_memory():
     da = pytest.importorskip("dask.array")
     X, y, *_ = _data(n=3_000)
     scale = np.ones(3)
-    memory = InMemoryRows(X, y).reduce(families.tsqr_block, scale=scale)
+    memory = InMemoryRows(X, y).reduce(lstsq.tsqr_block, scale=scale)
     rows = DaskRows(da.from_array(X, chunks=(400, 3)), da.from_array(y, chunks=400))
-    chunks = rows.reduce(families.tsqr_block, combine=families.tsqr_combine, scale=scale)
+    chunks = rows.reduce(lstsq.tsqr_block, combine=lstsq.tsqr_combine, scale=scale)
     np.testing.assert_allclose(np.abs(chunks), np.abs(memory), rtol=1e-10, atol=1e-9)
 
 
@@ -230,10 +231,14 @@ def test_every_result_pickles_and_keeps_its_profile(name):
 def test_a_result_pickled_before_stderr_model_and_data_key_unpickles():
     X, y, *_ = _data(n=200)
     fit = mle.fit_linear(X, y)
-    state = {k: v for k, v in vars(fit).items() if k not in ("stderr", "model", "data_key")}
+    state = {k: v for k, v in vars(fit).items() if k not in ("stderr", "model", "scaling")}
     old = mle.FitResult.__new__(mle.FitResult)
     old.__setstate__(state)
     assert np.array_equal(old.stderr, fit.stderr) and old.model is None and old.data_key is None
+    # version 0.1 kept the family's name in model, and scores and data_key beside it
+    v01 = mle.FitResult.__new__(mle.FitResult)
+    v01.__setstate__({**state, "model": "normal", "scores": object(), "data_key": "n=200 y#0"})
+    assert v01.model is None and v01.data_key is None and np.array_equal(v01.params, fit.params)
 
 
 def test_a_lambda_in_the_profile_does_not_pickle():

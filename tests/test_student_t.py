@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import mle_tutorial as mle
 from mle_tutorial import fit_student_t
-from mle_tutorial._engine.families import t_nll, t_nll_gradient, t_nll_hessian
 from mle_tutorial.numdiff import numerical_gradient, numerical_hessian
+from mle_tutorial.student_t import t_nll, t_nll_gradient, t_nll_hessian
 
 
 def _t_data(n=200, beta=(1.0, 2.0, -1.0), scale=0.7, nu=4.0, seed=7):

@@ -1,14 +1,15 @@
 r"""The covariance routes, one per kind of estimate. Each returns ``(cov, problem)``: ``problem``
 is None, or the text of the :class:`HessianWarning` that
-:func:`~mle_tutorial._engine.finish.finish` gives with NaN standard errors."""
+:func:`~mle_tutorial.fitting.finish` gives with NaN standard errors."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .checks import as_float_array, check_numeric, unmasked
-from .families import Family, tsqr_combine, weighted_r_block
 from .lazy import linalg
 from .lstsq import jacobian_rank_ok, svd_of_scaled
 
@@ -97,11 +98,11 @@ def normal_linear(xtx_inv: NDArray, sigma: float, n: int) -> tuple[NDArray, None
     return cov, None
 
 
-def from_information(info: NDArray, rows, family: Family, beta: NDArray) -> tuple[NDArray, str | None]:
-    """(X' W X)^{-1} of a GLM at ``beta``, where ``info`` was computed: from the Cholesky factor of
-    the information when its column-scaled form is well conditioned; else from the R factor of
-    sqrt(W) X (one more pass, in memory or a tall-skinny QR over chunks, never squaring the
-    condition number). Scaling the columns by powers of two first makes the choice, and the
+def from_information(info: NDArray, r_factor: Callable[[], NDArray]) -> tuple[NDArray, str | None]:
+    """(X' W X)^{-1} of a GLM where ``info`` = X' W X was computed: from the Cholesky factor of the
+    information when its column-scaled form is well conditioned; else from ``r_factor()``, the R
+    factor of sqrt(W) X (one more pass, in memory or a tall-skinny QR over chunks, never squaring
+    the condition number). Scaling the columns by powers of two first makes the choice, and the
     result, independent of the units of X."""
     p = info.shape[0]
     d = np.sqrt(np.diag(info))
@@ -116,7 +117,7 @@ def from_information(info: NDArray, rows, family: Family, beta: NDArray) -> tupl
             if status == 0 and rcond > 1e-6:
                 inverse = linalg.cho_solve(factor, np.eye(p), check_finite=False)
                 return inverse / np.outer(scale, scale), None
-    R = rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=family)[:p]
+    R = r_factor()[:p]
     if R.shape[0] < p:
         return np.full((p, p), np.nan), SINGULAR_HESSIAN
     try:

@@ -12,11 +12,28 @@ from . import lazy
 from .checks import as_float_array
 
 
-def check_level(level: float) -> float:
-    """A confidence level in (0, 1)."""
-    level = float(as_float_array(level, "level", ndim=0))
+def check_level(level: float, *, alpha: float | None = None) -> float:
+    """A confidence level in [0.5, 1), or ``1 - alpha`` (statsmodels' way of asking: ``alpha=0.05``
+    is a 95% interval). A level below 0.5 is refused: it is almost always an ``alpha`` passed as
+    ``level`` (``conf_int(0.05)`` asks for a 5% interval)."""
+    if alpha is not None:
+        if level is not None:
+            raise ValueError(f"give level or alpha, not both (got level={level!r} and alpha={alpha!r})")
+        alpha = float(as_float_array(alpha, "alpha", ndim=0))
+        if not 0.0 < alpha <= 0.5:
+            raise ValueError(
+                f"alpha must be between 0 and 0.5 (alpha=0.05 asks for a 95% interval), got {alpha}"
+            )
+        return 1.0 - alpha
+    level = float(as_float_array(0.95 if level is None else level, "level", ndim=0))
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1 (exclusive), got {level}")
+    if level < 0.5:
+        raise ValueError(
+            f"level={level:g} asks for a {100 * level:g}% interval: level is the coverage, so 0.95 "
+            f"means a 95% interval; for statsmodels' alpha={level:g} pass alpha={level:g} (or "
+            f"level={1 - level:g})"
+        )
     return level
 
 

@@ -12,9 +12,8 @@ from numpy.typing import NDArray
 
 from .checks import check_rows
 from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
-from .families import normal_refine_stats, normal_sums, screen_stats, tsqr_block, tsqr_combine
 from .lazy import linalg
-from .rows import InMemoryRows, data_key
+from .rows import InMemoryRows, data_key, screen_stats
 from .scale import column_maxima, shifts, unshift, unshift_cov
 
 _EPS = np.finfo(float).eps
@@ -33,6 +32,34 @@ EXTENDED_SIZE = 1 << 16
 #: 1e-13 whatever the rounding, while NIST's hardest identified problems (Lanczos3, MGH10) show
 #: 1e-4: sqrt(eps) is far from both, so which warning a fit gives does not depend on the machine.
 JACOBIAN_RANK_TOL = float(np.sqrt(np.finfo(float).eps))
+
+
+# --- the normal linear model over row chunks: the sums each chunk contributes ------------------
+def normal_sums(X: NDArray, y: NDArray, offset: None = None) -> dict:
+    """X'X, X'y and y'y of a chunk."""
+    return {"xtx": X.T @ X, "xty": X.T @ y, "yty": float(y @ y), "n": X.shape[0]}
+
+
+def tsqr_block(X: NDArray, y: NDArray, offset: None, *, scale: NDArray) -> NDArray:
+    """R of the QR factorization of a chunk's [X / scale | y]."""
+    A = np.column_stack([X / scale, y])
+    return linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
+
+
+def tsqr_combine(a: NDArray, b: NDArray) -> NDArray:
+    """R of two stacked R factors: a tall-skinny QR combined in a tree."""
+    A = np.vstack([a, b])
+    return linalg.qr(A, mode="r", check_finite=False)[0][: A.shape[1]]
+
+
+def normal_refine_stats(
+    X: NDArray, y: NDArray, offset: None, *, beta: NDArray, extended: bool, exact_products: bool
+) -> dict:
+    """X'r and r'r of a chunk at ``beta``, with r = y - X beta in extended precision where
+    ``extended``; on ill-conditioned designs X'r needs exact products and correctly rounded sums."""
+    r = residual_extended(X, beta, y) if extended else y - X @ beta
+    xtr = xt_r_exact(X, r) if exact_products else X.T @ r
+    return {"xtr": xtr, "rtr": math.fsum(r * r) if exact_products else float(r @ r)}
 
 
 @dataclass(frozen=True)

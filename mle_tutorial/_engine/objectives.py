@@ -1,4 +1,4 @@
-"""Picklable likelihood objects: what a fitter minimizes, and what a profile re-minimizes.
+"""Picklable negative log-likelihoods: what a fitter minimizes, and what a profile re-minimizes.
 
 Like statsmodels' ``LikelihoodModel`` (``loglike``/``score``/``hessian``) or iminuit's
 ``Cost``, an :class:`Objective` bundles a negative log-likelihood with its derivatives,
@@ -10,7 +10,7 @@ function inside pickles only if it is defined at module level.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +49,11 @@ class Objective:
             raise ValueError(f"{self.name} must return a number, got {value!r}")
         return float(arr.reshape(()))
 
+    @property
+    def analytic_hessian(self) -> bool:
+        """Whether the Hessian is the user's (analytic), not differences."""
+        return self.hessian_function is not None
+
     def safe(self, theta: NDArray) -> float:
         """The value, with inf for an impossible point (the optimizer then backs off)."""
         value = self(theta)
@@ -56,13 +61,13 @@ class Objective:
 
     def gradient(self, theta: NDArray) -> NDArray:
         if self.gradient_function is not None:
-            return _real(self.gradient_function(theta, *self.args), "gradient", (np.size(theta),))
+            return real_array(self.gradient_function(theta, *self.args), "gradient", (np.size(theta),))
         return numdiff.gradient(self, np.asarray(theta, dtype=float))
 
     def hessian(self, theta: NDArray) -> NDArray:
         if self.hessian_function is not None:
             k = np.size(theta)
-            return _real(self.hessian_function(theta, *self.args), "hessian", (k, k))
+            return real_array(self.hessian_function(theta, *self.args), "hessian", (k, k))
         grad = self.gradient if self.gradient_function is not None else None
         return numdiff.hessian(self, np.asarray(theta, dtype=float), grad)
 
@@ -81,8 +86,8 @@ class Objective:
                 )
 
 
-def _real(value: object, name: str, shape: tuple[int, ...]) -> NDArray:
-    """A user's derivative as a real float array of ``shape``, or a ValueError naming it."""
+def real_array(value: object, name: str, shape: tuple[int, ...]) -> NDArray:
+    """A model's or a user's output as a real float array of ``shape``, or a ValueError naming it."""
     try:
         arr = np.asarray(value)
     except Exception as exc:
@@ -92,50 +97,11 @@ def _real(value: object, name: str, shape: tuple[int, ...]) -> NDArray:
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise ValueError(f"{name} must return numbers, got an array of dtype {arr.dtype}")
     if arr.shape != shape:
+        if not shape:
+            raise ValueError(f"{name} must return a single number, got an array of shape {arr.shape}")
         what = "one value per parameter" if len(shape) == 1 else "a square matrix, one row per parameter"
         raise ValueError(
             f"{name} returned shape {arr.shape}, but start has {shape[0]} parameters: "
             f"it must return {what} {shape}"
         )
     return arr.astype(np.float64, copy=False)
-
-
-@dataclass(frozen=True, eq=False)
-class Mean:
-    """The mean function of a nonlinear regression, ``model(x, beta)``, as a flat float array,
-    times ``factor`` (a power of two, when y was scaled by it)."""
-
-    model: Callable
-    x: NDArray
-    factor: float = 1.0
-
-    def __call__(self, beta: NDArray) -> NDArray:
-        value = np.asarray(self.model(self.x, beta), dtype=float).reshape(-1)
-        return value if self.factor == 1.0 else value * self.factor
-
-
-@dataclass(frozen=True, eq=False)
-class Residual:
-    """``mean(beta) - y``: what nonlinear least squares drives to its smallest sum of squares."""
-
-    mean: Callable
-    y: NDArray
-
-    def __call__(self, beta: NDArray) -> NDArray:
-        return self.mean(beta) - self.y
-
-
-@dataclass(frozen=True, eq=False)
-class MeanJacobian:
-    """:math:`\\partial f/\\partial\\beta` (n, p): ``jac(x, beta)`` if given, else numerical."""
-
-    mean: Mean
-    jac: Callable | None
-    floor: NDArray
-    shape: tuple[int, int] = field(default=(0, 0))
-
-    def __call__(self, beta: NDArray) -> NDArray:
-        if self.jac is not None:
-            value = np.asarray(self.jac(self.mean.x, beta), dtype=float).reshape(self.shape)
-            return value if self.mean.factor == 1.0 else value * self.mean.factor
-        return numdiff.jacobian(self.mean, beta, self.floor)

@@ -1,5 +1,5 @@
 r"""One Newton/IRLS loop, one optimizer wrapper and one optimality check. None of them warns:
-they report, and :func:`~mle_tutorial._engine.finish.finish` decides."""
+they report, and :func:`~mle_tutorial.fitting.finish` decides."""
 
 from __future__ import annotations
 
@@ -79,13 +79,14 @@ def _newton_step(info: NDArray, score: NDArray) -> NDArray:
         return np.linalg.lstsq(info, score, rcond=None)[0]
 
 
-def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100) -> NewtonResult:
+def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = DECREMENT_TOL) -> NewtonResult:
     """Maximize a concave log-likelihood by Newton steps with step halving, one pass per trial point.
 
     ``pass_fn(beta)`` returns a dict with the log-likelihood (``"loglik"``), score and information
     at ``beta``: one pass over the rows (in memory or over chunks). The iteration stops at a point
-    whose Newton decrement is at most :data:`DECREMENT_TOL` (or at the rounding level, see
-    :data:`STALL_RATIO`), and returns that point with the statistics computed there, so that the
+    whose Newton decrement is at most ``tol`` (:data:`DECREMENT_TOL`; or at the rounding level, see
+    :data:`STALL_RATIO`), after at most ``max_iter`` steps, and returns that point with the
+    statistics computed there, so that the
     information, and hence the covariance, belongs to the estimate returned.
     """
     stats = pass_fn(beta)
@@ -97,7 +98,7 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100) -> NewtonResul
         decrement = float(stats["score"] @ step)
         tail = tail + 1 if full and decrement < 0.1 and decrement > 0.1 * previous else 0
         stalled = full and decrement <= FULL_STEP_DECREMENT and decrement > STALL_RATIO * previous
-        if decrement <= DECREMENT_TOL or stalled:
+        if decrement <= tol or stalled:
             return NewtonResult(beta, stats, it, True, decrement, tail >= LINEAR_TAIL)
         if it == max_iter:
             break
@@ -170,22 +171,87 @@ class Minimum:
     converged: bool
     message: str
     n_iter: int
+    exhausted: bool = False
 
 
-def default_options(method: str, f0: float, k: int, options: dict | None) -> dict:
-    """The package's tolerances for :func:`~mle_tutorial.fit_mle`, under the user's ``options``."""
-    opts = dict(options or {})
-    if method == "BFGS":
-        opts.setdefault("gtol", 1e-8 * max(1.0, abs(f0)))
-        opts.setdefault("maxiter", 2000)
-    elif method == "Newton":
-        opts.setdefault("gtol", 1e-10 * max(1.0, abs(f0)))
-    else:
-        opts.setdefault("xatol", 1e-10)
-        opts.setdefault("fatol", 1e-12 * max(1.0, abs(f0)))
-        opts.setdefault("maxiter", 2000 * k)
-        opts.setdefault("maxfev", 4000 * k)
+#: What ``options=`` may hold besides ``max_iter`` and ``tol``, for each optimizer method (SciPy's own
+#: option names, passed through).
+SCIPY_OPTIONS = {
+    "BFGS": frozenset({"gtol", "norm", "eps", "maxiter", "disp", "return_all", "finite_diff_rel_step",
+                       "xrtol", "c1", "c2", "hess_inv0"}),
+    "Newton": frozenset({"initial_trust_radius", "max_trust_radius", "eta", "gtol", "maxiter", "disp",
+                         "return_all"}),
+    "Nelder-Mead": frozenset({"maxiter", "maxfev", "disp", "return_all", "initial_simplex", "xatol",
+                              "fatol", "adaptive"}),
+}  # fmt: skip
+
+#: The keys every iterative fitter's ``options=`` takes.
+COMMON_OPTIONS = frozenset({"max_iter", "tol"})
+
+
+def check_options(options: dict | None, allowed: frozenset | set, where: str) -> dict:
+    """``options`` as a dict with only ``allowed`` keys; ``max_iter`` a positive integer and ``tol`` a
+    positive number. An unknown key is an error that lists the known ones (a misspelt option must
+    not be silently ignored)."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise ValueError(
+            f"options must be a dict such as {{'max_iter': 500, 'tol': 1e-10}}, got {type(options).__name__}"
+        )
+    unknown = sorted(str(k) for k in options if k not in allowed)
+    if unknown:
+        raise ValueError(f"options has unknown key(s) {unknown} for {where}; it takes {sorted(allowed)}")
+    out = dict(options)
+    if "max_iter" in out:
+        value = out["max_iter"]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"options['max_iter'] must be a positive integer, got {value!r}")
+        out["max_iter"] = int(value)
+    if "tol" in out:
+        try:
+            tol = float(out["tol"])
+        except (TypeError, ValueError):
+            tol = np.nan
+        if not (np.isfinite(tol) and tol > 0):
+            raise ValueError(f"options['tol'] must be a positive number, got {out['tol']!r}")
+        out["tol"] = tol
+    return out
+
+
+def scipy_options(method: str, options: dict | None, defaults: dict, tol_scale: float, where: str) -> dict:
+    """The options of :func:`scipy.optimize.minimize` for ``method``: the fitter's ``defaults``, then
+    the user's ``options``: ``max_iter`` is SciPy's ``maxiter``, ``tol`` its gradient tolerance
+    ``gtol = tol * tol_scale`` (BFGS, Newton) or, for Nelder-Mead, ``xatol = tol`` and
+    ``fatol = tol * tol_scale``; SciPy's own names pass through."""
+    user = check_options(options, COMMON_OPTIONS | SCIPY_OPTIONS[method], where)
+    if "max_iter" in user and "maxiter" in user:
+        raise ValueError("options has both max_iter and maxiter (the same thing); give one")
+    opts = dict(defaults)
+    if "max_iter" in user:
+        opts["maxiter"] = user.pop("max_iter")
+    if "tol" in user:
+        tol = user.pop("tol")
+        if method == "Nelder-Mead":
+            opts["xatol"], opts["fatol"] = tol, tol * tol_scale
+        else:
+            opts["gtol"] = tol * tol_scale
+    opts.update(user)
     return opts
+
+
+def default_options(method: str, f0: float, k: int, options: dict | None, where: str = "fit_mle") -> dict:
+    """The package's tolerances for an optimizer on a negative log-likelihood whose value at the
+    start is ``f0`` (gradient tolerances relative to ``max(1, |f0|)``), under the user's
+    ``options``."""
+    scale = max(1.0, abs(f0))
+    if method == "BFGS":
+        defaults = {"gtol": 1e-8 * scale, "maxiter": 2000}
+    elif method == "Newton":
+        defaults = {"gtol": 1e-10 * scale}
+    else:
+        defaults = {"xatol": 1e-10, "fatol": 1e-12 * scale, "maxiter": 2000 * k, "maxfev": 4000 * k}
+    return scipy_options(method, options, defaults, scale, where)
 
 
 def value_at_start(objective: Objective, start: NDArray) -> float:
@@ -233,10 +299,74 @@ def minimize(
                 f" (A Newton step from here moves the parameters by less than {OPTIMALITY_TOL:.0e}: "
                 "converged.)"
             )
-    return Minimum(theta, value, H, bool(converged), message, int(getattr(res, "nit", 0)))
+    n_iter = int(getattr(res, "nit", 0))
+    exhausted = n_iter >= options.get("maxiter", np.inf) or int(getattr(res, "nfev", 0)) >= options.get(
+        "maxfev", np.inf
+    )
+    return Minimum(theta, value, H, bool(converged), message, n_iter, bool(exhausted))
 
 
-def least_squares(residual: Callable, jacobian: Callable, beta0: NDArray, method: str, max_nfev: int):
+#: At most this many Newton steps polish an optimizer's answer (:func:`polish`)...
+POLISH_STEPS = 6
+
+#: ... and none once a step would move no parameter by more than this, relative to
+#: ``max(1, |parameter|)``: the arithmetic's own level.
+POLISH_SIZE = 1e-15
+
+
+def polish(objective: Objective, found: Minimum) -> tuple[NDArray, bool, str]:
+    """Newton steps from an optimizer's answer, then the package's convergence test there: the one
+    polish rule of every fitter that runs an optimizer with an analytic Hessian.
+
+    An optimizer stops on its own tolerances, which are not the package's test (a Newton step
+    moving no parameter by more than :data:`OPTIMALITY_TOL`, relative): ``trust-exact`` can stop
+    a little short of it (its gradient tolerance scales with the objective at the start), or at the
+    maximum itself with "A bad approximation caused failure to predict improvement" when the
+    improvement it predicts is below the rounding level. So, unless the optimizer ran out of
+    iterations (then its answer is judged as it is), at most :data:`POLISH_STEPS` Newton steps are
+    taken, each while it would move some parameter by :data:`POLISH_SIZE` or more (relative to
+    ``max(1, |parameter|)``) and does not raise the objective by more than its rounding error; in
+    the quadratic region (a Newton decrement :math:`g^\top H^{-1} g` below
+    :data:`FULL_STEP_DECREMENT`) the change is below the rounding level of the objective and cannot
+    tell better from worse, so there the step is trusted. Where the
+    optimizer stopped (which depends on the rounding of the machine) thus does not decide the last
+    digits. Returns ``(theta, converged, message)``."""
+    theta, value, message = found.theta, found.value, found.message
+    gradient, hessian = objective.gradient(theta), found.hessian
+    for _ in range(0 if found.exhausted else POLISH_STEPS):
+        try:
+            step = solve_positive(hessian, gradient)
+        except (np.linalg.LinAlgError, ValueError):
+            break
+        decrement = float(gradient @ step)
+        size = float(np.max(np.abs(step) / np.maximum(1.0, np.abs(theta))))
+        if not (np.all(np.isfinite(step)) and decrement > 0.0 and size >= POLISH_SIZE):
+            break
+        candidate = theta - step
+        new_value = objective(candidate)
+        if not np.isfinite(new_value):
+            break
+        if not (
+            new_value <= value + 4 * np.finfo(float).eps * abs(value) or decrement <= FULL_STEP_DECREMENT
+        ):
+            break
+        theta, value = candidate, new_value
+        gradient, hessian = objective.gradient(theta), objective.hessian(theta)
+    distance = newton_distance(gradient, hessian, theta)
+    converged = distance <= OPTIMALITY_TOL
+    if converged and not found.converged:
+        message += (
+            " Newton steps from there reached the maximum: a further step would move the parameters "
+            f"by less than {OPTIMALITY_TOL:.0e} (relative)."
+        )
+    elif not converged and found.converged:
+        message += optimality_message(distance)
+    return theta, converged, message
+
+
+def least_squares(
+    residual: Callable, jacobian: Callable, beta0: NDArray, method: str, max_nfev: int, tol: float = 1e-15
+):
     """:func:`scipy.optimize.least_squares` with the package's tolerances and scaling; for MINPACK's
     ``"lm"``, which cannot handle NaN, a non-finite residual becomes a huge one (step rejected)."""
     fun = _FiniteResidual(residual) if method == "lm" else residual
@@ -244,7 +374,7 @@ def least_squares(residual: Callable, jacobian: Callable, beta0: NDArray, method
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow at trial points far away
         return lazy.optimize().least_squares(
             fun, beta0, jac=jacobian, method=method, x_scale="jac",
-            ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=max_nfev,
+            ftol=tol, xtol=tol, gtol=tol, max_nfev=max_nfev,
         )  # fmt: skip
 
 
@@ -260,3 +390,49 @@ class _FiniteResidual:
     def __call__(self, b: NDArray) -> NDArray:
         value = self.residual(b)
         return value if np.all(np.isfinite(value)) else np.full(value.shape, _HUGE)
+
+
+@dataclass(frozen=True)
+class Maximum:
+    """Where :func:`maximize` ended: the point on the working scale, the objective (the negative
+    log-likelihood) and its Hessian there, whether the package's convergence test passed, the
+    account of how it stopped, and the optimizer's iterations."""
+
+    theta: NDArray
+    value: float
+    hessian: NDArray
+    converged: bool
+    message: str
+    n_iter: int
+
+
+def maximize(
+    objective: Objective,
+    start: NDArray,
+    method: str,
+    options: dict | None,
+    where: str,
+    *,
+    defaults: dict | None = None,
+    tol_scale: float | None = None,
+    trust_failure: bool = False,
+) -> Maximum:
+    """The one way the package runs an optimizer on a likelihood: SciPy's ``method`` from ``start``
+    (the package's tolerances, or the fitter's ``defaults``, under the user's ``options``), the
+    optimality check, and wherever the objective has an analytic Hessian the :func:`polish`."""
+    f0 = value_at_start(objective, start)
+    if defaults is None:
+        opts = default_options(method, f0, start.size, options, where)
+    else:
+        opts = scipy_options(
+            method, options, defaults, max(1.0, abs(f0)) if tol_scale is None else tol_scale, where
+        )
+    found = minimize(objective, start, method, opts, trust_failure=trust_failure)
+    if not getattr(objective, "analytic_hessian", False):
+        return Maximum(found.theta, found.value, found.hessian, found.converged, found.message, found.n_iter)
+    theta, converged, message = polish(objective, found)
+    if theta is found.theta:
+        value, hessian = found.value, found.hessian
+    else:
+        value, hessian = objective(theta), objective.hessian(theta)
+    return Maximum(theta, value, hessian, converged, message, found.n_iter)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .checks import check_lengths, check_numeric
+from .checks import check_lengths, check_numeric, count_not_finite
 from .scale import column_maxima, columns_within_range, shifted, shifts
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
@@ -70,6 +70,31 @@ def data_key(n: int, total: int) -> str:
     """What :attr:`~mle_tutorial.FitResult.data_key` holds: the number of observations and the
     fingerprint of ``y`` (from :func:`fingerprint_sum`, summed over chunks)."""
     return f"n={n} y#{total % (1 << 64):016x}"
+
+
+#: Rows per block: each block's temporaries stay in cache, so one pass reads X once.
+BLOCK_ROWS = 1 << 13
+
+
+def screen_stats(
+    X: NDArray, y: NDArray, offset: NDArray | None, *, labels: Callable | None = None, start: int = 0
+) -> dict:
+    """The lazy checks' pass over a chunk: bad values, each column's largest |value| (for the
+    power-of-two scales), the largest |y|, the fingerprint of y (its first row being row
+    ``start``), and, with ``labels`` (a model's check of its outcomes: ``labels(y)`` gives the
+    count of impossible values and the count of "successes"), those counts."""
+    out = {
+        "n": X.shape[0],
+        "bad_x": count_not_finite(X),
+        "bad_y": count_not_finite(y),
+        "bad_o": 0 if offset is None else count_not_finite(offset),
+        "max_x": column_maxima(X) if X.shape[0] else np.zeros(X.shape[1]),
+        "max_y": float(np.max(np.abs(y))) if y.size else 0.0,
+        "fingerprint": fingerprint_sum(y, start),
+    }
+    if labels is not None:
+        out["bad_label"], out["ones"] = labels(y)
+    return out
 
 
 def tree_reduce(parts: list, combine: Callable, delayed: Callable):

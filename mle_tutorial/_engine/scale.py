@@ -92,3 +92,19 @@ def normal_unscale(x_shift: NDArray, y_shift: int, n: int, extra: int = 0) -> Un
     scales with y; ``extra`` more parameters (degrees of freedom) do not scale."""
     exponents = (*(int(y_shift - e) for e in x_shift), int(y_shift), *(0,) * extra)
     return Unscale(exponents, float(-n * y_shift * np.log(2.0)))
+
+
+@dataclass(frozen=True, eq=False)
+class Scaling:
+    """How a fit computed on data scaled by powers of two maps back (see
+    :class:`~mle_tutorial.FitResult`): parameter ``j`` is multiplied by ``2**exponents[j]``, the
+    log-likelihood gains ``loglik_shift``, and ``cov`` is the covariance on the scaled data (the
+    reported one may have under- or overflowed where that one did not)."""
+
+    exponents: tuple[int, ...]
+    loglik_shift: float
+    cov: NDArray | None = None
+
+    @property
+    def identity(self) -> bool:
+        return not any(self.exponents) and self.loglik_shift == 0.0

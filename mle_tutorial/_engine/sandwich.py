@@ -1,0 +1,70 @@
+r"""The sandwich covariance from per-observation scores, for any model.
+
+For independent observations :math:`\ell(\theta) = \sum_i \ell_i(\theta)`, and the score is the
+sum of the per-observation scores :math:`s_i = \nabla\ell_i`. Their sum of outer products
+:math:`K = \sum_i s_i s_i^\top` is the "meat" of the sandwich covariance
+:math:`I^{-1} K I^{-1}` (Huber 1967, White 1982); summed within clusters first, the
+cluster-robust meat. Models give the scores (``Likelihood.score_obs``) or, over Dask row
+chunks, the meat itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def cluster_meat(S: NDArray, groups: NDArray) -> tuple[NDArray, int]:
+    r""":math:`\sum_g (\sum_{i\in g} s_i)(\sum_{i\in g} s_i)^\top` and the number of clusters."""
+    _, index = np.unique(groups, return_inverse=True)
+    sums = np.zeros((int(index.max()) + 1, S.shape[1]))
+    np.add.at(sums, index.ravel(), S)
+    return sums.T @ sums, sums.shape[0]
+
+
+def check_groups(groups, n: int) -> NDArray:
+    """Cluster labels: one per observation, hashable and comparable (numbers or strings)."""
+    try:
+        g = np.asarray(groups)
+    except Exception as exc:  # ragged input
+        raise ValueError(f"groups could not be read as an array: {exc}") from exc
+    if g.ndim != 1 or g.shape[0] != n:
+        raise ValueError(f"groups must be 1-D with one label per observation ({n}), got shape {g.shape}")
+    if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
+        raise ValueError("groups contains NaN or infinite labels")
+    if g.dtype == object:
+        try:
+            g = g.astype(str)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"groups must hold numbers or strings: {exc}") from exc
+    if np.unique(g).size < 2:
+        raise ValueError("groups must have at least two clusters")
+    return g
+
+
+def meat_of(S: NDArray, groups=None) -> tuple[NDArray, int | None]:
+    """``(K, number of clusters or None)`` from the n x k scores ``S``."""
+    if groups is None:
+        return S.T @ S, None
+    return cluster_meat(S, check_groups(groups, S.shape[0]))
+
+
+def sandwich(cov: NDArray, meat: NDArray) -> NDArray:
+    r""":math:`C K C` with :math:`C` the model-based covariance (the inverse information on the
+    reported scale) and :math:`K` the meat: the sandwich :math:`I^{-1} K I^{-1}`."""
+    out = cov @ meat @ cov
+    return 0.5 * (out + out.T)
+
+
+def robust_from(cov: NDArray, meat_fn, bread_fn=None) -> tuple[NDArray, NDArray]:
+    """The sandwich covariance and its standard errors, NaN where the model-based covariance is (an
+    exact fit, nu run off): ``meat_fn()`` gives the meat, ``bread_fn()`` (default: ``cov``
+    itself) the inverse information it is wrapped in, asked for only where every entry is finite."""
+    out = np.full_like(cov, np.nan)
+    ok = np.isfinite(np.diag(cov))
+    if np.any(ok):  # none for an exact fit (sigma-hat = 0): the sandwich is NaN too
+        meat = meat_fn()
+        bread = bread_fn() if bread_fn is not None and np.all(ok) else cov
+        out[np.ix_(ok, ok)] = sandwich(bread[np.ix_(ok, ok)], meat[np.ix_(ok, ok)])
+    with np.errstate(invalid="ignore"):
+        return out, np.sqrt(np.diag(out))
