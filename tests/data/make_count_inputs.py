@@ -2,9 +2,9 @@
 
 Run from the repository root:  python tests/data/make_count_inputs.py
 
-The R script ``tests/data/count_models_reference.R`` fits these files (and the shipped ``randhie`` dataset) with
-``MASS::glm.nb``, ``glm(family = Gamma(link = "log"))`` with ``MASS::gamma.shape`` and ``pscl::zeroinfl``, and
-writes ``tests/data/count_models_reference.json``.
+The R script ``tests/data/count_models_reference.R`` fits these files (and the shipped ``randhie``
+dataset) with ``MASS::glm.nb``, ``glm(family = Gamma(link = "log"))`` with ``MASS::gamma.shape`` and
+``pscl::zeroinfl``, and writes ``tests/data/count_models_reference.json``.
 
 Every file is reproducible bit for bit: numpy's legacy ``RandomState`` (whose stream numpy promises never to
 change) with fixed seeds, values rounded to a few decimals, and the CSV format of
@@ -16,9 +16,10 @@ Files (all columns float):
                        Var(y | x) = mu + mu^2 / theta (alpha = 1/theta = 2/3), drawn as a gamma-Poisson
                        mixture, with mu = exp(0.4 + 0.6 x1 - 0.5 x2), x1 standard normal (3 decimals),
                        x2 0/1 with P(x2 = 1) = 0.5.
-- ``gamma_sim.csv``   n = 500 positive continuous outcomes: y | x ~ Gamma(shape 2.5, mean mu) (scale mu / 2.5),
-                       mu = exp(1.0 + 0.4 x1 - 0.3 x2), x1 standard normal (3 decimals), x2 uniform on (0, 2)
-                       (3 decimals); y rounded to 4 decimals (all > 0: checked).
+- ``gamma_sim.csv``   n = 500 positive continuous outcomes: y | x ~ Gamma(shape 2.5, mean mu)
+                       (scale mu / 2.5), mu = exp(1.0 + 0.4 x1 - 0.3 x2), x1 standard normal
+                       (3 decimals), x2 uniform on (0, 2) (3 decimals); y rounded to 4 decimals
+                       (all > 0: checked).
 """
 
 from __future__ import annotations
