@@ -227,35 +227,6 @@ def test_a_series_is_one_named_predictor():
     assert fit.param_names == ("dose", "sigma")
 
 
-FITTERS_WITH_NAMES = [
-    lambda names: mle.fit_linear(X, Y, names=names),
-    lambda names: mle.fit_logistic(X, Y01, names=names),
-    lambda names: mle.fit_poisson(X, YCOUNT, names=names),
-    lambda names: mle.fit_student_t(X, Y, df=4.0, names=names),
-    lambda names: mle.fit_nonlinear(
-        lambda x, b: b[0] + b[1] * x[:, 1] + b[2] * x[:, 2], X, Y, [0, 0, 0], names=names
-    ),
-    lambda names: mle.fit_mle(lambda t: np.sum((t - 1.0) ** 2) + 1.0, [0.0, 0.0, 0.0], names=names),
-    lambda names: mle.fit_survival(TIME, EVENT, X, names=names),
-    lambda names: mle.fit_survival(TIME, EVENT, X, dist="exponential", names=names),
-    lambda names: mle.fit_interval_censored(TIME, np.where(EVENT, TIME, np.inf), X, names=names),
-    lambda names: mle.fit_tobit(X, YC, lower=LIMIT, names=names),
-    lambda names: mle.fit_truncated_normal(X, Y, upper=TOP, names=names),
-]
-
-
-@pytest.mark.parametrize("fitter", FITTERS_WITH_NAMES)
-def test_every_fitter_takes_names(fitter):
-    fit = fitter(["a", "b", "c"])
-    assert fit.param_names[:3] == ("a", "b", "c")
-    with pytest.raises(ValueError, match="names has 2 entries"):
-        fitter(["a", "b"])
-    with pytest.raises(ValueError, match="names must be distinct"):
-        fitter(["a", "b", "a"])
-    with pytest.raises(ValueError, match="names must be a sequence"):
-        fitter("abc")
-
-
 def test_a_mixture_names_its_components():
     fit = mle.fit_normal_mixture(MIX, 2, names=["low", "high"])
     assert fit.param_names == (

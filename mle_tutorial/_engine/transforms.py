@@ -48,24 +48,30 @@ class BoundsTransform:
         t = np.asarray(theta, dtype=float)
         with np.errstate(over="ignore"):
             e = np.exp(np.where((kind == _LOWER) | (kind == _UPPER), t, 0.0))
-        both = lo + (hi - lo) * special.expit(t)
         x = np.where(kind == _LOWER, lo + e, np.where(kind == _UPPER, hi - e, t))
-        return np.where(kind == _BOTH, both, x)
+        if np.any(kind == _BOTH):
+            both = kind == _BOTH
+            x = x.copy()
+            x[both] = lo[both] + (hi[both] - lo[both]) * special.expit(t[both])
+        return x
 
     def outside(self, x: NDArray) -> NDArray:
         """Which entries of ``x`` are not strictly inside their bounds (or not finite)."""
         _, lo, hi = self._kinds()
         x = np.asarray(x, dtype=float)
-        return ~np.isfinite(x) | ~(x > lo) | ~(x < hi)
+        with np.errstate(invalid="ignore"):
+            return ~np.isfinite(x) | ~(x > lo) | ~(x < hi)
 
     def from_natural(self, x: NDArray) -> NDArray:
         """The working value of natural ``x``, strictly inside its bounds (NaN where it is not)."""
         kind, lo, hi = self._kinds()
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(kind == _LOWER, np.log(x - lo), x)
-            t = np.where(kind == _UPPER, np.log(hi - x), t)
-            t = np.where(kind == _BOTH, special.logit((x - lo) / (hi - lo)), t)
+            t = np.where(kind == _LOWER, np.log(np.where(kind == _LOWER, x - lo, 1.0)), x)
+            t = np.where(kind == _UPPER, np.log(np.where(kind == _UPPER, hi - x, 1.0)), t)
+            if np.any(kind == _BOTH):
+                both = kind == _BOTH
+                t[both] = special.logit((x[both] - lo[both]) / (hi[both] - lo[both]))
         return np.where(self.outside(x), np.nan, t)
 
     def derivative(self, theta: NDArray) -> NDArray:
@@ -74,9 +80,12 @@ class BoundsTransform:
         t = np.asarray(theta, dtype=float)
         with np.errstate(over="ignore"):
             e = np.exp(np.where((kind == _LOWER) | (kind == _UPPER), t, 0.0))
-        s = special.expit(t)
         d = np.where(kind == _LOWER, e, np.where(kind == _UPPER, -e, 1.0))
-        return np.where(kind == _BOTH, (hi - lo) * s * (1.0 - s), d)
+        if np.any(kind == _BOTH):
+            both = kind == _BOTH
+            s = special.expit(t[both])
+            d[both] = (hi[both] - lo[both]) * s * (1.0 - s)
+        return d
 
     def second(self, theta: NDArray) -> NDArray:
         """:math:`x''(t)`, entry by entry."""
@@ -84,9 +93,12 @@ class BoundsTransform:
         t = np.asarray(theta, dtype=float)
         with np.errstate(over="ignore"):
             e = np.exp(np.where((kind == _LOWER) | (kind == _UPPER), t, 0.0))
-        s = special.expit(t)
         d = np.where(kind == _LOWER, e, np.where(kind == _UPPER, -e, 0.0))
-        return np.where(kind == _BOTH, (hi - lo) * s * (1.0 - s) * (1.0 - 2.0 * s), d)
+        if np.any(kind == _BOTH):
+            both = kind == _BOTH
+            s = special.expit(t[both])
+            d[both] = (hi[both] - lo[both]) * s * (1.0 - s) * (1.0 - 2.0 * s)
+        return d
 
     def working_value(self, j: int, value: float) -> float:
         """The working value of parameter ``j`` held at natural ``value`` (NaN if impossible)."""
