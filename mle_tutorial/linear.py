@@ -307,6 +307,7 @@ class NormalLinear(RegressionLikelihood):
 
     def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
         method = self.method if method is None else method
+        options = self.options if options is None else options
         if method == "exact":
             if options is not None:
                 raise ValueError(
@@ -314,7 +315,7 @@ class NormalLinear(RegressionLikelihood):
                 )
             return _fit_exact(self)
         start = self.start_values if start is None else start
-        return _fit_numerically(self, method, start, self.options if options is None else options)
+        return _fit_numerically(self, method, start, options)
 
     # the bootstrap
     def simulate(self, params, rng):
