@@ -61,7 +61,7 @@ from .survival import fit_interval_censored, fit_survival
 from .tobit import fit_tobit, fit_truncated_normal
 from .trinity import ScoreTest, WaldTest, score_test, wald_test
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "BootstrapResult",

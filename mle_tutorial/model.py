@@ -109,45 +109,49 @@ class Likelihood:
     where each may go, and the fit works on an unconstrained scale (:math:`\log\sigma`, the
     logit of a probability) and reports the covariance on the natural one by the delta method.
 
-    Methods a model must give
-    -------------------------
-    loglik_obs(params) -> ndarray, shape (n,)
-        The log-likelihood contribution :math:`\ell_i` of each observation (n >= 2).
+    Methods
+    -------
+    loglik_obs(params)
+        Required: the log-likelihood contribution :math:`\ell_i` of each observation, an array of
+        shape (n,), n >= 2. Everything else has a default.
+    start()
+        Where to start (without it :func:`~mle_tutorial.fit_mle` needs ``start=``).
+    score_obs(params)
+        The score of each observation, shape (n, k) (default: Richardson-extrapolated
+        differences of ``loglik_obs``).
+    hessian(params)
+        The Hessian of :math:`\ell`, shape (k, k) (default: differences of the score). With it the
+        fit uses SciPy's trust-region Newton method and the package's Newton polish.
+    information(params)
+        The information the score test uses (default :math:`-H`; a model may give the expected
+        information, positive definite where the observed one is not).
+    simulate(params, rng)
+        The same model on responses drawn from it at ``params`` (the parametric bootstrap).
+    resample(rows)
+        The same model on the observations ``rows``, an integer array (the nonparametric
+        bootstrap).
+    fit(start=None, method=None, options=None)
+        Fit the model (default: :func:`~mle_tutorial.fit_mle`'s driver); the package's models
+        refit with their own fitter's method and settings.
+    nesting(restricted)
+        How a smaller model sits inside this one (a :class:`Nesting`, or a ``ValueError`` saying
+        why it does not); the default accepts a model of the same ``name``, fitted to the same
+        data (``data_key``), whose parameters are among this one's by name (the others held at 0
+        by the restriction: ``embedding``).
 
-    Methods and attributes a model may give
-    ---------------------------------------
+    Attributes
+    ----------
     param_names : tuple of str
         A name for each parameter (default ``theta[0]``, ``theta[1]``, ... from ``start()``).
     bounds : tuple of (float, float)
         The space of each parameter (default unrestricted): ``(0, inf)`` for a scale,
         ``(0, 1)`` for a probability.
-    start() -> ndarray
-        Where to start (else :func:`~mle_tutorial.fit_mle` needs ``start=``).
-    score_obs(params) -> ndarray, shape (n, k)
-        The score of each observation (default: Richardson-extrapolated differences of
-        ``loglik_obs``).
-    hessian(params) -> ndarray, shape (k, k)
-        The Hessian of :math:`\ell` (default: differences of the score). With it the fit uses
-        Newton's method (SciPy's ``trust-exact`` and the package's Newton polish).
-    information(params) -> ndarray, shape (k, k)
-        The information the score test uses (default :math:`-H`; a model may give the expected
-        information, positive definite where the observed one is not).
-    simulate(params, rng) -> Likelihood
-        The same model on responses drawn from it at ``params`` (the parametric bootstrap).
-    resample(rows) -> Likelihood
-        The same model on the observations ``rows`` (an integer array; the nonparametric
-        bootstrap).
-    fit(start=None, method=None, options=None) -> FitResult
-        Fit the model (default: :func:`~mle_tutorial.fit_mle`'s driver); the package's models
-        refit with their own fitter's method and settings.
-    nesting(restricted) -> Nesting
-        How a smaller model sits inside this one; the default accepts a model of the same class
-        and ``name``, fitted to the same data (``data_key``) and whose parameters are among this
-        one's (by name; the others held at 0 by the restriction).
     name : str
         The model's family, for messages and for the likelihood-ratio test's checks.
-    nobs, data_key
-        The number of observations, and a fingerprint of the data (None: unknown).
+    nobs : int
+        The number of observations.
+    data_key : str or None
+        A fingerprint of the data (None: unknown).
 
     Examples
     --------

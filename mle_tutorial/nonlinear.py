@@ -36,10 +36,12 @@ see ``tests/test_nonlinear.py``):
   stops decreasing (at most three rounds): a restart resets the damping or trust radius, which
   can have shrunk on the way in.
 * **Gauss–Newton polish.** Full Gauss–Newton steps (solved by SVD of :math:`J`, never by
-  forming :math:`J^\top J`) are taken while the next step keeps shrinking and :math:`S` does not
-  rise by more than its rounding error (at most six). Near the minimum they converge fast and
-  recover the last digits (Lanczos3 from start 1: 6.8 correct digits before, 8.8 after), where
-  :math:`S` itself is too flat to tell better from worse.
+  forming :math:`J^\top J`) are taken while :math:`S` does not rise by more than its rounding
+  error, until the step has not reached a new smallest size for ten steps in a row (at most 200
+  steps), and the point whose next step was the smallest is kept. Near the minimum they recover
+  the last digits (Lanczos3 from start 1: 6.8 correct digits before, 8.8 after), where :math:`S`
+  itself is too flat to tell better from worse; on problems with sizeable residuals, where
+  Gauss–Newton converges only linearly, they take as many steps as that needs.
 * **A convergence check that does not take the optimizer's word for it.** At
   :math:`\hat\beta`: the relative offset of Bates and Watts (1981),
   :math:`\sqrt{\lVert Q_1^\top r\rVert^2/p} \big/ \sqrt{\lVert Q_2^\top r\rVert^2/(n-p)}`, where

@@ -50,7 +50,30 @@ def _finite(result, what):
 
 
 def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.float64]:
-    """Gradient of ``f`` at ``x`` by Richardson-extrapolated central differences.
+    r"""Gradient of ``f`` at ``x`` by Richardson-extrapolated central differences.
+
+    .. math:: \frac{\partial f}{\partial x_j} \approx \frac{4D_j(h/2) - D_j(h)}{3}, \qquad
+              D_j(h) = \frac{f(x + he_j) - f(x - he_j)}{2h},
+
+    with :math:`h = \epsilon^{1/5}\max(1, |x_j|)` (and :math:`|x_j|` in place of 1 where that
+    estimate is poor for a small :math:`x_j`: see :mod:`mle_tutorial._engine.numdiff`).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float``, a real number.
+    x : array_like, shape (k,)
+        Where to differentiate; finite, with ``f(x)`` finite.
+
+    Returns
+    -------
+    ndarray, shape (k,)
+
+    Raises
+    ------
+    ValueError
+        If ``f`` is not callable or returns something that is not a real number, ``x`` is not a
+        finite 1-D array, or ``f`` is not finite at ``x`` or within a step of it.
 
     Examples
     --------
@@ -66,9 +89,30 @@ def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.
 def numerical_hessian(
     f: Callable[[NDArray], float], x: NDArray, gradient: Callable[[NDArray], NDArray] | None = None
 ) -> NDArray[np.float64]:
-    """Hessian of ``f`` at ``x``: from the analytic ``gradient`` if given, else from ``f`` alone.
+    r"""Hessian of ``f`` at ``x``: from the analytic ``gradient`` if given, else from ``f`` alone.
 
-    Both use central differences with Richardson extrapolation; the result is symmetrized.
+    Both use central differences with Richardson extrapolation (differences of the gradient, or
+    second differences of ``f`` with steps :math:`\epsilon^{1/6}\max(1, |x_j|)`); the result is
+    symmetrized.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float``, a real number.
+    x : array_like, shape (k,)
+        Where to differentiate; finite, with ``f(x)`` finite.
+    gradient : callable, optional
+        ``gradient(x) -> array (k,)``, the analytic gradient of ``f``.
+
+    Returns
+    -------
+    ndarray, shape (k, k)
+
+    Raises
+    ------
+    ValueError
+        As :func:`numerical_gradient`; also if ``gradient`` is not callable or returns the wrong
+        shape or non-finite values at ``x``.
 
     Examples
     --------

@@ -431,8 +431,8 @@ def test_import_does_not_load_slow_or_optional_modules():
 
 def readme_example() -> str:
     text = (ROOT / "README.md").read_text()
-    section = text.split("## Use the helpers on your own data", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    section = text.split("## Use the helpers on your own data", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(re.findall(r"```python\n(.*?)```", section, re.S))
 
 
 def test_the_readme_example_runs_as_written():
@@ -442,6 +442,7 @@ def test_the_readme_example_runs_as_written():
         namespace = {}
         exec(compile(code, "README.md", "exec"), namespace)
     assert isinstance(namespace["fit"], mle.FitResult)
+    assert namespace["ztp"].converged and namespace["ztp"].model.name == "likelihood"
 
 
 def test_make_help_lists_every_target():
