@@ -279,16 +279,12 @@ def score_test(
         if full.model is None:
             raise ValueError("full has no model (a result from an older version): refit it")
         big = full.model
-    elif isinstance(small, FunctionLikelihood):
-        raise ValueError(
-            "score_test(restricted, X_full) needs a regression fit; for fit_mle pass the full model: "
-            "score_test(restricted, theta_full, negative_log_likelihood=..., tested=[...]), or the fuller "
-            "fit: score_test(restricted, full_fit)"
-        )
     elif not hasattr(small, "with_design"):
+        what = f"a {small.name} fit" if small.name else "a fit of a function"
         raise ValueError(
-            f"score_test(restricted, full) needs the fuller model's fit (a FitResult) for a {small.name} "
-            f"fit; got {type(full).__name__}"
+            f"score_test(restricted, X_full) needs a regression fit, and restricted is {what}; pass the "
+            "fuller fit: score_test(restricted, full_fit), or for fit_mle pass the full model: "
+            "score_test(restricted, theta_full, negative_log_likelihood=..., tested=[...])"
         )
     else:
         if getattr(small, "design", None) is None:
