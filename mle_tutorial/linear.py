@@ -359,7 +359,8 @@ def fit_linear(
         ``"exact"`` (default; also called ``"qr"``) is the closed form, exact to
         working precision even on badly scaled or highly collinear designs. ``"BFGS"`` and
         ``"Nelder-Mead"`` minimize :func:`negative_log_likelihood` numerically
-        with :func:`scipy.optimize.minimize`; they are here to teach.
+        with :func:`scipy.optimize.minimize`; they are here to teach, and give the optimizer's
+        own answer (no Newton polish), judged by the package's convergence check.
     start : array_like, shape (p + 1,), optional
         Starting ``[beta..., sigma]`` for the optimizers (σ on its natural
         scale, > 0). Defaults to :func:`starting_values` with ``beta = 0``.
@@ -487,7 +488,7 @@ def _fit_numerically(model: NormalLinear, method: str, start, options) -> FitRes
     objective = Objective(normal_nll, (X, y), normal_nll_gradient, normal_nll_hessian)
     found = maximize(
         objective, theta0, method, options, f"fit_linear(method={method!r})",
-        defaults=defaults, tol_scale=tol_scale, trust_failure=True,
+        defaults=defaults, tol_scale=tol_scale, trust_failure=True, polished=False,
     )  # fmt: skip
     failure = None
     if not found.converged:

@@ -416,10 +416,12 @@ def maximize(
     defaults: dict | None = None,
     tol_scale: float | None = None,
     trust_failure: bool = False,
+    polished: bool | None = None,
 ) -> Maximum:
     """The one way the package runs an optimizer on a likelihood: SciPy's ``method`` from ``start``
     (the package's tolerances, or the fitter's ``defaults``, under the user's ``options``), the
-    optimality check, and wherever the objective has an analytic Hessian the :func:`polish`."""
+    optimality check, and wherever the objective has an analytic Hessian the :func:`polish`
+    (``polished=False``: never, where a fitter shows an optimizer's own answer)."""
     f0 = value_at_start(objective, start)
     if defaults is None:
         opts = default_options(method, f0, start.size, options, where)
@@ -428,7 +430,9 @@ def maximize(
             method, options, defaults, max(1.0, abs(f0)) if tol_scale is None else tol_scale, where
         )
     found = minimize(objective, start, method, opts, trust_failure=trust_failure)
-    if not getattr(objective, "analytic_hessian", False):
+    if polished is None:
+        polished = bool(getattr(objective, "analytic_hessian", False))
+    if not polished:
         return Maximum(found.theta, found.value, found.hessian, found.converged, found.message, found.n_iter)
     theta, converged, message = polish(objective, found)
     if theta is found.theta:
