@@ -232,8 +232,9 @@ def test_scaling_a_column_by_a_power_of_two_scales_its_coefficient(name):
     if case.exact_scale:
         assert np.array_equal(scaled.params, expected) and np.array_equal(scaled.stderr, expected_se)
     else:
-        assert np.all(np.abs(scaled.params - expected) <= 1e-6 * expected_se)
-        np.testing.assert_allclose(scaled.stderr, expected_se, rtol=1e-6)
+        # an optimizer without the Newton polish stops where its tolerance lets it: near, not on
+        assert np.all(np.abs(scaled.params - expected) <= 1e-4 * expected_se)
+        np.testing.assert_allclose(scaled.stderr, expected_se, rtol=1e-4)
 
 
 @pytest.mark.parametrize(

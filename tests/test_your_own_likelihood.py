@@ -239,7 +239,8 @@ def test_options_are_one_set_of_keys_everywhere():
             warnings.simplefilter("always")
             fit = fitter({"max_iter": 1})
         assert not fit.converged and any(issubclass(w.category, mle.ConvergenceWarning) for w in caught)
-        assert fitter({"max_iter": 500, "tol": 1e-9}).converged
+        assert fitter({"max_iter": 500}).converged
+        fitter({"tol": 1e-7})  # every fitter takes tol (its meaning, per fitter, is in its docstring)
     with pytest.raises(ValueError, match="exact solution takes none"):
         mle.fit_linear(X, np.log(Y), options={"max_iter": 5})
 
