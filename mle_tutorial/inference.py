@@ -33,10 +33,11 @@ from .result import FitResult, HessianWarning
 def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = None) -> NDArray[np.float64]:
     r"""Covariance of an MLE from the Hessian of the negative log-likelihood at the optimum.
 
-    .. math:: \widehat{\mathrm{cov}}(\hat\theta) = I(\hat\theta)^{-1} = H^{-1},
+    .. math:: \widehat{\mathrm{cov}}(\hat\theta) = I(\hat\theta)^{-1}, \qquad
+              I(\hat\theta) = -\nabla^2\ell(\hat\theta),
 
-    and, for parameters :math:`\phi = g(\theta)` reported on another scale, the delta
-    method :math:`J H^{-1} J^\top` with :math:`J = \partial\phi/\partial\theta`.
+    and, for parameters :math:`\gamma = G(\theta)` reported on another scale, the delta
+    method :math:`J I^{-1} J^\top` with :math:`J = \partial\gamma/\partial\theta`.
 
     Parameters
     ----------
@@ -44,8 +45,8 @@ def covariance_from_hessian(hessian: ArrayLike, jacobian: ArrayLike | None = Non
         Hessian of the negative log-likelihood at the estimate, in the
         parameters the fit used.
     jacobian : array_like, shape (k, k), optional
-        :math:`\partial\phi/\partial\theta` at the estimate, to report the covariance of
-        :math:`\phi`. For :math:`\sigma = e^{\tau}` it is diagonal with :math:`\sigma` in
+        :math:`\partial\gamma/\partial\theta` at the estimate, to report the covariance of
+        :math:`\gamma`. For :math:`\sigma = e^{\tau}` it is diagonal with :math:`\sigma` in
         the :math:`\tau` position.
 
     Returns

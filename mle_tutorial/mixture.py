@@ -3,8 +3,8 @@ r"""Finite mixtures of normals, fitted by the EM algorithm.
 Each observation comes from one of :math:`m` unseen groups, group :math:`j` with probability
 :math:`w_j` and distribution :math:`N(\mu_j, \sigma_j^2)`:
 
-.. math:: f(x) = \sum_{j=1}^m w_j\,\phi(x; \mu_j, \sigma_j^2), \qquad
-          \ell(\theta) = \sum_{i=1}^n \log\sum_{j=1}^m w_j\,\phi(x_i; \mu_j, \sigma_j^2).
+.. math:: f(x) = \sum_{j=1}^m w_j\,f(x; \mu_j, \sigma_j), \qquad
+          \ell(\theta) = \sum_{i=1}^n \log\sum_{j=1}^m w_j\,f(x_i; \mu_j, \sigma_j).
 
 Had we seen the groups, the MLE would be each group's share, mean and (1/n) standard deviation.
 The EM algorithm (Dempster, Laird and Rubin, 1977) fills in what is missing with its
@@ -29,7 +29,7 @@ Standard errors come from the observed information in the unconstrained coordina
 (:math:`w = \mathrm{softmax}(0, \alpha)`), by the analytic Hessian of :func:`nll_hessian`
 (:math:`\nabla^2\ell = \sum_i\{\mathrm{E}_{r_i}[\nabla^2 a_{ij} + \nabla a_{ij}\nabla a_{ij}^\top]
 - \mathrm{E}_{r_i}[\nabla a_{ij}]\,\mathrm{E}_{r_i}[\nabla a_{ij}]^\top\}` with
-:math:`a_{ij} = \log w_j + \log\varphi(x_i; \mu_j, \sigma_j^2)`), carried to
+:math:`a_{ij} = \log w_j + \logf(x_i; \mu_j, \sigma_j)`), carried to
 :math:`(w_j, \mu_j, \sigma_j)` by the delta method.
 """
 
@@ -66,7 +66,7 @@ KINDS = ("weight", "mu", "sigma")
 
 # --- the likelihood, and the two steps --------------------------------------------------------------
 def log_joint(x: NDArray, weights: NDArray, means: NDArray, sds: NDArray) -> NDArray:
-    r""":math:`a_{ji} = \log w_j + \log\phi(x_i; \mu_j, \sigma_j^2)`, shape (m, n): one row per
+    r""":math:`a_{ji} = \log w_j + \logf(x_i; \mu_j, \sigma_j)`, shape (m, n): one row per
     component, so that the sums over components run down contiguous rows."""
     z = (x - means[:, None]) / sds[:, None]
     with np.errstate(over="ignore"):  # z * z = inf far from a narrow component: density 0, a = -inf
@@ -430,7 +430,7 @@ class NormalMixture(Likelihood):
     r"""A mixture of :math:`m` normals on its data ``x``: parameters ``weight[c]``, ``mu[c]``,
     ``sigma[c]`` for each component ``c`` in turn (the weights sum to 1: ``constraints = 1``).
 
-    .. math:: \ell_i = \log\sum_{j=1}^m w_j\,\varphi(x_i; \mu_j, \sigma_j^2)
+    .. math:: \ell_i = \log\sum_{j=1}^m w_j\,f(x_i; \mu_j, \sigma_j)
 
     Built by :func:`fit_normal_mixture` (``fit.model``); ``fit()`` runs EM from the same starts.
     ``score_obs`` and ``hessian`` are those of :math:`\ell` as a function of all :math:`3m`
@@ -631,8 +631,8 @@ def em_e_step(
 ) -> tuple[NDArray[np.float64], float]:
     r"""The E step of EM for a normal mixture: responsibilities and the log-likelihood.
 
-    .. math:: r_{ij} = \frac{w_j\,\phi(x_i; \mu_j, \sigma_j^2)}{\sum_l w_l\,\phi(x_i; \mu_l, \sigma_l^2)},
-              \qquad \ell = \sum_i \log\sum_l w_l\,\phi(x_i; \mu_l, \sigma_l^2)
+    .. math:: r_{ij} = \frac{w_j\,f(x_i; \mu_j, \sigma_j)}{\sum_l w_l\,f(x_i; \mu_l, \sigma_l)},
+              \qquad \ell = \sum_i \log\sum_l w_l\,f(x_i; \mu_l, \sigma_l)
 
     computed in logs (log-sum-exp), so that far-out observations do not underflow.
 
@@ -742,7 +742,7 @@ def fit_normal_mixture(
 ) -> FitResult:
     r"""Maximum likelihood fit of a mixture of normals by EM, from several starts.
 
-    .. math:: \ell(w, \mu, \sigma) = \sum_{i=1}^n \log\sum_{j=1}^m w_j\,\phi(x_i; \mu_j, \sigma_j^2)
+    .. math:: \ell(w, \mu, \sigma) = \sum_{i=1}^n \log\sum_{j=1}^m w_j\,f(x_i; \mu_j, \sigma_j)
 
     EM (:func:`em_e_step`, :func:`em_m_step`) runs from each start until, in one iteration, no
     weight moves by more than ``tol``, no mean or standard deviation by more than ``tol`` times

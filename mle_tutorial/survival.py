@@ -106,7 +106,7 @@ def fit_survival(
         and a DataFrame's columns name the coefficients (see the README's rules for data).
     dist : {"weibull", "exponential", "lognormal", "loglogistic"}
         Distribution of :math:`T`, as in R's ``survreg``: :math:`W` is standard minimum extreme
-        value (Weibull: shape :math:`k = 1/\sigma`, scale :math:`\lambda_i = e^{x_i^\top\beta}`;
+        value (Weibull: shape :math:`\kappa = 1/\sigma`, scale :math:`\lambda_i = e^{x_i^\top\beta}`;
         exponential: :math:`\sigma = 1`, rate :math:`e^{-x_i^\top\beta}`), standard normal
         (log-normal) or standard logistic (log-logistic).
     censoring : {"right", "left"}

@@ -7,7 +7,7 @@ Both keep the normal linear model :math:`y_i^* = x_i^\top\beta + \varepsilon_i`,
 the value is recorded *at* the limit. A value at a limit contributes the probability of being
 beyond it (step 5 with a probability in place of a density):
 
-.. math:: \ell = \sum_{c_L < y_i < c_U} \Big[\log\phi(z_i) - \log\sigma\Big]
+.. math:: \ell = \sum_{c_L < y_i < c_U} \Big[\log\varphi(z_i) - \log\sigma\Big]
           + \sum_{y_i = c_L} \log\Phi\Big(\frac{c_L - x_i^\top\beta}{\sigma}\Big)
           + \sum_{y_i = c_U} \log\Phi\Big(\frac{x_i^\top\beta - c_U}{\sigma}\Big),
           \qquad z_i = \frac{y_i - x_i^\top\beta}{\sigma}.
@@ -15,7 +15,7 @@ beyond it (step 5 with a probability in place of a density):
 **Truncated.** Observations outside :math:`[a, b]` never enter the sample at all: each density
 is divided by the probability of being inside,
 
-.. math:: \ell = \sum_i \Big[\log\phi(z_i) - \log\sigma
+.. math:: \ell = \sum_i \Big[\log\varphi(z_i) - \log\sigma
           - \log\Big\{\Phi\Big(\frac{b - x_i^\top\beta}{\sigma}\Big)
           - \Phi\Big(\frac{a - x_i^\top\beta}{\sigma}\Big)\Big\}\Big].
 
@@ -82,7 +82,7 @@ def fit_tobit(
     .. math:: \begin{aligned}
               y_i &= \min\{\max(c_L, x_i^\top\beta + \varepsilon_i), c_U\}, \quad
               \varepsilon_i \sim N(0, \sigma^2), \\
-              \ell &= \sum_{\text{inside}} \log\frac{\phi(z_i)}{\sigma}
+              \ell &= \sum_{\text{inside}} \log\frac{\varphi(z_i)}{\sigma}
               + \sum_{y_i = c_L} \log\Phi(z_{Li}) + \sum_{y_i = c_U} \log\Phi(-z_{Ui})
               \end{aligned}
 
@@ -179,7 +179,7 @@ def fit_truncated_normal(
     :math:`a \le y \le b`.
 
     .. math:: \begin{aligned}
-              \ell(\beta, \sigma) &= \sum_{i=1}^n \Big[\log\phi(z_i) - \log\sigma
+              \ell(\beta, \sigma) &= \sum_{i=1}^n \Big[\log\varphi(z_i) - \log\sigma
               - \log\{\Phi(z_{bi}) - \Phi(z_{ai})\}\Big], \\
               z_{ai} &= \frac{a - x_i^\top\beta}{\sigma},\quad
               z_{bi} = \frac{b - x_i^\top\beta}{\sigma}
