@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +35,9 @@ from ._engine.report import sentence, warn
 from ._engine.scale import Scaling, Unscale, unshift, unshift_cov
 from ._engine.transforms import BoundsTransform
 from .result import ConvergenceWarning, ExactFitWarning, FitResult, HessianWarning
+
+if TYPE_CHECKING:  # model.py imports this module; at run time a model is known by its contract
+    from .model import Likelihood
 
 #: The space of an unrestricted parameter (a coefficient), of a positive one (a scale, degrees of
 #: freedom, a shape) and of a probability, for a model's ``bounds``.
@@ -146,7 +150,7 @@ class LikelihoodObjective:
     \ell\cdot x'')`, :math:`D = \mathrm{diag}(x')`), else by Richardson-extrapolated differences on
     the working scale (where no step can leave the parameter space). Picklable, as profiles are."""
 
-    model: object
+    model: Likelihood
     transform: BoundsTransform
     name: str = "the model's negative log-likelihood"
 
