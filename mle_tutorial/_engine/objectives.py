@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from . import numdiff
 
@@ -46,8 +46,8 @@ class Objective:
 
     function: Callable[..., float]
     args: tuple = ()
-    gradient_function: Callable[..., NDArray] | None = None
-    hessian_function: Callable[..., NDArray] | None = None
+    gradient_function: Callable[..., ArrayLike] | None = None  # (read by real_array)
+    hessian_function: Callable[..., ArrayLike] | None = None
     name: str = "negative_log_likelihood"
 
     def __call__(self, theta: NDArray) -> float:
