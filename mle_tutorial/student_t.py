@@ -495,6 +495,7 @@ def _fit(model: StudentT, method: str, start, options) -> FitResult:
     theta = found.theta
     beta, sigma = theta[:p].copy(), float(np.exp(theta[p]))
     nu = float(np.exp(theta[p + 1])) if estimate_df else nu_fixed
+    assert nu is not None  # df is given when it is not estimated
     ran_off = estimate_df and nu > NU_RUNOFF
     converged, message, failure = _verdict(
         found.converged, found.message, nu, ran_off, estimate_df, method, found.n_iter
