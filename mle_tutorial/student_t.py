@@ -568,7 +568,7 @@ def _start(
         sigma0 = float(lazy.stats().median_abs_deviation(ls.residuals, scale="normal"))
         if not sigma0 > rounding:  # more than half the residuals are zero
             sigma0 = float(np.sqrt(ls.rss / n))
-        start = np.concatenate([ls.beta, [sigma0], [5.0] if estimate_df else []])
+        guess = np.concatenate([ls.beta, [sigma0], [5.0] if estimate_df else []])
     else:
-        start = unshift(_check_start(start, p, estimate_df), -exponents)
-    return np.concatenate([start[:p], np.log(start[p:])])
+        guess = unshift(_check_start(start, p, estimate_df), -exponents)
+    return np.concatenate([guess[:p], np.log(guess[p:])])
