@@ -15,7 +15,7 @@ MATHJAX := _mathjax/mathjax/tex-chtml-full.js
 help:
 	@echo "make book          build the HTML book in _build/html (creates .venv first)"
 	@echo "make test          everything below in order: lint, unit, nbval, book-check, browser"
-	@echo "make lint          ruff (check and format) and actionlint over .github/workflows"
+	@echo "make lint          ruff (check and format), actionlint over .github/workflows, mypy over the package"
 	@echo "make unit          unit, property, oracle and notebook-structure tests (pytest)"
 	@echo "make nbval         re-run every notebook and compare every stored output (strict nbval)"
 	@echo "make book-check    build the whole book with warnings as errors"
@@ -61,12 +61,14 @@ book: env $(MATHJAX)
 
 test: lint unit nbval book-check browser
 
-# actionlint checks the GitHub Actions workflows (with the pinned shellcheck for their run: steps).
+# actionlint checks the GitHub Actions workflows (with the pinned shellcheck for their run: steps);
+# mypy checks the package's type hints (configured in pyproject.toml's [tool.mypy]).
 lint: env
 	$(BIN)/ruff check mle_tutorial tests scripts benchmarks
 	$(BIN)/ruff format --check mle_tutorial tests scripts benchmarks
 	$(BIN)/ruff format --check --isolated --line-length 68 book  # code cells fit the page's column
 	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes= .github/workflows/*.yml
+	$(BIN)/mypy mle_tutorial
 
 unit: env
 	$(BIN)/python -m pytest -W error::RuntimeWarning --doctest-modules mle_tutorial tests --ignore=tests/browser

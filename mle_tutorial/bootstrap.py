@@ -266,6 +266,7 @@ def bootstrap(
         raise ValueError('method="BCa" is for the nonparametric bootstrap; use "percentile" or "basic"')
     if simulate is not None and not callable(simulate):
         raise ValueError(f"simulate must be a function, got {type(simulate).__name__}")
+    refit_model: Callable | None  # None only for bootstrap(fitter, *data) of a fit without a model
     if isinstance(fitter, FitResult):
         if data:
             raise ValueError(
@@ -294,17 +295,22 @@ def bootstrap(
         _check_can(fit, "resample")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     show = _Progress(n_resamples, bool(progress))
-    reps, reasons = [], {}
+    reps: list[NDArray] = []
+    reasons: dict[str | None, int] = {}
     if kind == "nonparametric":
         rows = rng.integers(0, n, size=(n_resamples, n))
     for b in range(n_resamples):
         if kind == "nonparametric" and arrays is not None:
+            assert callable(fitter)  # data come with a fitter
             theta, why = _refit(fitter, tuple(a[rows[b]] for a in arrays))
         elif kind == "nonparametric":
+            assert refit_model is not None  # bootstrap(fit): checked above that its model resamples
             theta, why = _refit_drawn(refit_model, fit.model.resample, rows[b])
         elif simulate is not None:
+            assert callable(fitter) and arrays is not None  # simulate= goes with bootstrap(fitter, *data)
             theta, why = _refit(fitter, tuple(simulate(fit, rng, *arrays)))
         else:
+            assert refit_model is not None  # checked above that the fit's model simulates
             theta, why = _refit_drawn(refit_model, fit.model.simulate, fit.params, rng)
         if theta is None:
             reasons[why] = reasons.get(why, 0) + 1
@@ -324,9 +330,12 @@ def bootstrap(
         if failures == "warn":
             warn(text, ConvergenceWarning)
     replicates = np.array(reps)
+    statistic: _Statistic | _ModelStatistic
     if arrays is not None:
+        assert callable(fitter)  # data come with a fitter
         statistic = _Statistic(fitter, tuple(arrays), len(fit.params))
     else:
+        assert refit_model is not None  # bootstrap(fit): its model is there
         statistic = _ModelStatistic(fit.model, refit_model, len(fit.params))
     interval = _interval(n, statistic, replicates, method, level)
     return BootstrapResult(

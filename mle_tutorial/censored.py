@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -406,7 +407,7 @@ def scaled(data: CensoredData, y0: NDArray, response: bool) -> tuple[CensoredDat
     limits = None if data.truncation is None else tuple(shifted(a, y_shift) for a in data.truncation)
     out = replace(
         data, X=shifted(data.X, x_shift), lower=shifted(data.lower, y_shift),
-        upper=shifted(data.upper, y_shift), truncation=limits,
+        upper=shifted(data.upper, y_shift), truncation=cast("tuple[NDArray, NDArray] | None", limits),
     )  # fmt: skip
     unscale = normal_unscale(x_shift, y_shift, int(np.sum(data.exact)))
     return out, shifted(y0, y_shift), Unscale(unscale.exponents[: data.n_params], unscale.loglik_shift)
@@ -662,8 +663,8 @@ def _fit(model: CensoredRegression, options: dict | None) -> FitResult:
     beta = theta[:p].copy()
     scale_free = data.fixed_log_scale is None
     sigma = float(np.exp(theta[p])) if scale_free else None
-    params = np.append(beta, sigma) if scale_free else beta
-    jacobian = np.diag(np.append(np.ones(p), sigma)) if scale_free else None
+    params = np.append(beta, cast(float, sigma)) if scale_free else beta  # (sigma is a float if scale_free)
+    jacobian = np.diag(np.append(np.ones(p), cast(float, sigma))) if scale_free else None
     failure = None
     if not converged:
         failure = f"{caller} did not converge ({found.n_iter} iterations): {message}{NO_MLE_ADVICE}"

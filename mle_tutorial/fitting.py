@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -138,6 +139,23 @@ def finish(model, est: Estimate) -> FitResult:
 
 
 # --- a model of your own: its negative log-likelihood on the working scale ------------------------
+class _Contract(Protocol):
+    """What :class:`LikelihoodObjective` uses of a model, for the type checker: a
+    ``mle_tutorial.Likelihood`` has it all. Outputs are read by ``real_array``, so any object."""
+
+    @property
+    def has_score(self) -> bool: ...
+
+    @property
+    def has_hessian(self) -> bool: ...
+
+    def loglik(self, params: NDArray) -> object: ...
+
+    def score(self, params: NDArray) -> object: ...
+
+    def hessian(self, params: NDArray) -> object: ...
+
+
 @dataclass(frozen=True, eq=False)
 class LikelihoodObjective:
     r""":math:`-\ell(x(t))` of a model on the working scale :math:`t` of its bounds, with its
@@ -146,7 +164,7 @@ class LikelihoodObjective:
     \ell\cdot x'')`, :math:`D = \mathrm{diag}(x')`), else by Richardson-extrapolated differences on
     the working scale (where no step can leave the parameter space). Picklable, as profiles are."""
 
-    model: object
+    model: _Contract
     transform: BoundsTransform
     name: str = "the model's negative log-likelihood"
 

@@ -13,6 +13,7 @@ A function becomes a :class:`FunctionLikelihood`, the model of the fit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -253,7 +254,7 @@ def fit_mle(
             "(a single argument is args=(X,))"
         )
     if names is None and pandas_kind(start) == "series":
-        names = [str(label) for label in start.index]
+        names = [str(label) for label in cast(Any, start).index]  # a Series (pandas is untyped to mypy)
     start = as_float_array(start, "start", ndim=1)
     k = start.shape[0]
     names = check_names(names, k, "theta")

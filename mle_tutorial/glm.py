@@ -37,7 +37,7 @@ from ._engine.checks import check_offset, check_rows, coefficient_names, read_de
 from ._engine.lazy import linalg, special
 from ._engine.lstsq import check_full_rank, check_full_rank_over_chunks, tsqr_combine
 from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, newton
-from ._engine.rows import BLOCK_ROWS, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
+from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
 from ._engine.sandwich import robust_from
 from ._engine.scale import Unscale, shifts, unshift
 from .fitting import FREE, Estimate, finish
@@ -439,7 +439,7 @@ class GLMPass:
     """One pass over ``rows`` at ``beta``: the statistics of :func:`glm_stats`, with the family's
     cheaper log-likelihood (enough to compare points on Newton's path)."""
 
-    rows: object
+    rows: InMemoryRows | DaskRows
     family: Family
 
     def __call__(self, beta: NDArray) -> dict:
@@ -471,7 +471,7 @@ class GLMProfile:
     from the last one for the same ``j`` (first from the estimate); over chunks it is a fresh fit
     (its own checks and start)."""
 
-    rows: object
+    rows: InMemoryRows | DaskRows
     family: Family
     beta_hat: NDArray
     warm: dict = field(default_factory=dict, compare=False, repr=False)
@@ -480,6 +480,7 @@ class GLMProfile:
         rows = self.rows.hold_column(j, value)
         if rows.p == 0:  # nothing left to re-maximize: the log-likelihood at beta[j] = value
             if rows.in_memory:  # all rows at once (a Dask chunk is summed block by block, as in a fit)
+                assert rows.offset is not None  # hold_column moved the held column there
                 ll = self.family.block(rows.offset, rows.y)[0]
             else:
                 ll = rows.reduce(glm_stats, beta=np.zeros(0), family=self.family)["loglik"]
@@ -521,6 +522,7 @@ class GeneralizedLinear(RegressionLikelihood):
     def from_data(cls, family: Family, X, y, offset=None, *, names=None, options=None) -> GeneralizedLinear:
         """Check the data as the family's fitter does (eagerly in memory, naming the first bad
         value; lazily, in one pass, over Dask row chunks) and build the model."""
+        rows: InMemoryRows | DaskRows | None
         rows = as_rows(X, y, offset)
         if rows is None:
             design = read_design(X, y, offset, model=family.title)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,7 +40,7 @@ from ._engine.checks import as_float_array, coefficient_names, read_design
 from ._engine.lstsq import LeastSquaresSolution, exact_least_squares, screened, solve
 from ._engine.objectives import Objective
 from ._engine.optimize import maximize
-from ._engine.rows import InMemoryRows, as_rows, data_key, fingerprint_sum, is_dask
+from ._engine.rows import DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, is_dask
 from ._engine.scale import Unscale, normal_unscale, unshift
 from .fitting import FREE, POSITIVE, Estimate, exact_fit_message, finish
 from .likelihood import normal_nll, normal_nll_gradient, normal_nll_hessian
@@ -61,6 +62,7 @@ def normal_max_loglik(n: int, *, sigma: float | None = None, rss: float | None =
     :math:`-\frac n2(\log(2\pi\,\mathrm{RSS}/n) + 1)`; ``inf`` for an exact fit (sigma-hat = 0)."""
     if sigma is not None:
         return np.inf if sigma == 0 else float(-0.5 * n * (_LOG_2PI + 2.0 * np.log(sigma) + 1.0))
+    assert rss is not None  # one of sigma and rss is given
     return np.inf if rss == 0 else float(-0.5 * n * (np.log(2.0 * np.pi * rss / n) + 1.0))
 
 
@@ -106,8 +108,8 @@ class Projections:
             if others.shape[1] == 0:
                 u, v = self.y, self.X[:, j]
             else:
-                u = solve(others, self.y).residuals
-                v = solve(others, self.X[:, j]).residuals
+                u = cast(NDArray, solve(others, self.y).residuals)  # (given, as residuals=True)
+                v = cast(NDArray, solve(others, self.X[:, j]).residuals)
             vv = math.fsum(v * v)
             self.cache[j] = (math.fsum(u * v) / vv, vv)
         b_j, vv = self.cache[j]
@@ -170,7 +172,7 @@ class NormalLinear(RegressionLikelihood):
     @classmethod
     def from_data(cls, X, y, *, names=None, method="exact", start=None, options=None) -> NormalLinear:
         """Check ``X`` and ``y`` (as :func:`fit_linear` does) and build the model."""
-        rows = as_rows(X, y)
+        rows: InMemoryRows | DaskRows | None = as_rows(X, y)
         if rows is not None:
             working = screened(rows)
             columns, key = None, working.key

@@ -176,13 +176,13 @@ def starts(x: NDArray, m: int, n_starts: int, seed: int) -> list[tuple[NDArray, 
     out = [_group_start(x, labels, np.quantile(x, (np.arange(m) + 0.5) / m), m)]
     rng = np.random.default_rng(seed)
     for _ in range(n_starts - 1):
-        centers = [x[rng.integers(x.shape[0])]]
+        picked = [x[rng.integers(x.shape[0])]]
         for _ in range(1, m):
-            d2 = np.min((x[:, None] - np.array(centers)) ** 2, axis=1)
+            d2 = np.min((x[:, None] - np.array(picked)) ** 2, axis=1)
             total = d2.sum()
             index = rng.choice(x.shape[0], p=d2 / total) if total > 0 else rng.integers(x.shape[0])
-            centers.append(x[index])
-        centers = np.sort(np.array(centers))
+            picked.append(x[index])
+        centers = np.sort(np.array(picked))
         labels = np.argmin(np.abs(x[:, None] - centers), axis=1)
         out.append(_group_start(x, labels, centers, m))
     return out
@@ -605,7 +605,9 @@ def _check_x(x: ArrayLike) -> NDArray:
     return as_float_array(x, "x", ndim=1)
 
 
-def _check_components(weights: ArrayLike, means: ArrayLike, sds: ArrayLike):
+def _check_components(
+    weights: ArrayLike, means: ArrayLike, sds: ArrayLike
+) -> tuple[NDArray, NDArray, NDArray]:
     weights = as_float_array(weights, "weights", ndim=1)
     means = as_float_array(means, "means", ndim=1)
     sds = as_float_array(sds, "sds", ndim=1)

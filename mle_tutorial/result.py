@@ -321,9 +321,9 @@ class FitResult:
         lines += [f"  {key:<15}{value}" for key, value in info]
         table = []
         for r in [head, *rows]:
-            cells = zip(r, widths, strict=True)
+            pairs = zip(r, widths, strict=True)
             table.append(
-                "  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(cells))
+                "  ".join(cell.rjust(w) if c else cell.ljust(w) for c, (cell, w) in enumerate(pairs))
             )
         rule = "-" * len(table[0])
         lines += [rule, table[0], rule, *table[1:], rule]
@@ -422,6 +422,7 @@ class FitResult:
 
     def _table(self, level: float):
         se = self.stderr
+        assert se is not None  # __post_init__ sets it
         ci = self.conf_int(level)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = self.params / se
@@ -458,6 +459,7 @@ class FitResult:
             f"converged={self.converged}, n_iter={self.n_iter})"
         )
         lines = [head, f"  loglik = {self.loglik:.6g}"]
+        assert self.stderr is not None  # __post_init__ sets it
         for name, value, se in zip(self.param_names, self.params, self.stderr, strict=True):
             lines.append(f"  {name:<{width}} = {value: .8g}  (se {se:.3g})")
         return "\n".join(lines)

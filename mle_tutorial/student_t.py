@@ -495,6 +495,7 @@ def _fit(model: StudentT, method: str, start, options) -> FitResult:
     theta = found.theta
     beta, sigma = theta[:p].copy(), float(np.exp(theta[p]))
     nu = float(np.exp(theta[p + 1])) if estimate_df else nu_fixed
+    assert nu is not None  # df is given when it is not estimated
     ran_off = estimate_df and nu > NU_RUNOFF
     converged, message, failure = _verdict(
         found.converged, found.message, nu, ran_off, estimate_df, method, found.n_iter
@@ -567,7 +568,7 @@ def _start(
         sigma0 = float(lazy.stats().median_abs_deviation(ls.residuals, scale="normal"))
         if not sigma0 > rounding:  # more than half the residuals are zero
             sigma0 = float(np.sqrt(ls.rss / n))
-        start = np.concatenate([ls.beta, [sigma0], [5.0] if estimate_df else []])
+        guess = np.concatenate([ls.beta, [sigma0], [5.0] if estimate_df else []])
     else:
-        start = unshift(_check_start(start, p, estimate_df), -exponents)
-    return np.concatenate([start[:p], np.log(start[p:])])
+        guess = unshift(_check_start(start, p, estimate_df), -exponents)
+    return np.concatenate([guess[:p], np.log(guess[p:])])

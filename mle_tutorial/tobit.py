@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._engine.checks import coefficient_names, match_rows, read_design
 from .censored import NORMAL, CensoredData, CensoredRegression, Censoring, data_key_of, limit_array
@@ -37,7 +37,7 @@ from .result import FitResult
 __all__ = ["fit_tobit", "fit_truncated_normal"]
 
 
-def _read(X, y, lower, upper, what: str, names):
+def _read(X, y, lower, upper, what: str, names) -> tuple[NDArray, NDArray, NDArray, NDArray, tuple[str, ...]]:
     """X, y and the limits (per-row ones matched by label, as X and y are), checked; and the
     names of the coefficients and sigma."""
     rows = match_rows({"X": X, "y": y, "lower": lower, "upper": upper})

@@ -29,6 +29,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -73,7 +74,8 @@ def align(base: object, base_name: str, other: object, other_name: str):
     """
     if pandas_kind(base) is None or pandas_kind(other) is None:
         return other
-    left, right = base.index, other.index
+    # pandas objects from here on (pandas is untyped to mypy: Any)
+    left, right = cast(Any, base).index, cast(Any, other).index
     if left.equals(right):
         return other
     fix = (
@@ -82,7 +84,7 @@ def align(base: object, base_name: str, other: object, other_name: str):
     )
     if len(left) == len(right) and not left.has_duplicates and not right.has_duplicates:
         if left.isin(right).all():
-            return other.reindex(left)  # same labels in another order: match them
+            return cast(Any, other).reindex(left)  # same labels in another order: match them
     if left.has_duplicates or right.has_duplicates:
         which = base_name if left.has_duplicates else other_name
         raise ValueError(
@@ -101,7 +103,7 @@ def align(base: object, base_name: str, other: object, other_name: str):
     )
 
 
-def match_rows(arguments: dict[str, object]) -> dict[str, object]:
+def match_rows(arguments: dict[str, object]) -> dict[str, Any]:
     """``arguments`` (name: value, the one whose index wins first) with every pandas object matched
     by label (see :func:`align`) to the first pandas object among them; the others as they are."""
     labelled = [name for name, value in arguments.items() if pandas_kind(value) is not None]
@@ -117,11 +119,11 @@ def match_rows(arguments: dict[str, object]) -> dict[str, object]:
 
 def _columns(value: object) -> tuple[str, ...] | None:
     """The names a pandas object gives to coefficients: a DataFrame's columns, a Series' name."""
-    kind = pandas_kind(value)
+    kind, pandas_value = pandas_kind(value), cast(Any, value)  # pandas is untyped to mypy
     if kind == "frame":
-        return tuple(str(c) for c in value.columns)
-    if kind == "series" and value.name is not None:
-        return (str(value.name),)
+        return tuple(str(c) for c in pandas_value.columns)
+    if kind == "series" and pandas_value.name is not None:
+        return (str(pandas_value.name),)
     return None
 
 
@@ -133,7 +135,7 @@ def shape_message(name: str, ndim: int, arr: NDArray, value: object, what: str |
     message = f"{name} must be {what}, got an array with shape {arr.shape}"
     if ndim == 1 and arr.ndim == 2 and 1 in arr.shape:
         if pandas_kind(value) == "frame":
-            message += f"; pass one column as a Series ({name}[{value.columns[0]!r}])"
+            message += f"; pass one column as a Series ({name}[{cast(Any, value).columns[0]!r}])"
         else:
             message += f"; pass {name}.ravel() (a column of shape (n, 1) is not a 1-D array)"
     return message
@@ -285,7 +287,7 @@ def read_matrix(X: ArrayLike, name: str = "X") -> tuple[NDArray[np.float64], tup
     (None for an array). A pandas Series is one predictor, named by the Series."""
     columns = _columns(X)
     if pandas_kind(X) == "series":
-        X = X.to_frame()
+        X = cast(Any, X).to_frame()  # pandas is untyped to mypy
     return as_float_array(X, name, ndim=2), columns
 
 
@@ -325,11 +327,11 @@ def by_column(X: object, beta: object, name: str = "beta"):
     to them); ``beta`` itself unless both are pandas."""
     if pandas_kind(X) != "frame" or pandas_kind(beta) != "series":
         return beta
-    columns, labels = X.columns, beta.index
+    columns, labels = cast(Any, X).columns, cast(Any, beta).index  # pandas is untyped to mypy
     if columns.equals(labels):
         return beta
     if len(columns) == len(labels) and not labels.has_duplicates and columns.isin(labels).all():
-        return beta.reindex(columns)
+        return cast(Any, beta).reindex(columns)
     raise ValueError(
         f"{name} is a Series whose labels are not X's column names ({list(labels)[:5]} against "
         f"{list(columns)[:5]}): label it with X's columns, or pass a NumPy array (read in X's column order)"

@@ -12,7 +12,7 @@ from . import lazy
 from .checks import as_float_array
 
 
-def check_level(level: float, *, alpha: float | None = None) -> float:
+def check_level(level: float | None, *, alpha: float | None = None) -> float:
     """A confidence level in [0.5, 1), or ``1 - alpha`` (statsmodels' way of asking: ``alpha=0.05``
     is a 95% interval). A level below 0.5 is refused: it is almost always an ``alpha`` passed as
     ``level`` (``conf_int(0.05)`` asks for a 5% interval)."""

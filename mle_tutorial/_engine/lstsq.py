@@ -383,6 +383,7 @@ def solve_scaled(X: NDArray, y: NDArray, **kwargs) -> LeastSquaresSolution:
     if not np.any(rows.x_shift) and not rows.y_shift:
         return sol
     ex, ey = rows.x_shift, rows.y_shift
+    assert sol.col_norms is not None  # solve() always gives them
     return LeastSquaresSolution(
         unshift(sol.beta, ey - ex),
         None if sol.residuals is None else unshift(sol.residuals, np.full(rows.n, ey)),

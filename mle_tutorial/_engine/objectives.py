@@ -11,11 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from . import numdiff
+
+
+class ObjectiveLike(Protocol):
+    """What an optimizer and a profile use of an objective (for the type checker): an
+    :class:`Objective` is one, and so is a model's on its working scale
+    (:class:`~mle_tutorial.fitting.LikelihoodObjective`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def __call__(self, theta: NDArray) -> float: ...
+
+    def safe(self, theta: NDArray) -> float: ...
+
+    def gradient(self, theta: NDArray) -> NDArray: ...
+
+    def hessian(self, theta: NDArray) -> NDArray: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,8 +46,8 @@ class Objective:
 
     function: Callable[..., float]
     args: tuple = ()
-    gradient_function: Callable[..., NDArray] | None = None
-    hessian_function: Callable[..., NDArray] | None = None
+    gradient_function: Callable[..., ArrayLike] | None = None  # (read by real_array)
+    hessian_function: Callable[..., ArrayLike] | None = None
     name: str = "negative_log_likelihood"
 
     def __call__(self, theta: NDArray) -> float:

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from . import lazy
 from .lazy import linalg
-from .objectives import Objective
+from .objectives import ObjectiveLike
 
 #: An optimizer's answer counts as converged only if a Newton step from it would
 #: move no parameter by more than this, relative to ``max(1, |parameter|)``.
@@ -254,7 +254,7 @@ def default_options(method: str, f0: float, k: int, options: dict | None, where:
     return scipy_options(method, options, defaults, scale, where)
 
 
-def value_at_start(objective: Objective, start: NDArray) -> float:
+def value_at_start(objective: ObjectiveLike, start: NDArray) -> float:
     """The objective at the start, which must be finite."""
     f0 = objective(start)
     if not np.isfinite(f0):
@@ -265,7 +265,7 @@ def value_at_start(objective: Objective, start: NDArray) -> float:
 
 
 def minimize(
-    objective: Objective, start: NDArray, method: str, options: dict, *, trust_failure: bool = False
+    objective: ObjectiveLike, start: NDArray, method: str, options: dict, *, trust_failure: bool = False
 ) -> Minimum:
     """Minimize ``objective`` with SciPy, then check first-order optimality with a Newton step.
 
@@ -314,7 +314,7 @@ POLISH_STEPS = 6
 POLISH_SIZE = 1e-15
 
 
-def polish(objective: Objective, found: Minimum) -> tuple[NDArray, bool, str]:
+def polish(objective: ObjectiveLike, found: Minimum) -> tuple[NDArray, bool, str]:
     """Newton steps from an optimizer's answer, then the package's convergence test there: the one
     polish rule of every fitter that runs an optimizer with an analytic Hessian.
 
@@ -407,7 +407,7 @@ class Maximum:
 
 
 def maximize(
-    objective: Objective,
+    objective: ObjectiveLike,
     start: NDArray,
     method: str,
     options: dict | None,

@@ -19,7 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import lazy
+from .objectives import ObjectiveLike
 from .scale import unshift
+from .transforms import BoundsTransform
 
 
 @dataclass(eq=False)
@@ -30,11 +32,11 @@ class OptimizerProfile:
     fitted on its working scale but held on their natural scale (-inf for an impossible value).
     ``method`` is ``"BFGS"`` (gradient) or ``"trust-exact"`` (gradient and Hessian)."""
 
-    objective: Callable
+    objective: ObjectiveLike
     theta_hat: NDArray
     method: str = "BFGS"
     maxiter: int = 500
-    transform: object | None = None
+    transform: BoundsTransform | None = None
 
     def __call__(self, j: int, value: float) -> float:
         if self.transform is not None:

@@ -11,12 +11,14 @@ import os
 import re
 import sys
 import warnings
+from types import FrameType
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def warn(message: str, category: type[Warning]) -> None:
     """``warnings.warn`` with the stack level of the first frame outside the package."""
+    frame: FrameType | None
     frame, level = sys._getframe(1), 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1

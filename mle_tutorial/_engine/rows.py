@@ -122,6 +122,8 @@ class InMemoryRows:
 
     in_memory = True
     description = "memory"
+    max_x: NDArray | None  # (recorded by scaled)
+    max_y: float
 
     def __init__(
         self, X: NDArray, y: NDArray, offset: NDArray | None = None, *, x_shift=None, y_shift: int = 0

@@ -20,9 +20,10 @@ in any units.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 #: Largest binary exponent (in absolute value) of a column's largest |value| that is used as it is.
 SAFE_EXPONENT = 200
@@ -53,15 +54,18 @@ def shifts(maxima: NDArray | float, always: bool = False) -> NDArray:
     return exponent if always else np.where(np.abs(exponent) > SAFE_EXPONENT, exponent, 0)
 
 
-def shifted(a: NDArray, e: NDArray | int) -> NDArray:
+_ArrayOrFloat = TypeVar("_ArrayOrFloat", NDArray, float)
+
+
+def shifted(a: _ArrayOrFloat, e: NDArray | int) -> _ArrayOrFloat:
     """``a * 2**-e`` (broadcast over the last axis); ``a`` itself when ``e`` is all zero."""
     e = np.asarray(e, dtype=np.int64)
     if not np.any(e):
         return a
-    return np.ldexp(a, -e)
+    return cast(_ArrayOrFloat, np.ldexp(a, -e))  # np.ldexp of a float: a NumPy float, a float
 
 
-def unshift(a: NDArray, e: NDArray) -> NDArray:
+def unshift(a: ArrayLike, e: ArrayLike) -> NDArray:
     """``a * 2**e``, exactly; inf where the result is not representable."""
     with np.errstate(over="ignore", under="ignore"):
         return np.ldexp(np.asarray(a, dtype=float), np.asarray(e, dtype=np.int64))

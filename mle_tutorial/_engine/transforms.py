@@ -34,7 +34,7 @@ class BoundsTransform:
 
     bounds: tuple[tuple[float, float], ...]
 
-    def _kinds(self) -> NDArray:
+    def _kinds(self) -> tuple[NDArray, NDArray, NDArray]:
         lo = np.array([b[0] for b in self.bounds], dtype=float)
         hi = np.array([b[1] for b in self.bounds], dtype=float)
         return np.where(np.isfinite(lo), _LOWER, _FREE) + np.where(np.isfinite(hi), _UPPER - _FREE, 0), lo, hi
