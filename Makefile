@@ -10,7 +10,7 @@ NBVAL  := -n 2 --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with
 MATHJAX_VERSION := 3.2.2
 MATHJAX := _mathjax/mathjax/tex-chtml-full.js
 
-.PHONY: help env book test lint unit nbval book-check browser notebooks bench lab mathjax binder-check pins clean
+.PHONY: help env book test lint unit nbval book-check browser notebooks bench lab mathjax binder-check pins portability clean
 
 help:
 	@echo "make book          build the HTML book in _build/html (creates .venv first)"
@@ -27,9 +27,10 @@ help:
 	@echo "make mathjax       fetch MathJax from the npm registry into _mathjax/ (make book does it)"
 	@echo "make binder-check  build Binder's environment the way Binder does, in a temp venv, and try it"
 	@echo "make pins          re-derive requirements.txt's pins for Python < 3.11.5 from its pins for newer (needs python3.10)"
+	@echo "make portability   unit tests and strict nbval under every OpenBLAS kernel this CPU runs, one thread, no AVX-512"
 	@echo "make clean         remove _build and _mathjax"
 	@echo "make help          this list"
-	@echo "Before submitting a change to numbers: ../shared/tools/portability-check (see CONTRIBUTING.md)"
+	@echo "Before submitting a change to numbers: make portability (see CONTRIBUTING.md)"
 
 env: $(STAMP)
 
@@ -125,6 +126,10 @@ pins:
 	} > "$$tmp/requirements.txt"; \
 	mv "$$tmp/requirements.txt" requirements.txt; \
 	echo "requirements.txt: $$(LC_ALL=C comm -12 "$$tmp/new" "$$tmp/old" | wc -l) shared pins, $$(LC_ALL=C comm -23 "$$tmp/new" "$$tmp/old" | wc -l) for Python >= 3.11.5, $$(LC_ALL=C comm -13 "$$tmp/new" "$$tmp/old" | wc -l) for older"
+
+# Not part of `make test`: the same tests under other BLAS kernels and SIMD loops (about 20 minutes).
+portability: env
+	scripts/portability_check.sh
 
 clean:
 	rm -rf _build _mathjax
