@@ -15,7 +15,7 @@
 #   scripts/portability_check.sh unit        # unit tests only (faster); `nbval` for the notebooks
 #   KERNELS="SkylakeX Nehalem" scripts/portability_check.sh
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 what=${1:-all}
 py=${PY:-.venv/bin/python}
 [ -x "$py" ] || { echo "no $py: run 'make env' first (or set PY=path/to/python)"; exit 2; }
