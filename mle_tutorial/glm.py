@@ -41,7 +41,7 @@ from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key,
 from ._engine.sandwich import robust_from
 from ._engine.scale import Unscale, shifts, unshift
 from .fitting import FREE, Estimate, finish
-from .model import RegressionLikelihood
+from .model import RowsRegression
 from .result import FitResult
 
 __all__ = [
@@ -496,7 +496,7 @@ class GLMProfile:
 
 
 # --- the model ----------------------------------------------------------------------------------------
-class GeneralizedLinear(RegressionLikelihood):
+class GeneralizedLinear(RowsRegression):
     r"""A generalized linear model of a :class:`Family` on its data: parameters ``beta``,
     :math:`\eta = X\beta + \text{offset}`.
 
@@ -555,28 +555,8 @@ class GeneralizedLinear(RegressionLikelihood):
         return self.family.name
 
     @property
-    def param_names(self) -> tuple[str, ...]:
-        return self.names
-
-    @property
     def bounds(self):
         return (FREE,) * self.rows.p
-
-    @property
-    def nobs(self) -> int:
-        return self.rows.n
-
-    @property
-    def data_key(self) -> str:
-        return self.key
-
-    @property
-    def design(self) -> NDArray | None:
-        return self.rows.X if self.rows.in_memory else None
-
-    @property
-    def n_coef(self) -> int:
-        return self.rows.p
 
     def working_rows(self):
         """The rows as Newton runs on them: columns far from 1 scaled by powers of two."""

@@ -44,7 +44,7 @@ from ._engine.rows import DaskRows, InMemoryRows, as_rows, data_key, fingerprint
 from ._engine.scale import Unscale, normal_unscale, unshift
 from .fitting import FREE, POSITIVE, Estimate, exact_fit_message, finish
 from .likelihood import normal_nll, normal_nll_gradient, normal_nll_hessian
-from .model import RegressionLikelihood
+from .model import RowsRegression
 from .result import FitResult
 from .start import starting_values
 
@@ -146,7 +146,7 @@ class NormalProfile:
 
 
 # --- the model ------------------------------------------------------------------------------------------
-class NormalLinear(RegressionLikelihood):
+class NormalLinear(RowsRegression):
     r"""The normal linear model :math:`y = X\beta + \varepsilon`, :math:`\varepsilon_i \sim N(0, \sigma^2)`,
     on its data: parameters ``[beta..., sigma]``.
 
@@ -189,30 +189,9 @@ class NormalLinear(RegressionLikelihood):
         return NormalLinear(rows, self.names if names is None else names, key, method=self.method,
                             start=self.start_values, options=self.options)  # fmt: skip
 
-    # layout
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return self.names
-
     @property
     def bounds(self):
         return (FREE,) * self.rows.p + (POSITIVE,)
-
-    @property
-    def nobs(self) -> int:
-        return self.rows.n
-
-    @property
-    def data_key(self) -> str:
-        return self.key
-
-    @property
-    def design(self) -> NDArray | None:
-        return self.rows.X if self.rows.in_memory else None
-
-    @property
-    def n_coef(self) -> int:
-        return self.rows.p
 
     def working_rows(self):
         """The rows as the fitter computes on them: columns (and y) far from 1 scaled by powers of

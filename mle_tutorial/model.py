@@ -33,7 +33,7 @@ from ._engine.scale import Unscale
 from .fitting import FREE, fit_likelihood
 from .result import FitResult
 
-__all__ = ["Likelihood", "Nesting", "RegressionLikelihood"]
+__all__ = ["Likelihood", "Nesting", "RegressionLikelihood", "RowsRegression"]
 
 
 def _article(name: str) -> str:
@@ -409,3 +409,33 @@ class RegressionLikelihood(Likelihood):
         C[:pf, :pr] = self.design_map(restricted)
         C[pf:, pr:] = np.eye(extra)
         return C, np.zeros(pf + extra)
+
+
+class RowsRegression(RegressionLikelihood):
+    """A regression whose data are a row source, ``rows`` (in memory or over Dask row chunks: see
+    :mod:`~mle_tutorial._engine.rows`), with ``names`` for its parameters and ``key`` the
+    fingerprint of its data; its layout follows from them."""
+
+    rows: Any
+    names: tuple[str, ...]
+    key: str
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return self.names
+
+    @property
+    def nobs(self) -> int:
+        return int(self.rows.n)
+
+    @property
+    def data_key(self) -> str:
+        return self.key
+
+    @property
+    def design(self) -> NDArray | None:
+        return self.rows.X if self.rows.in_memory else None
+
+    @property
+    def n_coef(self) -> int:
+        return int(self.rows.p)

@@ -38,7 +38,7 @@ from ._engine.rows import InMemoryRows, data_key, fingerprint_sum
 from ._engine.scale import Unscale, normal_unscale, unshift
 from ._engine.transforms import BoundsTransform
 from .fitting import FREE, POSITIVE, Estimate, exact_fit_message, finish
-from .model import RegressionLikelihood
+from .model import RowsRegression
 from .result import FitResult
 
 __all__ = ["METHODS", "NU_RUNOFF", "StudentT", "fit_student_t", "t_nll", "t_nll_gradient", "t_nll_hessian"]
@@ -179,7 +179,7 @@ def score_rows(X: NDArray, y: NDArray, *, params: NDArray, df: float | None) -> 
 
 
 # --- the model ----------------------------------------------------------------------------------------
-class StudentT(RegressionLikelihood):
+class StudentT(RowsRegression):
     r"""Linear regression with Student-t errors on its data: parameters ``[beta..., sigma]`` (``df``
     fixed) or ``[beta..., sigma, nu]``.
 
@@ -224,28 +224,8 @@ class StudentT(RegressionLikelihood):
                         start=self.start_values, options=self.options)  # fmt: skip
 
     @property
-    def param_names(self) -> tuple[str, ...]:
-        return self.names
-
-    @property
     def bounds(self):
         return (FREE,) * self.rows.p + (POSITIVE,) * (len(self.names) - self.rows.p)
-
-    @property
-    def nobs(self) -> int:
-        return self.rows.n
-
-    @property
-    def data_key(self) -> str:
-        return self.key
-
-    @property
-    def design(self) -> NDArray:
-        return self.rows.X
-
-    @property
-    def n_coef(self) -> int:
-        return self.rows.p
 
     def working_rows(self):
         """Every column and y scaled by powers of two into [1/2, 1): the optimizer then sees the
