@@ -235,7 +235,8 @@ def test_zero_inflated_names_pandas_and_z_by_label():
     X, y, _ = zip_data()
     labels = np.arange(y.size)[::-1] + 10
     frame = pd.DataFrame(X, columns=["one", "x"], index=labels)
-    fit = mle.fit_zero_inflated(frame, pd.Series(y, index=labels), pd.Series(np.ones(y.size), index=labels, name="c"))
+    ones = pd.Series(np.ones(y.size), index=labels, name="c")
+    fit = mle.fit_zero_inflated(frame, pd.Series(y, index=labels), ones)
     assert fit.param_names == ("one", "x", "zero[c]")
     plain = mle.fit_zero_inflated(X, y, np.ones(y.size))
     np.testing.assert_allclose(fit.params, plain.params, rtol=1e-12)
