@@ -73,9 +73,10 @@ DISTRIBUTIONS = ("poisson", "negative_binomial")
 
 #: Why the model without zero inflation is not tested against the zero-inflated one.
 NOT_NESTED = (
-    "the {small} model is the zero-inflated one with no structural zeros, pi = 0, which the zero model "
-    "reaches only as its coefficients go to -infinity, not at a point of its parameter space (and the "
-    "zero model's other coefficients are not identified there): the likelihood-ratio and score "
+    "the {small} model is the zero-inflated one with no structural zeros (a structural-zero probability "
+    "of 0), which the zero model reaches only as its coefficients go to -infinity, not at a point of its "
+    "parameter space (and the zero model's other coefficients are not identified there): the "
+    "likelihood-ratio and score "
     "statistics then have neither a chi-square nor a 50:50 chi-bar-square distribution, and a p-value "
     "from either would be wrong. Compare the two fits by AIC or BIC, or bootstrap the statistic: "
     "simulate data from the {small} fit (fit.model.simulate), refit both models to each, and compare "
