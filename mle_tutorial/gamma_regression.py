@@ -1,30 +1,30 @@
 r"""Gamma regression with the log link: a positive outcome whose spread grows with its mean.
 
 Costs, incomes, durations and concentrations are positive, skewed, and vary more where they are
-larger. The gamma model with shape :math:`\nu` and mean :math:`\mu_i = e^{x_i^\top\beta}` has
+larger. The gamma model with shape :math:`a` and mean :math:`\mu_i = e^{x_i^\top\beta}` has
 
-.. math:: f(y) = \frac{1}{\Gamma(\nu)\,y}\Big(\frac{\nu y}{\mu}\Big)^{\nu} e^{-\nu y/\mu},
-          \qquad E[y_i] = \mu_i, \qquad \mathrm{Var}(y_i) = \mu_i^2/\nu,
+.. math:: f(y) = \frac{1}{\Gamma(a)\,y}\Big(\frac{a y}{\mu}\Big)^{a} e^{-a y/\mu},
+          \qquad E[y_i] = \mu_i, \qquad \mathrm{Var}(y_i) = \mu_i^2/a,
 
-a constant coefficient of variation :math:`1/\sqrt\nu` (``scipy.stats.gamma(a=nu,
-scale=mu/nu)``; R's ``Gamma`` family has dispersion :math:`1/\nu`). With :math:`r_i = y_i/\mu_i`,
+a constant coefficient of variation :math:`1/\sqrt a` (``scipy.stats.gamma(a=shape,
+scale=mu/shape)``; R's ``Gamma`` family has dispersion :math:`1/a`). With :math:`r_i = y_i/\mu_i`,
 
-.. math:: \ell_i = \nu(\log r_i - r_i + 1) + g(\nu) - \log y_i, \qquad
-          g(\nu) = \nu\log\nu - \nu - \log\Gamma(\nu),
+.. math:: \ell_i = a(\log r_i - r_i + 1) + g(a) - \log y_i, \qquad
+          g(a) = a\log a - a - \log\Gamma(a),
 
-.. math:: \frac{\partial\ell_i}{\partial\eta_i} = \nu(r_i - 1), \quad
-          -\frac{\partial^2\ell_i}{\partial\eta_i^2} = \nu r_i \ge 0, \quad
-          \frac{\partial\ell_i}{\partial\nu} = \log r_i - r_i + 1 + \log\nu - \psi(\nu), \quad
-          \frac{\partial^2\ell_i}{\partial\eta_i\partial\nu} = r_i - 1, \quad
-          \frac{\partial^2\ell_i}{\partial\nu^2} = \frac1\nu - \psi'(\nu).
+.. math:: \frac{\partial\ell_i}{\partial\eta_i} = a(r_i - 1), \quad
+          -\frac{\partial^2\ell_i}{\partial\eta_i^2} = a r_i \ge 0, \quad
+          \frac{\partial\ell_i}{\partial a} = \log r_i - r_i + 1 + \log a - \psi(a), \quad
+          \frac{\partial^2\ell_i}{\partial\eta_i\partial a} = r_i - 1, \quad
+          \frac{\partial^2\ell_i}{\partial a^2} = \frac1a - \psi'(a).
 
-The score of :math:`\beta` is :math:`\nu X^\top(r - 1)`, so :math:`\hat\beta` does not depend on
-:math:`\nu`: Newton's method finds it in the GLM loop (:class:`GammaFamily`, concave in
-:math:`\beta`); then :math:`\hat\nu` solves
-:math:`\log\nu - \psi(\nu) = \frac1n\sum_i(r_i - 1 - \log r_i)` (half the mean deviance), which
-has one root, by Newton on :math:`\log\nu` (as ``MASS::gamma.shape``). At the maximum the
-information is block diagonal. :math:`\log\nu - \psi(\nu)`, :math:`1/\nu - \psi'(\nu)` and
-:math:`g(\nu)` use their asymptotic series for large :math:`\nu`, where the direct forms cancel.
+The score of :math:`\beta` is :math:`a X^\top(r - 1)`, so :math:`\hat\beta` does not depend on
+:math:`a`: Newton's method finds it in the GLM loop (:class:`GammaFamily`, concave in
+:math:`\beta`); then :math:`\hat a` solves
+:math:`\log a - \psi(a) = \frac1n\sum_i(r_i - 1 - \log r_i)` (half the mean deviance), which
+has one root, by Newton on :math:`\log a` (as ``MASS::gamma.shape``). At the maximum the
+information is block diagonal. :math:`\log a - \psi(a)`, :math:`1/a - \psi'(a)` and
+:math:`g(a)` use their asymptotic series for large :math:`a`, where the direct forms cancel.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 
 # --- functions of the shape, without cancellation -----------------------------------------------------
 def log_minus_digamma(nu: float) -> float:
-    r""":math:`\log\nu - \psi(\nu) > 0`, decreasing from :math:`\infty` to 0."""
+    r""":math:`\log a - \psi(a) > 0`, decreasing from :math:`\infty` to 0."""
     if nu < _LARGE:
         return float(np.log(nu) - special.digamma(nu))
     u = 1.0 / (nu * nu)
@@ -68,7 +68,7 @@ def log_minus_digamma(nu: float) -> float:
 
 
 def inverse_minus_trigamma(nu: float) -> float:
-    r""":math:`1/\nu - \psi'(\nu) < 0`."""
+    r""":math:`1/a - \psi'(a) < 0`."""
     if nu < _LARGE:
         return float(1.0 / nu - special.polygamma(1, nu))
     u = 1.0 / (nu * nu)
@@ -77,8 +77,8 @@ def inverse_minus_trigamma(nu: float) -> float:
 
 
 def shape_constant(nu: float) -> float:
-    r""":math:`g(\nu) = \nu\log\nu - \nu - \log\Gamma(\nu)`; for large :math:`\nu` Stirling's
-    :math:`\tfrac12\log(\nu/2\pi) - \tfrac1{12\nu} + \tfrac1{360\nu^3} - \dots`"""
+    r""":math:`g(a) = a\log a - a - \log\Gamma(a)`; for large :math:`a` Stirling's
+    :math:`\tfrac12\log(a/2\pi) - \tfrac1{12a} + \tfrac1{360a^3} - \dots`"""
     if nu < _LARGE:
         return float(nu * np.log(nu) - nu - special.gammaln(nu))
     u = 1.0 / (nu * nu)
@@ -94,7 +94,7 @@ def _ratio(X, y, offset, beta):
 
 
 def gamma_stats(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, shape: float) -> dict:
-    r"""One pass over the rows at :math:`(\beta, \nu)`, block by block: the log-likelihood, the
+    r"""One pass over the rows at :math:`(\beta, a)`, block by block: the log-likelihood, the
     score and Hessian on the natural scale, :math:`\sum_i(r_i - 1 - \log r_i)` (``"dev"``, half
     the deviance) and the largest :math:`|\eta|`."""
     n, p = X.shape
@@ -155,10 +155,10 @@ def _meat_chunk(X, y, offset, *, beta, shape) -> dict:
 # --- the family: beta at a fixed shape -------------------------------------------------------------
 @dataclass(frozen=True)
 class GammaFamily(Family):
-    r"""The gamma distribution with the log link at a fixed shape :math:`\nu`, as a GLM family:
-    :math:`\partial\ell_i/\partial\eta_i = \nu(y_i/\mu_i - 1)`, Newton weight
-    :math:`\nu y_i/\mu_i \ge 0` (observed; the expected one is :math:`\nu`). :math:`\hat\beta` is the
-    same for every :math:`\nu`."""
+    r"""The gamma distribution with the log link at a fixed shape :math:`a`, as a GLM family:
+    :math:`\partial\ell_i/\partial\eta_i = a(y_i/\mu_i - 1)`, Newton weight
+    :math:`a y_i/\mu_i \ge 0` (observed; the expected one is :math:`a`). :math:`\hat\beta` is the
+    same for every :math:`a`."""
 
     name: str = "gamma"
     title: str = "gamma"
@@ -201,8 +201,8 @@ class GammaFamily(Family):
 
 # --- the shape -------------------------------------------------------------------------------------------
 def solve_shape(mean_dev: float, max_iter: int = 100) -> tuple[float, bool]:
-    r"""The root of :math:`\log\nu - \psi(\nu) = d` (``mean_dev`` :math:`= d > 0`) by Newton on
-    :math:`\log\nu` from Minka's approximation; and whether it converged (a step below 1e-14)."""
+    r"""The root of :math:`\log a - \psi(a) = d` (``mean_dev`` :math:`= d > 0`) by Newton on
+    :math:`\log a` from Minka's approximation; and whether it converged (a step below 1e-14)."""
     d = mean_dev
     nu = (3.0 - d + np.sqrt((d - 3.0) ** 2 + 24.0 * d)) / (12.0 * d)
     t = float(np.log(nu))
@@ -253,8 +253,8 @@ def _log_y(X, y, offset) -> dict:
 class GammaRegression(RegressionLikelihood):
     r"""Gamma regression with the log link on its data: parameters ``[beta..., shape]``.
 
-    .. math:: \ell_i = \nu\log\frac{\nu y_i}{\mu_i} - \frac{\nu y_i}{\mu_i} - \log y_i
-              - \log\Gamma(\nu), \qquad \mu_i = e^{x_i^\top\beta + o_i}
+    .. math:: \ell_i = a\log\frac{a y_i}{\mu_i} - \frac{a y_i}{\mu_i} - \log y_i
+              - \log\Gamma(a), \qquad \mu_i = e^{x_i^\top\beta + o_i}
 
     Built by :func:`fit_gamma` (``fit.model``), in memory or over Dask row chunks.
     """
@@ -426,10 +426,10 @@ def fit_gamma(
     options: dict | None = None,
 ) -> FitResult:
     r"""Gamma regression with the log link by maximum likelihood: :math:`E[y_i] = \mu_i =
-    e^{x_i^\top\beta}`, :math:`\mathrm{Var}(y_i) = \mu_i^2/\nu`, the shape :math:`\nu` estimated.
+    e^{x_i^\top\beta}`, :math:`\mathrm{Var}(y_i) = \mu_i^2/a`, the shape :math:`a` estimated.
 
-    .. math:: \ell(\beta, \nu) = \sum_{i=1}^n \Big[\nu\log\frac{\nu y_i}{\mu_i}
-              - \frac{\nu y_i}{\mu_i} - \log y_i - \log\Gamma(\nu)\Big]
+    .. math:: \ell(\beta, a) = \sum_{i=1}^n \Big[a\log\frac{a y_i}{\mu_i}
+              - \frac{a y_i}{\mu_i} - \log y_i - \log\Gamma(a)\Big]
 
     Parameters
     ----------
@@ -481,7 +481,7 @@ def fit_gamma(
     >>> fit.param_names
     ('beta[0]', 'beta[1]', 'shape')
     >>> fit.params.round(3)
-    array([1.012, 0.472, 2.009])
+    array([1.06 , 0.484, 2.207])
     """
     return GammaRegression.from_data(X, y, names=names, options=options).fit()
 

@@ -721,7 +721,7 @@ def fit_negative_binomial(
     >>> fit.param_names
     ('beta[0]', 'beta[1]', 'alpha')
     >>> fit.params.round(3)
-    array([0.533, 0.375, 0.491])
+    array([0.47 , 0.381, 0.497])
     """
     return NegativeBinomial.from_data(X, y, offset, names=names, options=options).fit()
 
