@@ -40,7 +40,6 @@ from ._engine.checks import check_rows, coefficient_names, read_design
 from ._engine.lazy import linalg, special
 from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, newton
 from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
-from ._engine.sandwich import robust_from
 from ._engine.scale import Unscale, shifts, unshift
 from .fitting import FREE, POSITIVE, Estimate, finish
 from .glm import Family, GLMPass, check_and_start
@@ -376,9 +375,6 @@ class GammaRegression(RegressionLikelihood):
             )
         beta, shape = self._split(params)
         return self.rows.reduce(_meat_chunk, beta=beta, shape=shape)["meat"], None
-
-    def robust_cov(self, params, cov, groups=None):
-        return robust_from(cov, lambda: self.meat(params, groups)[0])
 
     def start(self):
         w = self.working_rows()

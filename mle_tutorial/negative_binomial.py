@@ -60,7 +60,6 @@ from ._engine.lazy import special
 from ._engine.lstsq import tsqr_combine
 from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, newton
 from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
-from ._engine.sandwich import robust_from
 from ._engine.scale import Unscale, shifts, unshift
 from .fitting import FREE, POSITIVE, Estimate, finish
 from .glm import (
@@ -421,11 +420,7 @@ class NBProfile:
             return float(self.rows.reduce(_nb_loglik, beta=fit.beta, alpha=float(value))["loglik"])
         rows = self.rows.hold_column(j, value)
         start = np.append(np.delete(self.beta_hat, j), np.log(self.alpha_hat))
-        if rows.p == 0:
-            fit = newton(JointPass(rows), start[-1:])
-        else:
-            fit = newton(JointPass(rows), start)
-        return float(fit.loglik)
+        return float(newton(JointPass(rows), start).loglik)
 
 
 # --- the model ---------------------------------------------------------------------------------------
@@ -573,9 +568,6 @@ class NegativeBinomial(RegressionLikelihood):
             )
         beta, alpha = self._split(params)
         return self.rows.reduce(_meat_chunk, beta=beta, alpha=alpha)["meat"], None
-
-    def robust_cov(self, params, cov, groups=None):
-        return robust_from(cov, lambda: self.meat(params, groups)[0])
 
     # fitting
     def start(self):
