@@ -449,8 +449,8 @@ def fit_zero_inflated(
     r"""Zero-inflated Poisson or negative binomial regression by maximum likelihood.
 
     .. math:: \begin{aligned}
-              P(y_i = 0) &= \pi_i + (1 - \pi_i)f(0; \mu_i), \qquad
-              P(y_i = k) = (1 - \pi_i)f(k; \mu_i),\ k > 0, \\
+              P(y_i = 0) &= \pi_i + (1 - \pi_i)f(0; \mu_i), \\
+              P(y_i = k) &= (1 - \pi_i)f(k; \mu_i), \quad k > 0, \\
               \mathrm{logit}\,\pi_i &= z_i^\top\gamma, \qquad \log\mu_i = x_i^\top\beta + o_i
               \end{aligned}
 
