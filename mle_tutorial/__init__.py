@@ -15,7 +15,9 @@ log-likelihood, scores, Hessian, simulation, nesting), and returns it with the f
 (``fit.model``); :func:`fit_mle` fits one of your own, and the inference layer works through it.
 
 Beyond the normal linear model: :func:`fit_mle` (any likelihood), :func:`fit_logistic`,
-:func:`fit_poisson`, :func:`fit_student_t`, :func:`fit_nonlinear`; real datasets through
+:func:`fit_poisson`, :func:`fit_student_t`, :func:`fit_nonlinear`; when the Poisson model is wrong,
+:func:`fit_negative_binomial` and :func:`fit_zero_inflated`, and for positive outcomes
+:func:`fit_gamma`; real datasets through
 :func:`load_dataset`; incomplete data: censored survival times (:func:`fit_survival`,
 :func:`fit_interval_censored`), censored and truncated normal regression (:func:`fit_tobit`,
 :func:`fit_truncated_normal`) and normal mixtures by EM (:func:`fit_normal_mixture`, with
@@ -29,6 +31,7 @@ with :func:`glm_chunk_statistics` to sum over row chunks by hand.
 from .bootstrap import BootstrapResult, bootstrap
 from .data import dataset_description, list_datasets, load_dataset
 from .density import normal_logpdf, normal_pdf
+from .gamma_regression import fit_gamma
 from .generic import fit_mle
 from .glm import PerfectSeparationError, fit_logistic, fit_poisson
 from .inference import (
@@ -48,6 +51,7 @@ from .likelihood import (
 from .linear import fit_linear
 from .mixture import em_e_step, em_m_step, fit_normal_mixture
 from .model import Likelihood, Nesting
+from .negative_binomial import fit_negative_binomial
 from .nonlinear import fit_nonlinear
 from .numdiff import numerical_gradient, numerical_hessian
 from .out_of_core import glm_chunk_statistics, map_reduce
@@ -60,6 +64,7 @@ from .student_t import fit_student_t
 from .survival import fit_interval_censored, fit_survival
 from .tobit import fit_tobit, fit_truncated_normal
 from .trinity import ScoreTest, WaldTest, score_test, wald_test
+from .zero_inflated import fit_zero_inflated
 
 __version__ = "0.2.0"
 
@@ -82,10 +87,12 @@ __all__ = [
     "dataset_description",
     "em_e_step",
     "em_m_step",
+    "fit_gamma",
     "fit_interval_censored",
     "fit_linear",
     "fit_logistic",
     "fit_mle",
+    "fit_negative_binomial",
     "fit_nonlinear",
     "fit_normal_mixture",
     "fit_poisson",
@@ -93,6 +100,7 @@ __all__ = [
     "fit_survival",
     "fit_tobit",
     "fit_truncated_normal",
+    "fit_zero_inflated",
     "glm_chunk_statistics",
     "likelihood_ratio_test",
     "list_datasets",

@@ -191,6 +191,28 @@ def _counts(rng, n):
     return {"X": X, "y": zero_truncated_counts(rng, np.exp(X @ [0.4, 0.5, 0.0]))}
 
 
+def _negative_binomial(rng, n):
+    X = design(rng, n)
+    mu = np.exp(X @ [0.5, 0.4, 0.0])
+    return {"X": X, "y": rng.poisson(rng.gamma(2.0, mu / 2.0)).astype(float)}  # alpha = 1/2
+
+
+def _gamma(rng, n):
+    X = design(rng, n)
+    return {"X": X, "y": rng.gamma(2.0, np.exp(X @ [1.0, 0.5, 0.0]) / 2.0)}  # shape 2
+
+
+def _zero_inflated(negbin):
+    def make(rng, n):
+        X = design(rng, n)
+        mu = np.exp(X @ [0.8, 0.4, 0.0])
+        counts = rng.poisson(rng.gamma(2.0, mu / 2.0) if negbin else mu)
+        structural = rng.random(n) < 0.3  # a constant probability of a structural zero
+        return {"X": X, "y": np.where(structural, 0.0, counts), "Z": np.ones(n)}
+
+    return make
+
+
 def _nll_normal(theta, X, y):
     p = X.shape[1]
     r = y - X @ theta[:p]
@@ -291,6 +313,18 @@ CASES = [
     Case("normal mixture", _mixture,
          lambda d, names=None: mle.fit_normal_mixture(d["x"], 2, names=names), None, None,
          response="x", design=None, names=2, exact_scale=False, working=_mixture_working(2)),
+    Case("negative binomial", _negative_binomial,
+         lambda d, names=None: mle.fit_negative_binomial(d["X"], d["y"], names=names),
+         lambda d: mle.fit_negative_binomial(d["X"][:, :2], d["y"]), "beta[2]"),
+    Case("gamma", _gamma, lambda d, names=None: mle.fit_gamma(d["X"], d["y"], names=names),
+         lambda d: mle.fit_gamma(d["X"][:, :2], d["y"]), "beta[2]"),
+    Case("zero-inflated Poisson", _zero_inflated(False),
+         lambda d, names=None: mle.fit_zero_inflated(d["X"], d["y"], d["Z"], names=names),
+         lambda d: mle.fit_zero_inflated(d["X"][:, :2], d["y"], d["Z"]), "beta[2]"),
+    Case("zero-inflated negative binomial", _zero_inflated(True),
+         lambda d, names=None: mle.fit_zero_inflated(d["X"], d["y"], d["Z"], dist="negative_binomial",
+                                                     names=names),
+         lambda d: mle.fit_zero_inflated(d["X"][:, :2], d["y"], d["Z"], dist="negative_binomial"), "beta[2]"),
     Case("zero-truncated Poisson (a model of one's own)", _counts,
          lambda d, names=None: fit_zero_truncated(d["X"], d["y"], names),
          lambda d: fit_zero_truncated(d["X"][:, :2], d["y"]), "beta[2]", exact_scale=False),

@@ -334,6 +334,20 @@ ERRORS = [
     ("residuals", "pandas labels differ", lambda: mle.residuals(pd.Series(Y), SHIFTED), "y and y_hat are pandas objects"),
     ("profile_likelihood", "values masked", lambda: mle.profile_likelihood(FIT, 0, np.ma.masked_array([1.0, 2.0], [1, 0])), "values is a masked array"),
     ("glm_chunk_statistics", "y labels differ", lambda: mle.glm_chunk_statistics(FRAME, SHIFTED, np.zeros(3)), "X and y are pandas objects"),
+    # the models of issue 21: negative binomial, gamma, zero-inflated
+    ("fit_negative_binomial", "negative counts", lambda: mle.fit_negative_binomial(X, YCOUNT - 5), "non-negative integer counts"),
+    ("fit_negative_binomial", "non-integer counts", lambda: mle.fit_negative_binomial(X, YCOUNT + 0.5), "non-negative integer counts"),
+    ("fit_negative_binomial", "all counts 0", lambda: mle.fit_negative_binomial(X, 0 * YCOUNT), "y is all 0"),
+    ("fit_negative_binomial", "a group of zero counts (no MLE)", lambda: mle.fit_negative_binomial(*GROUP_OF_ZEROS), "the negative binomial MLE does not exist"),
+    ("fit_negative_binomial", "pandas labels differ", lambda: mle.fit_negative_binomial(FRAME, pd.Series(YCOUNT, index=np.arange(1, 41))), "X and y are pandas objects with different index labels"),
+    ("fit_negative_binomial", "column named alpha", lambda: mle.fit_negative_binomial(FRAME.rename(columns={"x2": "alpha"}), YCOUNT), "must be distinct and not 'alpha'"),
+    ("fit_gamma", "y <= 0", lambda: mle.fit_gamma(X, Y), "y must be positive (> 0) for gamma regression"),
+    ("fit_gamma", "pandas labels differ", lambda: mle.fit_gamma(FRAME, pd.Series(np.exp(Y), index=np.arange(1, 41))), "X and y are pandas objects with different index labels"),
+    ("fit_zero_inflated", "Z of the wrong shape", lambda: mle.fit_zero_inflated(X, YCOUNT, np.ones((10, 2))), "Z has 10 rows but y has 40 values"),
+    ("fit_zero_inflated", "Z separates the zeros (no MLE)", lambda: mle.fit_zero_inflated(X, YCOUNT, np.column_stack([np.ones(40), YCOUNT == 0])), "the zero design Z separates the zero counts"),
+    ("fit_zero_inflated", "no zero counts", lambda: mle.fit_zero_inflated(X, YCOUNT + 1), "y has no zero counts"),
+    ("fit_zero_inflated", "unknown dist", lambda: mle.fit_zero_inflated(X, YCOUNT, dist="negbin"), "dist must be one of"),
+    ("fit_zero_inflated", "X and Z labels differ", lambda: mle.fit_zero_inflated(FRAME, YCOUNT, pd.Series(np.ones(40), index=np.arange(1, 41))), "X and Z are pandas objects with different index labels"),
 ]  # fmt: skip
 
 
@@ -375,6 +389,9 @@ WARNINGS = [
     ("fit_linear", "perfect fit (sigma-hat = 0)", lambda: mle.fit_linear(X, X @ [1.0, 2.0, 3.0]), mle.ExactFitWarning),
     ("fit_student_t", "perfect fit (sigma-hat = 0)", lambda: mle.fit_student_t(X, X @ [1.0, 2.0, 3.0]), mle.ExactFitWarning),
     ("fit_nonlinear", "perfect fit (sigma-hat = 0)", lambda: mle.fit_nonlinear(expo, XN, expo(XN, [2.0, 0.7]), [1.0, 1.0]), mle.ExactFitWarning),
+    ("fit_negative_binomial", "alpha-hat = 0: counts not overdispersed", lambda: mle.fit_negative_binomial(X, np.tile([1.0, 2.0, 3.0, 2.0], 10)), mle.ConvergenceWarning),
+    ("fit_gamma", "perfect fit (shape-hat infinite)", lambda: mle.fit_gamma(X, np.exp(X @ [0.5, 0.1, 0.2])), mle.ExactFitWarning),
+    ("fit_zero_inflated", "zero coefficients run off (fewer zeros than the count model expects)", lambda: mle.fit_zero_inflated(X, np.r_[0.0, np.maximum(YCOUNT[1:], 1.0)], np.ones(40)), mle.ConvergenceWarning),
 ]  # fmt: skip
 
 
