@@ -558,6 +558,24 @@ class NegativeBinomial(RegressionLikelihood):
         beta, alpha = self._split(params)
         return self.rows.reduce(nb_stats, beta=beta, alpha=alpha)["hessian"]
 
+    def information(self, params):
+        r"""The information the score test uses: at :math:`\alpha = 0` (the Poisson inside the
+        negative binomial) the expected information there, block diagonal with
+        :math:`X^\top\mathrm{diag}(\mu_i)X` and :math:`\tfrac12\sum_i\mu_i^2`, which makes
+        :func:`~mle_tutorial.score_test` the classic test of Cameron and Trivedi,
+        :math:`\bigl(\sum_i[(y_i - \hat\mu_i)^2 - y_i]\bigr)^2 / (2\sum_i\hat\mu_i^2)`; the
+        observed information :math:`-H` elsewhere. (The observed entry for :math:`\alpha` at 0
+        holds :math:`\sum_i y_i(y_i - 1)(2y_i - 1)/6`, a cubic in the counts that a few large counts
+        inflate: the test built on it is conservative.)"""
+        beta, alpha = self._split(params)
+        if alpha != 0.0:
+            return -self.hessian(params)
+        p = self.rows.p
+        A = np.zeros((p + 1, p + 1))
+        A[:p, :p] = self.rows.reduce(nb_stats, beta=beta, alpha=0.0)["fisher"]
+        A[p, p] = 0.5 * float(self.rows.reduce(_overdispersion, beta=beta)["mu2"])
+        return A
+
     def meat(self, params, groups=None):
         if self.rows.in_memory:
             return super().meat(params, groups)

@@ -36,6 +36,7 @@ from ._engine.checks import as_float_array
 from ._engine.objectives import Objective
 from ._engine.scale import unshift
 from .generic import FunctionLikelihood
+from .inference import chi_square_tail
 from .result import FitResult
 
 __all__ = ["ScoreTest", "WaldTest", "score_test", "wald_test"]
@@ -60,18 +61,22 @@ class WaldTest:
 
 @dataclass(frozen=True)
 class ScoreTest:
-    """Result of :func:`score_test`: ``statistic``, ``df``, ``pvalue``, and ``robust``."""
+    """Result of :func:`score_test`: ``statistic``, ``df``, ``pvalue``, ``robust``, and
+    ``boundary``: 1 if the restriction holds a parameter on the edge of its space (then the test
+    is one-sided and the p-value the :math:`\\bar\\chi^2` one)."""
 
     statistic: float
     df: int
     pvalue: float
     robust: bool = False
+    boundary: int = 0
 
     def __repr__(self) -> str:
-        return (
+        text = (
             f"ScoreTest(statistic={self.statistic:.4f}, df={self.df}, pvalue={self.pvalue:.4g}, "
-            f"robust={self.robust})"
+            f"robust={self.robust}"
         )
+        return text + (f", boundary={self.boundary})" if self.boundary else ")")
 
 
 def _checked_fit(fit: object, name: str) -> FitResult:
@@ -160,15 +165,19 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     return WaldTest(statistic, m, float(lazy.stats().chi2.sf(statistic, m)), fit.cov_type)
 
 
-def _lm(g, A, K, R, robust: bool) -> float:
-    """The score statistic, plain or robust, with the rows of ``R`` the tested directions."""
+def _information_factor(A):
     try:
-        factor = lazy.linalg.cho_factor(A)
+        return lazy.linalg.cho_factor(A)
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise ValueError(
             "the information at the restricted estimate is not positive definite, so there is no "
             f"score statistic ({exc}); check the restricted fit"
         ) from exc
+
+
+def _lm(g, A, K, R, robust: bool) -> float:
+    """The score statistic, plain or robust, with the rows of ``R`` the tested directions."""
+    factor = _information_factor(A)
     if not robust:
         return float(g @ lazy.linalg.cho_solve(factor, g))
     Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
@@ -176,6 +185,31 @@ def _lm(g, A, K, R, robust: bool) -> float:
     w = RAinv @ g
     inner = RAinv @ K @ RAinv.T
     return float(w @ lazy.linalg.solve(inner, w, assume_a="pos"))
+
+
+def _signed_root(g, A, K, r, robust: bool) -> float:
+    r"""The score statistic of one restriction as a signed z: :math:`r^\top A^{-1}g` (the step the
+    full model would take along ``r``) over its standard deviation, :math:`\sqrt{r^\top A^{-1}r}`
+    or the sandwich's :math:`\sqrt{r^\top A^{-1}KA^{-1}r}`; its square is :func:`_lm`'s statistic."""
+    factor = _information_factor(A)
+    a = lazy.linalg.cho_solve(factor, r)
+    variance = a @ K @ a if robust else r @ a
+    return float(a @ g / np.sqrt(variance))
+
+
+def _inward(model, theta, r) -> float:
+    """+1 or -1: the sign of the direction ``r`` that leads from the boundary into the space."""
+    j = int(np.argmax(np.abs(r)))
+    lower, upper = model.bounds[j]
+    tolerance = 1e-12 * max(1.0, abs(theta[j]))
+    if np.isfinite(lower) and abs(theta[j] - lower) <= tolerance:
+        return float(np.sign(r[j]))
+    if np.isfinite(upper) and abs(theta[j] - upper) <= tolerance:
+        return float(-np.sign(r[j]))
+    raise ValueError(
+        f"the full model says the restriction holds {model.param_names[j]} on the edge of its space, "
+        f"but the restricted estimate puts it at {theta[j]:.6g}, inside its bounds ({lower}, {upper})"
+    )
 
 
 def score_test(
@@ -203,6 +237,14 @@ def score_test(
     parameters would raise the likelihood. For the normal linear model
     :math:`\mathrm{LM} = n(\mathrm{RSS}_r - \mathrm{RSS}_f)/\mathrm{RSS}_r` (statsmodels'
     ``compare_lm_test``).
+
+    Where the restriction holds a parameter on the edge of its space (the Poisson is the
+    negative binomial at :math:`\alpha = 0`; the full model's ``nesting`` says so), the test is
+    one-sided: the statistic is :math:`\max(0, z)^2`, with :math:`z` the signed root of
+    :math:`\mathrm{LM}` that is positive when the full model would move into its space, and the
+    p-value is half the :math:`\chi^2_1` tail (1 when :math:`z \le 0`), as for
+    :func:`~mle_tutorial.likelihood_ratio_test` (Silvapulle and Silvapulle 1995). The result's
+    ``boundary`` is then 1.
 
     ``robust=True`` (or ``groups``) gives the generalized score test
     :math:`(RA^{-1}g)^\top (RA^{-1}KA^{-1}R^\top)^{-1}(RA^{-1}g)`, with :math:`A` the
@@ -245,7 +287,7 @@ def score_test(
     Returns
     -------
     ScoreTest
-        ``statistic``, ``df``, ``pvalue`` and ``robust``.
+        ``statistic``, ``df``, ``pvalue``, ``robust`` and ``boundary``.
 
     Raises
     ------
@@ -254,7 +296,8 @@ def score_test(
         full model of another family, or a restricted estimate that the full model does not
         reproduce), ``X_full`` has the wrong number of rows, no more columns or dependent ones,
         ``full`` is neither a fit nor a design, or the arguments of the :func:`fit_mle` form are
-        missing or wrong.
+        missing or wrong; or more than one restriction with one of them on the boundary (use
+        :func:`~mle_tutorial.likelihood_ratio_test`, which has the :math:`\bar\chi^2` tail).
 
     Examples
     --------
@@ -330,11 +373,24 @@ def score_test(
     g = np.asarray(inner.score(theta_w), dtype=float)
     A = np.asarray(inner.information(theta_w), dtype=float)
     K = R = None
+    boundary = int(nesting.boundary)
+    if robust or boundary:
+        R = nesting.restrictions() * np.ldexp(1.0, e)
     if robust:
         K, _ = inner.meat(theta_w, groups)
-        R = nesting.restrictions() * np.ldexp(1.0, e)
-    statistic = _lm(g, A, K, R, robust)
-    return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
+    if not boundary:
+        statistic = _lm(g, A, K, R, robust)
+        return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
+    if df != 1:
+        raise ValueError(
+            f"the restriction fixes {df} parameters, one of them on the edge of its space; the score "
+            "test here is the one-sided test of one restriction: use likelihood_ratio_test, whose "
+            "p-value is the chi-bar-squared one"
+        )
+    assert R is not None
+    z = _inward(big, theta, nesting.restrictions()[0]) * _signed_root(g, A, K, R[0], robust)
+    statistic = max(z, 0.0) ** 2
+    return ScoreTest(statistic, df, chi_square_tail(statistic, df, boundary), robust, boundary)
 
 
 def _score_test_mle(restricted, theta_full, nll, tested, args, loglik_obs, robust, groups) -> ScoreTest:

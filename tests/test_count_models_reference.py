@@ -230,6 +230,9 @@ def test_zero_inflated_poisson_within_the_negative_binomial_is_on_the_boundary()
     ref = REF["zeroinfl"]
     expected = 2 * (ref["zinb_small"]["polished"]["loglik"] - ref["zip_small"]["polished"]["loglik"])
     assert test.boundary == 1 and test.statistic == pytest.approx(expected, rel=1e-8)
+    score = mle.score_test(zip_fit, zinb)  # one-sided too, on the observed information
+    assert score.boundary == 1 and score.df == 1 and np.isfinite(score.statistic)
+    assert score.pvalue == pytest.approx(0.5 * stats.chi2.sf(score.statistic, 1), rel=1e-12)
 
 
 def test_the_model_without_zero_inflation_is_not_tested_against_it():
