@@ -158,6 +158,13 @@ class NormalLinear(RegressionLikelihood):
     """
 
     name = "normal"
+    keeps_labels = True
+    #: The row labels of the data (a pandas Index), None for arrays.
+    labels = None
+
+    @property
+    def row_labels(self):
+        return self.labels
 
     def __init__(self, rows, names: Sequence[str], key: str, *, method: str = "exact",
                  start=None, options: dict | None = None, working=None):  # fmt: skip
@@ -173,6 +180,7 @@ class NormalLinear(RegressionLikelihood):
     def from_data(cls, X, y, *, names=None, method="exact", start=None, options=None) -> NormalLinear:
         """Check ``X`` and ``y`` (as :func:`fit_linear` does) and build the model."""
         rows: InMemoryRows | DaskRows | None = as_rows(X, y)
+        labels = None
         if rows is not None:
             working = screened(rows)
             columns, key = None, working.key
@@ -180,8 +188,11 @@ class NormalLinear(RegressionLikelihood):
             design = read_design(X, y)
             rows, columns, working = InMemoryRows(design.X, design.y), design.columns, None
             key = data_key(rows.n, fingerprint_sum(design.y))
+            labels = design.index
         names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
-        return cls(rows, names, key, method=method, start=start, options=options, working=working)
+        model = cls(rows, names, key, method=method, start=start, options=options, working=working)
+        model.labels = labels
+        return model
 
     def _like(self, rows, key: str | None = None, names=None) -> NormalLinear:
         """The same model and settings on other rows (in memory)."""

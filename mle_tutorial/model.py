@@ -180,6 +180,19 @@ class Likelihood:
     name: str | None = "likelihood"
     #: How many entries of ``params`` are fixed by the others (a mixture's last weight).
     constraints: int = 0
+    #: Whether the model keeps the row labels of its data (:attr:`row_labels`), so that a pandas
+    #: argument with one value per observation (``groups`` of :meth:`FitResult.robust
+    #: <mle_tutorial.FitResult.robust>` and :func:`~mle_tutorial.score_test`, ``X_full``) can be
+    #: matched to its rows by label. A model that does not is given such an argument in its row
+    #: order: a labelled pandas argument is refused unless its index is ``0, 1, ..., n-1``.
+    keeps_labels: bool = False
+
+    @property
+    def row_labels(self):
+        """The pandas index of the observations in the model's row order, when the data came as
+        pandas objects (matched by label); None when they came as arrays (then per-observation
+        arguments pair with them by position), or when the model does not keep them."""
+        return None
 
     # --- layout ----------------------------------------------------------------------------------
     @property

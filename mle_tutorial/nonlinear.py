@@ -62,7 +62,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance, numdiff
-from ._engine.checks import align, as_float_array, check_callable, check_names, pandas_kind, positive_int
+from ._engine.checks import (
+    align,
+    as_float_array,
+    check_callable,
+    check_names,
+    first_labels,
+    pandas_kind,
+    positive_int,
+)
 from ._engine.lstsq import JACOBIAN_RANK_TOL, gauss_newton_step, svd_of_scaled
 from ._engine.optimize import COMMON_OPTIONS, OPTIMALITY_TOL, check_options, least_squares
 from ._engine.profiles import Full, Part, Then
@@ -177,6 +185,13 @@ class NonlinearRegression(Likelihood):
     """
 
     name = "normal"
+    keeps_labels = True
+    #: The row labels of the data (a pandas Index), None for arrays.
+    labels = None
+
+    @property
+    def row_labels(self):
+        return self.labels
 
     def __init__(self, model: Callable, x: NDArray, y: NDArray, start: NDArray, names: Sequence[str],
                  key: str,
@@ -194,9 +209,12 @@ class NonlinearRegression(Likelihood):
     @classmethod
     def from_data(cls, model, x, y, start, *, jac=None, names=None, max_nfev=None, options=None):
         """Check the arguments (as :func:`fit_nonlinear` does) and build the model."""
+        labels = first_labels({"x": x, "y": y})
         x, y, start, names, max_nfev, opts = _checked(model, x, y, start, jac, names, max_nfev, options)
-        return cls(model, x, y, start, names, data_key(y.shape[0], fingerprint_sum(y)), jac=jac,
-                   max_nfev=max_nfev, options=opts)  # fmt: skip
+        fitted = cls(model, x, y, start, names, data_key(y.shape[0], fingerprint_sum(y)), jac=jac,
+                     max_nfev=max_nfev, options=opts)  # fmt: skip
+        fitted.labels = labels
+        return fitted
 
     def _like(self, x, y) -> NonlinearRegression:
         return NonlinearRegression(self.model, x, y, self.start_values, self.names,

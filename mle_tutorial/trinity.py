@@ -80,24 +80,48 @@ def _checked_fit(fit: object, name: str) -> FitResult:
     return fit
 
 
-def _restriction_matrix(fit: FitResult, R) -> np.ndarray:
-    """R as an (m, k) array; parameter names (or a single name) select rows of the identity."""
+def _restrictions(fit: FitResult, R, q) -> tuple[np.ndarray, np.ndarray]:
+    """``R`` as an (m, k) array and ``q`` as (m,); parameter names (or a single name) select rows of
+    the identity, each name once. Each row of ``[R | q]`` is scaled by a power of two that brings
+    the row's largest ``|R_ij|`` into [1/2, 1) (exactly: the same hypothesis), so that ``R`` at 1e-300
+    or 1e200 neither under- nor overflows in ``R cov R'``."""
     if isinstance(R, str):
         R = [R]
+    k = len(fit.params)
     if isinstance(R, (list, tuple)) and R and all(isinstance(r, str) for r in R):
         unknown = [r for r in R if r not in fit.param_names]
         if unknown:
             raise ValueError(f"R names {unknown}, which are not in fit.param_names {fit.param_names}")
-        return np.eye(len(fit.params))[[fit.param_names.index(r) for r in R]]
-    R = as_float_array(R, "R")
-    if R.ndim == 1:
-        R = R[None, :]
-    k = len(fit.params)
-    if R.ndim != 2 or R.shape[1] != k:
-        raise ValueError(f"R must have k = {k} columns (one per parameter of fit), got shape {R.shape}")
-    if np.linalg.matrix_rank(R) < R.shape[0]:
-        raise ValueError(f"the {R.shape[0]} rows of R must be linearly independent restrictions")
-    return R
+        repeated = sorted({r for r in R if R.count(r) > 1})
+        if repeated:
+            raise ValueError(
+                f"R names {repeated} more than once: each name is one restriction (that parameter = its "
+                "q), and a repeated one is the same restriction again, which would count twice in df; "
+                "name each parameter once"
+            )
+        R = np.eye(k)[[fit.param_names.index(r) for r in R]]
+    else:
+        R = as_float_array(R, "R")
+        if R.ndim == 1:
+            R = R[None, :]
+        if R.ndim != 2 or R.shape[1] != k:
+            raise ValueError(f"R must have k = {k} columns (one per parameter of fit), got shape {R.shape}")
+    m = R.shape[0]
+    q = np.zeros(m) if q is None else as_float_array(q, "q").reshape(-1)
+    if q.shape[0] != m:
+        raise ValueError(f"q has {q.shape[0]} values but R has {m} rows")
+    top = np.max(np.abs(R), axis=1)
+    zero = np.flatnonzero(top == 0)
+    if zero.size:
+        raise ValueError(f"row {int(zero[0])} of R is all zeros: it restricts nothing")
+    e = np.frexp(top)[1]
+    R, q = np.ldexp(R, -e[:, None]), unshift(q, -e)
+    if not np.all(np.isfinite(q)):
+        i = int(np.flatnonzero(~np.isfinite(q))[0])
+        raise ValueError(f"q[{i}] is too large for row {i} of R: R theta = q needs |theta| beyond float64")
+    if np.linalg.matrix_rank(R) < m:
+        raise ValueError(f"the {m} rows of R must be linearly independent restrictions")
+    return R, q
 
 
 def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None = None) -> WaldTest:
@@ -116,7 +140,9 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
         The full (unrestricted) fit.
     R : array_like, shape (m, k) or (k,), or a sequence of parameter names
         The restrictions, one row each. A list of names such as ``["beta[2]", "beta[3]"]``
-        tests that those parameters are all 0 (or equal to ``q``).
+        tests that those parameters are all 0 (or equal to ``q``); each name once (a repeated
+        name is refused: it would count one restriction twice). A row and its ``q`` may be
+        scaled by any factor (1e-300, 1e200): it is the same hypothesis.
     q : array_like, shape (m,), optional
         The values; default zeros.
 
@@ -128,8 +154,8 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     Raises
     ------
     ValueError
-        If ``R`` has the wrong number of columns, dependent rows or unknown names, ``q`` the
-        wrong length, or the fit has no finite covariance.
+        If ``R`` has the wrong number of columns, dependent rows, a row of zeros, unknown or
+        repeated names, ``q`` the wrong length, or the fit has no finite covariance.
 
     Examples
     --------
@@ -140,11 +166,8 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     (1, True)
     """
     fit = _checked_fit(fit, "fit")
-    R = _restriction_matrix(fit, R)
+    R, q = _restrictions(fit, R, q)
     m = R.shape[0]
-    q = np.zeros(m) if q is None else as_float_array(q, "q").reshape(-1)
-    if q.shape[0] != m:
-        raise ValueError(f"q has {q.shape[0]} values but R has {m} rows")
     used = np.any(R != 0, axis=0)
     cov = fit.cov
     if cov is None or not np.all(np.isfinite(cov[np.ix_(used, used)])):
