@@ -19,6 +19,7 @@ from ._engine import lazy
 from ._engine.checks import read_groups
 from ._engine.equality import same
 from ._engine.intervals import check_level, profile_interval
+from ._engine.objectives import in_phase
 from ._engine.scale import Scaling, unshift, unshift_cov
 
 __all__ = ["ConvergenceWarning", "ExactFitWarning", "FitResult", "HessianWarning", "Summary"]
@@ -427,10 +428,12 @@ class FitResult:
             # covariance there (the reported one may have under- or overflowed), and scaled back
             inner = self.model.rescaled()[0]
             e = np.asarray(self.scaling.exponents, dtype=np.int64)
-            out, se = inner.robust_cov(unshift(self.params, -e), self.scaling.cov, groups)
+            out, se = in_phase(
+                "in robust()", inner.robust_cov, unshift(self.params, -e), self.scaling.cov, groups
+            )
             cov, stderr = unshift_cov(out, e), unshift(se, e)
         else:
-            cov, stderr = self.model.robust_cov(self.params, self.cov, groups)
+            cov, stderr = in_phase("in robust()", self.model.robust_cov, self.params, self.cov, groups)
         return replace(self, cov=cov, stderr=stderr, cov_type="robust" if groups is None else "cluster")
 
     def _table(self, level: float):

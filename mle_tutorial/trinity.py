@@ -382,7 +382,7 @@ def _score_test_mle(restricted, theta_full, nll, tested, args, loglik_obs, robus
         )
     if not np.allclose(theta[free], restricted.params, rtol=1e-8, atol=1e-12):
         raise ValueError("theta_full without the tested parameters must equal restricted.params")
-    objective = Objective(nll, args)
+    objective = Objective(nll, args, user=True)
     value = objective(theta)
     if not abs(value + restricted.loglik) <= 1e-8 * max(1.0, abs(value)):
         raise ValueError(

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from . import lazy
 from .lazy import linalg
-from .objectives import ObjectiveLike
+from .objectives import ObjectiveLike, start_phase
 
 #: An optimizer's answer counts as converged only if a Newton step from it would
 #: move no parameter by more than this, relative to ``max(1, |parameter|)``.
@@ -334,8 +334,9 @@ def default_options(method: str, f0: float, k: int, options: dict | None, where:
 
 
 def value_at_start(objective: ObjectiveLike, start: NDArray) -> float:
-    """The objective at the start, which must be finite."""
-    f0 = objective(start)
+    """The objective at the start, which must be finite (a user's function that fails there says
+    so: :class:`~mle_tutorial._engine.objectives.CallbackError` at start)."""
+    f0 = start_phase(objective, start)
     if not np.isfinite(f0):
         raise ValueError(
             f"{objective.name} is {f0} at start; choose a start where the likelihood is positive"
