@@ -110,6 +110,7 @@ def finish(model, est: Estimate) -> FitResult:
     if unscale is not None and not unscale.identity:
         scaling = Scaling(tuple(int(v) for v in unscale.exponents), unscale.loglik_shift, covariance_)
         e = np.asarray(unscale.exponents)
+        check_representable(params, e, tuple(model.param_names if est.names is None else est.names))
         params, stderr, covariance_ = unshift(params, e), unshift(stderr, e), unshift_cov(covariance_, e)
         loglik = loglik + unscale.loglik_shift
         p = 0 if beta is None else len(beta)
@@ -136,6 +137,24 @@ def finish(model, est: Estimate) -> FitResult:
         model=model,
         scaling=scaling,
     )
+
+
+def check_representable(params: NDArray, e: NDArray, names: Sequence[str]) -> None:
+    """Raise if an estimate computed on data scaled by powers of two (``params``, exponents ``e``)
+    is beyond the range of float64 on the data's own scale (a column of X near 1e-320 has a
+    coefficient near 1e320): a ValueError naming the parameter, never an inf in the result."""
+    finite = np.isfinite(params)
+    back = unshift(params, e)
+    bad = np.flatnonzero(finite & ~np.isfinite(back))
+    if bad.size:
+        j = int(bad[0])
+        exponent = int(np.frexp(params[j])[1] + e[j])
+        raise ValueError(
+            f"the estimate of {names[j]} is about 2**{exponent}, beyond the largest float64 (2**1024, "
+            "1.8e308), so it cannot be returned: a column of X (or y) is so far from 1 that its coefficient "
+            "overflows; rescale the data (e.g. multiply the column by a power of ten) and scale the "
+            "coefficient back by hand"
+        )
 
 
 # --- a model of your own: its negative log-likelihood on the working scale ------------------------

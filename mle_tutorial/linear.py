@@ -493,16 +493,20 @@ def _fit_numerically(model: NormalLinear, method: str, start, options) -> FitRes
     else:  # from the data's units to the scaled data's
         start = unshift(_checked_start(start, p), -np.asarray(unscale.exponents))
     theta0 = np.append(start[:p], np.log(start[p]))
+    _check_numerical_start(X, y, theta0, p)
     if method == "BFGS":
         defaults, tol_scale = {"gtol": 1e-6 * n, "maxiter": 1000}, float(n)
     else:
         defaults = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 2000 * (p + 1), "maxfev": 4000 * (p + 1)}
         tol_scale = 1.0
     objective = Objective(normal_nll, (X, y), normal_nll_gradient, normal_nll_hessian)
-    found = maximize(
-        objective, theta0, method, options, f"fit_linear(method={method!r})",
-        defaults=defaults, tol_scale=tol_scale, trust_failure=True, polished=False,
-    )  # fmt: skip
+    # trial points far from the start overflow (inf, which the optimizer backs off from): not numpy's
+    # warnings, the fit's own verdict says whether it got there
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        found = maximize(
+            objective, theta0, method, options, f"fit_linear(method={method!r})",
+            defaults=defaults, tol_scale=tol_scale, trust_failure=True, polished=False,
+        )  # fmt: skip
     failure = None
     if not found.converged:
         failure = (
@@ -530,6 +534,31 @@ def _fit_numerically(model: NormalLinear, method: str, start, options) -> FitRes
         unscale=unscale,
     )
     return finish(model, est)
+
+
+def _check_numerical_start(X: NDArray, y: NDArray, theta0: NDArray, p: int) -> None:
+    """The optimizers' start must give a finite negative log-likelihood; else a ValueError that says
+    which part of ``start`` overflows (computed on the data as the fit scales them)."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        fitted = X @ theta0[:p]
+        if not np.all(np.isfinite(fitted)):
+            raise ValueError(
+                "start's coefficients are too large for the data: X @ start[:-1] overflows (beyond 1.8e308); "
+                "start from coefficients on the data's scale (the default start, beta = 0, or the exact "
+                "fit's coefficients)"
+            )
+        r = y - fitted
+        top = float(np.max(np.abs(r)))
+        if not np.isfinite(top):
+            raise ValueError("y - X @ start[:-1] overflows (beyond 1.8e308): start from smaller coefficients")
+        value = normal_nll(theta0, X, y)
+    if not np.isfinite(value):
+        rms = float(np.sqrt(np.mean((r / top) ** 2))) * top if top > 0 else 0.0
+        raise ValueError(
+            f"start's sigma is so far from the residuals at start (their root mean square is {rms:.3g} on "
+            "the data as fitted) that the negative log-likelihood overflows (the normal density underflows): "
+            "start sigma near the residuals' size, as starting_values(X, y, beta) does"
+        )
 
 
 def _checked_start(start: ArrayLike, p: int) -> NDArray:

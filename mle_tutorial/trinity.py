@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._engine import lazy
-from ._engine.checks import as_float_array
+from ._engine.checks import as_float_array, match_to_fit, read_groups
 from ._engine.objectives import Objective
 from ._engine.scale import unshift
 from .generic import FunctionLikelihood
@@ -314,6 +314,10 @@ def score_test(
             raise ValueError(
                 "score_test needs the data in memory; restricted was fitted over Dask row chunks"
             )
+        # a pandas X_full is matched by label to the restricted fit's rows (where its model keeps them)
+        full = match_to_fit(
+            full, "X_full", small.nobs, small.row_labels, bool(getattr(small, "keeps_labels", False))
+        )
         if hasattr(full, "shape") or isinstance(full, (list, tuple)) or type(full).__name__ == "DataFrame":
             X_full = as_float_array(full, "X_full", ndim=2)
         else:
@@ -354,6 +358,10 @@ def score_test(
     A = np.asarray(inner.information(theta_w), dtype=float)
     K = R = None
     if robust:
+        if groups is not None:  # matched to the restricted fit's rows, as X_full is
+            groups = read_groups(
+                groups, small.nobs, labels=small.row_labels, known=bool(getattr(small, "keeps_labels", False))
+            )
         K, _ = inner.meat(theta_w, groups)
         R = nesting.restrictions() * np.ldexp(1.0, e)
     statistic = _lm(g, A, K, R, robust)
