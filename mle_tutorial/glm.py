@@ -369,9 +369,10 @@ def glm_stats(
         eta = Xb @ beta + offset[start : start + BLOCK_ROWS]
         part, d_eta, w = family.block(eta, yb, exact)
         ll += part
-        score += Xb.T @ d_eta
-        Xw = Xb * np.sqrt(w)[:, None]
-        info += Xw.T @ Xw
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing mean: reported as not finite
+            score += Xb.T @ d_eta
+            Xw = Xb * np.sqrt(w)[:, None]
+            info += Xw.T @ Xw
         top = max(top, float(eta.max()))
         biggest = max(biggest, top, -float(eta.min()))
         if family.zero_counts and np.any(yb == 0):
@@ -512,14 +513,19 @@ def check_and_start(rows, family: Family) -> NDArray:
 # --- the profile ------------------------------------------------------------------------------------
 @dataclass(eq=False)
 class GLMProfile:
-    """Hold ``beta[j]`` at a value and refit the others by Newton. In memory each refit starts
+    r"""Hold ``beta[j]`` at a value and refit the others by Newton. In memory each refit starts
     from the last one for the same ``j`` (first from the estimate); over chunks it is a fresh fit
-    (its own checks and start)."""
+    (its own checks and start). Where that refit fails (the held value moves every fitted mean
+    far away, as holding the intercept of an uncentred covariate does), it is redone from the
+    others' best values given the held one to first order,
+    :math:`\hat\beta_{-j} + \Sigma_{-j,j}(v - \hat\beta_j)/\Sigma_{jj}` (``cov``); a refit
+    that still fails is a ValueError, never a number."""
 
     rows: InMemoryRows | DaskRows
     family: Family
     beta_hat: NDArray
     warm: dict = field(default_factory=dict, compare=False, repr=False)
+    cov: NDArray | None = None
 
     def __call__(self, j: int, value: float) -> float:
         rows = self.rows.hold_column(j, value)
@@ -534,10 +540,31 @@ class GLMProfile:
             start = self.warm.get(j, np.delete(self.beta_hat, j))
         else:
             start = check_and_start(rows, self.family)
-        fit = newton(GLMPass(rows, self.family), start)
+        fit = _newton_or_none(GLMPass(rows, self.family), start)
+        if (
+            (fit is None or not fit.converged)
+            and self.cov is not None
+            and np.all(np.isfinite(self.cov[:, j]))
+        ):
+            slope = np.delete(self.cov[:, j], j) / self.cov[j, j]
+            start = np.delete(self.beta_hat, j) + slope * (value - self.beta_hat[j])
+            fit = _newton_or_none(GLMPass(rows, self.family), start)
+        if fit is None or not fit.converged:
+            raise ValueError(
+                f"the profile refit with coefficient {j} held at {value:.6g} (on the data as fitted) did not "
+                "converge, so there is no profile log-likelihood there; use the Wald interval (conf_int())"
+            )
         if rows.in_memory and np.isfinite(fit.loglik):
             self.warm[j] = fit.beta
         return exact_loglik(rows, self.family, fit)
+
+
+def _newton_or_none(pass_fn: GLMPass, start: NDArray):
+    """Newton from ``start``, or None where the log-likelihood is not finite there."""
+    try:
+        return newton(pass_fn, start)
+    except StartNotFinite:
+        return None
 
 
 # --- the model ----------------------------------------------------------------------------------------
@@ -682,6 +709,16 @@ class GeneralizedLinear(RegressionLikelihood):
 
     def hessian(self, params):
         return -self.information(params)
+
+    def information_root(self, params):
+        """The R factor of :math:`\\sqrt W X` where :math:`X^\\top W X` is too ill conditioned to
+        factor (see :data:`~mle_tutorial._engine.optimize.CHOLESKY_RCOND`); else None."""
+        beta = np.asarray(params, dtype=float)
+        if not ill_conditioned(self.information(beta)):
+            return None
+        return self.rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=self.family)[
+            : len(beta)
+        ]
 
     def meat(self, params, groups=None):
         if self.rows.in_memory:
@@ -922,7 +959,7 @@ def _fit(model: GeneralizedLinear, options: dict | None) -> FitResult:
         message=f"Newton (IRLS) with step halving: {fit.n_iter} iteration(s){extra}",
         cov=cov,
         problem=problem,
-        profile=GLMProfile(rows, family, beta),
+        profile=GLMProfile(rows, family, beta, cov=cov),
         beta=beta.copy(),
         failure=failure,
         unscale=model.unscale(),

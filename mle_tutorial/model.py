@@ -266,6 +266,14 @@ class Likelihood:
         """The information the score test uses: the observed information :math:`-H` by default."""
         return -np.asarray(self.hessian(params), dtype=float)
 
+    def information_root(self, params: NDArray) -> NDArray | None:
+        r"""An upper triangular :math:`R` with :math:`R^\top R` the information at ``params``,
+        computed more accurately than a Cholesky factor of ``information(params)``; None (the
+        default) to use the information itself. A GLM whose :math:`X^\top W X` is ill conditioned
+        (an uncentred covariate) gives the R factor of :math:`\sqrt W X`; the score test then
+        solves with it."""
+        return None
+
     def meat(self, params: NDArray, groups=None) -> tuple[NDArray, int | None]:
         r"""The meat of the sandwich, :math:`K = \sum_i s_i s_i^\top` (or with ``groups`` the sum
         over clusters of the clusters' score sums), and the number of clusters (None)."""
@@ -420,7 +428,15 @@ class RegressionLikelihood(Likelihood):
                 f"the models are not nested: column {j} of restricted's design is not a combination of "
                 f"the columns of X_full (relative distance {gap[j]:.1e})"
             )
-        return coef * scale_r / scale_f[:, None]
+        C = coef * scale_r / scale_f[:, None]
+        # a restricted column that is a column of X_full maps to it exactly (least squares leaves a
+        # rounding error in C, which an uncentred covariate, cancelled by the intercept, magnifies)
+        for k in range(Xr.shape[1]):
+            same = [i for i in range(pf) if np.array_equal(Xr[:, k], Xf[:, i])]
+            if same:
+                C[:, k] = 0.0
+                C[same[0], k] = 1.0
+        return C
 
     def embedding(self, restricted: Likelihood) -> tuple[NDArray, NDArray]:
         if not isinstance(restricted, RegressionLikelihood):

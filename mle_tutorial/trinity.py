@@ -183,18 +183,27 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     return WaldTest(statistic, m, float(lazy.stats().chi2.sf(statistic, m)), fit.cov_type)
 
 
-def _lm(g, A, K, R, robust: bool) -> float:
-    """The score statistic, plain or robust, with the rows of ``R`` the tested directions."""
-    try:
-        factor = lazy.linalg.cho_factor(A)
-    except (np.linalg.LinAlgError, ValueError) as exc:
-        raise ValueError(
-            "the information at the restricted estimate is not positive definite, so there is no "
-            f"score statistic ({exc}); check the restricted fit"
-        ) from exc
-    if not robust:
-        return float(g @ lazy.linalg.cho_solve(factor, g))
-    Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
+def _lm(g, A, K, R, robust: bool, root=None) -> float:
+    """The score statistic, plain or robust, with the rows of ``R`` the tested directions; with
+    ``root`` (an upper triangular factor of the information, from the model's
+    ``information_root``) solved with it rather than with a Cholesky factor of ``A``."""
+    if root is not None:
+        w = lazy.linalg.solve_triangular(root, g, trans="T")
+        if not robust:
+            return float(w @ w)
+        r_inv = lazy.linalg.solve_triangular(root, np.eye(root.shape[0]))
+        Ainv = r_inv @ r_inv.T
+    else:
+        try:
+            factor = lazy.linalg.cho_factor(A)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            raise ValueError(
+                "the information at the restricted estimate is not positive definite, so there is no "
+                f"score statistic ({exc}); check the restricted fit"
+            ) from exc
+        if not robust:
+            return float(g @ lazy.linalg.cho_solve(factor, g))
+        Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
     RAinv = R @ Ainv
     w = RAinv @ g
     inner = RAinv @ K @ RAinv.T
@@ -364,7 +373,8 @@ def score_test(
             )
         K, _ = inner.meat(theta_w, groups)
         R = nesting.restrictions() * np.ldexp(1.0, e)
-    statistic = _lm(g, A, K, R, robust)
+    root = getattr(inner, "information_root", lambda _: None)(theta_w)
+    statistic = _lm(g, A, K, R, robust, root)
     return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
 
 

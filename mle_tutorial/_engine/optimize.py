@@ -160,7 +160,10 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
             by_qr, previous, full = True, np.inf, False
             continue
         if decrement <= tol or stalled:
-            return NewtonResult(beta, stats, it, True, decrement, tail >= LINEAR_TAIL)
+            # a coefficient with no information (every weight 0: the fitted means saturate) but a
+            # score: the step is 0 for want of curvature, not because this is the maximum
+            blind = bool(np.any((np.diagonal(stats["info"]) == 0) & (stats["score"] != 0)))
+            return NewtonResult(beta, stats, it, not blind, decrement, tail >= LINEAR_TAIL)
         if it == max_iter:
             break
         ll = stats["loglik"]
