@@ -147,17 +147,22 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
         raise StartNotFinite("the log-likelihood is not finite at the start")
     previous, full, tail = np.inf, False, 0
     r_factor = getattr(pass_fn, "r_factor", None)
+    rounding = getattr(pass_fn, "rounding", None)
     # steps from the R factor, once the information is found too ill conditioned (checked where Newton
-    # would stop, so that a well-conditioned fit pays for one check)
-    by_qr = False
+    # would stop, so that a well-conditioned fit pays for one check); then the log-likelihood may be
+    # noisy beyond FULL_STEP_DECREMENT (an uncentred covariate: eta cancels digits), and a step whose
+    # gain is below twice its rounding error is taken without comparing (comparisons are noise)
+    by_qr, quadratic = False, FULL_STEP_DECREMENT
     it = 0
     while True:
         step = _newton_step(stats["info"], stats["score"], r_factor(beta) if by_qr else None)
         decrement = float(stats["score"] @ step)
         tail = tail + 1 if full and decrement < 0.1 and decrement > 0.1 * previous else 0
-        stalled = full and decrement <= FULL_STEP_DECREMENT and decrement > STALL_RATIO * previous
+        stalled = full and decrement <= quadratic and decrement > STALL_RATIO * previous
         if (decrement <= tol or stalled) and _switch_to_qr(r_factor, by_qr, stats):
             by_qr, previous, full = True, np.inf, False
+            if rounding is not None:
+                quadratic = max(FULL_STEP_DECREMENT, 2.0 * rounding(beta))
             continue
         if decrement <= tol or stalled:
             # a coefficient with no information (every weight 0: the fitted means saturate) but a
@@ -173,7 +178,7 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
             if np.array_equal(new_beta, beta):
                 break  # the step no longer moves any coefficient
             new = pass_fn(new_beta)
-            small = decrement <= FULL_STEP_DECREMENT
+            small = decrement <= quadratic
             if np.isfinite(new["loglik"]) and (small or new["loglik"] >= ll - 1e-12 * abs(ll)):
                 break
             t *= 0.5
@@ -181,11 +186,11 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
             # no step moves the point, or none is better
             if _switch_to_qr(r_factor, by_qr, stats):
                 by_qr, previous, full = True, np.inf, False
+                if rounding is not None:
+                    quadratic = max(FULL_STEP_DECREMENT, 2.0 * rounding(beta))
                 continue
             # at the limit of the arithmetic if what the step would gain is below the rounding error
-            # of the log-likelihood (an uncentred covariate far from zero: then eta, and the score,
-            # are that noisy), else a failure
-            rounding = getattr(pass_fn, "rounding", None)
+            # of the log-likelihood, else a failure
             at_limit = rounding is not None and 0.5 * decrement <= rounding(beta)
             return NewtonResult(beta, stats, it, at_limit, decrement, tail >= LINEAR_TAIL)
         previous, full = decrement, t == 1.0
