@@ -157,12 +157,12 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
     while True:
         step = _newton_step(stats["info"], stats["score"], r_factor(beta) if by_qr else None)
         decrement = float(stats["score"] @ step)
+        if by_qr and rounding is not None:  # the rounding error here (it grows with |beta|)
+            quadratic = max(FULL_STEP_DECREMENT, 2.0 * rounding(beta))
         tail = tail + 1 if full and decrement < 0.1 and decrement > 0.1 * previous else 0
         stalled = full and decrement <= quadratic and decrement > STALL_RATIO * previous
         if (decrement <= tol or stalled) and _switch_to_qr(r_factor, by_qr, stats):
             by_qr, previous, full = True, np.inf, False
-            if rounding is not None:
-                quadratic = max(FULL_STEP_DECREMENT, 2.0 * rounding(beta))
             continue
         if decrement <= tol or stalled:
             # a coefficient with no information (every weight 0: the fitted means saturate) but a
@@ -186,8 +186,6 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
             # no step moves the point, or none is better
             if _switch_to_qr(r_factor, by_qr, stats):
                 by_qr, previous, full = True, np.inf, False
-                if rounding is not None:
-                    quadratic = max(FULL_STEP_DECREMENT, 2.0 * rounding(beta))
                 continue
             # at the limit of the arithmetic if what the step would gain is below the rounding error
             # of the log-likelihood, else a failure
