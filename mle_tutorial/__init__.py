@@ -29,7 +29,7 @@ with :func:`glm_chunk_statistics` to sum over row chunks by hand.
 from .bootstrap import BootstrapResult, bootstrap
 from .data import dataset_description, list_datasets, load_dataset
 from .density import normal_logpdf, normal_pdf
-from .generic import fit_mle
+from .generic import CallbackError, fit_mle
 from .glm import PerfectSeparationError, fit_logistic, fit_poisson
 from .inference import (
     LikelihoodRatioTest,
@@ -65,6 +65,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "BootstrapResult",
+    "CallbackError",
     "ConvergenceWarning",
     "ExactFitWarning",
     "FitResult",

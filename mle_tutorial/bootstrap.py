@@ -256,15 +256,20 @@ def bootstrap(
     fitter : callable or FitResult
         ``fitter(*data) -> FitResult``, or the fit itself (then no ``data``).
     *data : array_like
-        The data, each with one row per observation (e.g. ``X, y``), for a ``fitter``.
+        The data, each with one row per observation (e.g. ``X, y``), for a ``fitter``, read by the
+        package's rules (see the README's "Bad input"): pandas objects are matched by index label
+        to the first of them and passed to the fitter as pandas objects (so that a DataFrame's
+        columns name the parameters, and nullable dtypes are read as the fitters read them); a
+        masked array with a masked value is refused; each resample takes rows by position.
     kind : {"nonparametric", "parametric"}
     method : {"percentile", "basic", "BCa"}
     n_resamples : int
-        Resamples :math:`B` (default 999).
+        Resamples :math:`B` (default 999), at least 2.
     level : float
         Confidence level, in (0, 1).
-    seed : int, numpy.random.Generator or None
-        Random-number seed: the same seed gives the same resamples and intervals.
+    seed : int, sequence of int, numpy.random.Generator or None
+        Random-number seed (what :func:`numpy.random.default_rng` takes): the same seed gives
+        the same resamples and intervals.
     simulate : callable, optional
         ``simulate(fit, rng, *data) -> tuple``, new data from the fitted model (parametric).
     failures : {"warn", "ignore", "raise"}
@@ -280,10 +285,23 @@ def bootstrap(
     Raises
     ------
     ValueError
-        Bad arguments, data of different lengths, a fit to the original data that fails, no
-        successful refit, ``method="BCa"`` with ``kind="parametric"``, a model that cannot
-        simulate or resample (a :func:`~mle_tutorial.fit_mle` function without ``simulate=``),
-        or failures with ``failures="raise"``.
+        Bad arguments (``n_resamples`` below 2: one resample has no spread; a seed numpy would not
+        take), data of different lengths, masked values, Dask arrays, pandas objects whose labels
+        do not match, a fit to the original data that fails, no successful refit,
+        ``method="BCa"`` with ``kind="parametric"``, a model that cannot simulate or resample (a
+        :func:`~mle_tutorial.fit_mle` function without ``simulate=``), failures with
+        ``failures="raise"``, or a refit that raises anything but a failed fit's errors
+        (``ValueError``, ``ArithmeticError``, ``LinAlgError``), or whose own function fails: the
+        message names the resample and what it raised.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When refits fail (``failures="warn"``); when the interval is not resolved by the
+        resamples: fewer than one successful replicate beyond each end (:math:`B(1 -
+        \text{level})/2 < 1`, e.g. fewer than 40 for 95%); or when an end is NaN (BCa's bias
+        correction is infinite when every replicate falls on one side of the estimate, too few
+        resamples; or a parameter's replicates are all equal). The NaN is kept.
 
     Examples
     --------

@@ -27,7 +27,7 @@ from .fitting import METHODS, Estimate, finish
 from .model import Likelihood
 from .result import FitResult
 
-__all__ = ["METHODS", "OPTIMALITY_TOL", "FunctionLikelihood", "fit_mle"]
+__all__ = ["METHODS", "OPTIMALITY_TOL", "CallbackError", "FunctionLikelihood", "fit_mle"]
 
 
 class FunctionLikelihood(Likelihood):
@@ -210,7 +210,11 @@ def fit_mle(
         ``-negative_log_likelihood``, or the scores do not have shape (n, k); ``names`` has
         the wrong length; the ``method`` is unknown or needs a ``hessian`` that was not given;
         ``options`` has an unknown key; or a Likelihood comes with arguments that only a
-        function takes.
+        function takes. A function of yours (or a method of your Likelihood) that raises, or
+        returns what it must not (complex values, an array where a number is due, another
+        length of ``loglik_obs``), at start, during the fit or in ``robust()``: a ``ValueError``
+        that names the call, says when and at which ``theta``, and what it raised or returned
+        (the exception it raised is its ``__cause__``).
 
     Warns
     -----

@@ -20,7 +20,12 @@ Hessian of :math:`-\ell` is :math:`X^\top W X` with :math:`w_i = \mu_i(1-\mu_i)`
 :math:`\mu_i` (Poisson): observed and expected information coincide. The fit
 (:class:`GeneralizedLinear`, :func:`fit_logistic`, :func:`fit_poisson`) is Newton's method
 (IRLS) with step halving on the log-likelihood, one pass over the rows per trial point, in
-memory or over Dask row chunks.
+memory or over Dask row chunks. Where :math:`X^\top W X` is too ill conditioned to solve with (an
+uncentred covariate such as a timestamp, nearly collinear columns: forming it squares the condition
+number of :math:`\sqrt W X`), the steps, the covariance, the sandwich and the score test's solve
+come from a QR of :math:`\sqrt W X` instead (a tall-skinny QR over chunks): the estimate is then at
+the maximum to the rounding level of the data, as it is for a well-conditioned design, which
+keeps the faster normal equations.
 """
 
 from __future__ import annotations

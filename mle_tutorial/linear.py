@@ -373,7 +373,12 @@ def fit_linear(
         working precision even on badly scaled or highly collinear designs. ``"BFGS"`` and
         ``"Nelder-Mead"`` minimize :func:`negative_log_likelihood` numerically
         with :func:`scipy.optimize.minimize`; they are here to teach, and give the optimizer's
-        own answer (no Newton polish), judged by the package's convergence check.
+        own answer (no Newton polish), judged by the package's convergence check: ``converged``
+        means that a Newton step from the answer would move no parameter by more than 1e-6
+        relative to ``max(1, |parameter|)`` (on the data as fitted: columns beyond 2**+-200 scaled
+        by powers of two), so the answer is that close to the exact one, not closer (typically
+        1e-9 to 1e-6 relative, at any column scale); a fit that fails the check is flagged
+        (``converged=False``, a ``ConvergenceWarning``). For the exact answer use ``"exact"``.
     start : array_like, shape (p + 1,), optional
         Starting ``[beta..., sigma]`` for the optimizers (σ on its natural
         scale, > 0). Defaults to :func:`starting_values` with ``beta = 0``.
@@ -399,9 +404,11 @@ def fit_linear(
     Raises
     ------
     ValueError
-        Bad ``X`` or ``y`` (shapes, NaN or inf, non-numeric, masked values, ``n <= p``,
-        pandas indexes that do not match), a rank-deficient ``X``, an unknown ``method``, a bad
-        ``start``, ``options`` or ``names``.
+        Bad ``X`` or ``y`` (shapes, NaN or inf, non-numeric, masked values, masked Dask arrays,
+        ``n <= p``, pandas indexes that do not match), a rank-deficient ``X``, an unknown
+        ``method``, a bad ``start`` (or one where the likelihood overflows: coefficients far
+        beyond the data, a sigma far from the residuals), ``options`` or ``names``, or data so far
+        from 1 that an estimate is beyond the range of float64 (the same in memory and over Dask).
 
     Warns
     -----

@@ -454,7 +454,10 @@ def fit_nonlinear(
     ValueError
         Bad ``x``, ``y`` or ``start`` (non-numeric, NaN or inf, wrong shape), ``model`` or
         ``jac`` not callable or returning the wrong shape or non-finite values at ``start``,
-        ``n <= p``, bad ``names`` or ``max_nfev``.
+        ``n <= p``, bad ``names`` or ``max_nfev``. ``model`` or ``jac`` that raises, or returns
+        complex values or another length, at start or during the fit: a ``ValueError`` that
+        names the call, says when (at start, during the fit) and at which ``beta``, and what it
+        raised or returned (the exception it raised is its ``__cause__``).
 
     Warns
     -----

@@ -252,8 +252,10 @@ def score_test(
     * for a regression (:func:`~mle_tutorial.fit_linear`, :func:`~mle_tutorial.fit_logistic`,
       :func:`~mle_tutorial.fit_poisson`, :func:`~mle_tutorial.fit_student_t`, the censored and
       truncated fitters, in memory), the full design ``X_full``, whose columns must span the
-      restricted design's (typically the same columns and some more); ``df`` is the number of
-      columns added;
+      restricted design's (typically the same columns and some more), in any units (a column
+      at 1e300 or 1e-300 is no different); ``df`` is the number of columns added. A DataFrame
+      ``X_full`` is matched by index label to the restricted fit's rows when that fit was made
+      from pandas objects (as ``groups`` is: see :meth:`~mle_tutorial.FitResult.robust`);
     * for a fit of :func:`~mle_tutorial.fit_mle` given a function: ``full`` is the restricted
       estimate written in the full model's parameters, ``negative_log_likelihood`` (with
       ``args``) the full model's, and ``tested`` the indices of the parameters the restriction

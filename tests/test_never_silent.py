@@ -259,8 +259,17 @@ def test_bootstrap_stops_on_an_unexpected_refit_error_naming_the_resample():
 
     with pytest.raises(ValueError, match=r"the refit of resample 4 of 40 raised KeyError: 'boom'"):
         mle.bootstrap(fitter, X_LIN, Y_LIN, n_resamples=40)
-    failing_model = mle.fit_mle(lambda t: np.sum((Y_LIN - t[0]) ** 2) if t[0] < 1.3 else 1 / 0, [0.0])
-    assert failing_model.converged
+    calls["n"] = 0
+
+    def with_a_bad_function(X, y):  # the user's function fails on one resample: not a failed refit
+        calls["n"] += 1
+        bad = calls["n"] == 3
+        return mle.fit_mle(lambda t: 1 / 0 if bad else 0.5 * np.sum((y - t[0]) ** 2), [0.0])
+
+    with pytest.raises(
+        ValueError, match=r"on resample 2 of 40: negative_log_likelihood\(theta\) raised ZeroDivision"
+    ):
+        mle.bootstrap(with_a_bad_function, X_LIN, Y_LIN, n_resamples=40)
 
 
 # --- robust(groups=...) --------------------------------------------------------------------------------

@@ -46,7 +46,28 @@ class CallbackError(ValueError):
     contributions, a model's mean function or its Jacobian, a method of a Likelihood of your own)
     raised, or returned what it must not (complex values, the wrong shape, text), at a call the
     message names: at start, or during the fit, and at which parameters. A ``ValueError``; the
-    exception the function raised is its ``__cause__``."""
+    exception the function raised is its ``__cause__``.
+
+    Attributes
+    ----------
+    call : str
+        The call that failed, e.g. ``"negative_log_likelihood(theta)"`` or ``"model(x, beta)"``.
+    what : str
+        What it raised or returned.
+    phase : str
+        ``"at start"``, ``"during the fit"`` or ``"in robust()"``.
+    theta : ndarray
+        The parameters it was called with.
+
+    Examples
+    --------
+    >>> import mle_tutorial as mle
+    >>> try:
+    ...     mle.fit_mle(lambda t: 1 / float(t[0]), [0.0])
+    ... except mle.CallbackError as err:
+    ...     print(err.call, "|", err.phase, "|", err.what)
+    negative_log_likelihood(theta) | at start | raised ZeroDivisionError: float division by zero
+    """
 
     def __init__(
         self, call: str, what: str, theta: object, phase: str = "during the fit", param: str = "theta"
@@ -65,6 +86,9 @@ class CallbackError(ValueError):
     def in_phase(self, phase: str) -> CallbackError:
         """The same failure, said to have happened ``phase`` ("in FitResult.robust()", ...)."""
         return CallbackError(self.call, self.what, self.theta, phase, self.param)
+
+
+CallbackError.__module__ = "mle_tutorial.generic"  # its documented home
 
 
 def raised(exc: BaseException) -> str:
