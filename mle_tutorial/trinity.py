@@ -326,11 +326,15 @@ def score_test(
                 "score_test needs the data in memory; restricted was fitted over Dask row chunks"
             )
         # a pandas X_full is matched by label to the restricted fit's rows (where its model keeps them)
-        full = match_to_fit(
+        full_design = match_to_fit(
             full, "X_full", small.nobs, small.row_labels, bool(getattr(small, "keeps_labels", False))
         )
-        if hasattr(full, "shape") or isinstance(full, (list, tuple)) or type(full).__name__ == "DataFrame":
-            X_full = as_float_array(full, "X_full", ndim=2)
+        if (
+            hasattr(full_design, "shape")
+            or isinstance(full_design, (list, tuple))
+            or type(full_design).__name__ == "DataFrame"
+        ):
+            X_full = as_float_array(full_design, "X_full", ndim=2)
         else:
             raise ValueError(
                 "full must be the fuller model's fit (a FitResult) or its design X_full, got "
@@ -345,7 +349,7 @@ def score_test(
                 f"X_full must have more columns than the restricted design, got {X_full.shape[1]} and "
                 f"{small.n_coef}: the score test asks whether columns added to the restricted model matter"
             )
-        big = small.with_design(full)
+        big = small.with_design(full_design)
     nesting = big.nesting(small)
     C, d = nesting.embedding()
     theta = C @ np.asarray(restricted.params, dtype=float) + d

@@ -155,7 +155,7 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
     by_qr, quadratic = False, FULL_STEP_DECREMENT
     it = 0
     while True:
-        step = _newton_step(stats["info"], stats["score"], r_factor(beta) if by_qr else None)
+        step = _newton_step(stats["info"], stats["score"], r_factor(beta) if by_qr and r_factor else None)
         decrement = float(stats["score"] @ step)
         if by_qr and rounding is not None:  # the rounding error here (it grows with |beta|)
             quadratic = max(FULL_STEP_DECREMENT, 2.0 * rounding(beta))
