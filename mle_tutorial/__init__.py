@@ -32,7 +32,7 @@ from .bootstrap import BootstrapResult, bootstrap
 from .data import dataset_description, list_datasets, load_dataset
 from .density import normal_logpdf, normal_pdf
 from .gamma_regression import fit_gamma
-from .generic import fit_mle
+from .generic import CallbackError, fit_mle
 from .glm import PerfectSeparationError, fit_logistic, fit_poisson
 from .inference import (
     LikelihoodRatioTest,
@@ -70,6 +70,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "BootstrapResult",
+    "CallbackError",
     "ConvergenceWarning",
     "ExactFitWarning",
     "FitResult",

@@ -32,9 +32,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._engine import lazy
-from ._engine.checks import positive_int
+from ._engine.checks import check_seed, match_rows, pandas_kind, positive_int, unmasked
 from ._engine.intervals import check_level
+from ._engine.objectives import CallbackError
 from ._engine.report import warn
+from ._engine.rows import is_dask
 from .model import Likelihood
 from .result import ConvergenceWarning, FitResult
 
@@ -111,14 +113,33 @@ def _model_fitter(template: FitResult) -> Callable:
     return refit
 
 
-def _refit(fitter: Callable, data: tuple) -> tuple[NDArray | None, str | None]:
-    """The refitted parameters, or None and why the refit failed."""
+#: What a refit may raise and still be counted as a failed refit (no MLE on that resample: a
+#: separated logistic resample, a singular design); anything else is a bug to report, not to count.
+EXPECTED = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+
+def _unexpected(exc: Exception, where: str) -> ValueError:
+    """The error of a refit (or draw) that raised what a failed fit does not."""
+    return ValueError(
+        f"the refit of {where} raised {type(exc).__name__}: {exc}; bootstrap counts a refit that raises "
+        "ValueError, ArithmeticError or LinAlgError (no MLE on that resample) as failed, and stops on "
+        "anything else: check the fitter on that resample"
+    )
+
+
+def _refit(fitter: Callable, data: tuple, where: str = "a resample") -> tuple[NDArray | None, str | None]:
+    """The refitted parameters, or None and why the refit failed; an unexpected exception (or a
+    function of the user's that fails, a CallbackError) is raised, saying ``where``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a failed refit is counted, not warned about B times
             result = fitter(*data)
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+    except CallbackError as exc:  # the user's function failed: a bug, not a resample without an MLE
+        raise ValueError(f"on {where}: {exc}") from exc
+    except EXPECTED as exc:
         return None, type(exc).__name__
+    except Exception as exc:
+        raise _unexpected(exc, where) from exc
     if not isinstance(result, FitResult):
         raise ValueError(f"fitter must return a FitResult, got {type(result).__name__}")
     if not result.converged:
@@ -146,25 +167,46 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _checked_data(data: Sequence) -> tuple[list[NDArray], int]:
+def _checked_data(data: Sequence) -> tuple[list, int]:
+    """The data of ``bootstrap(fitter, *data)``, read by the package's input rules: pandas objects
+    matched by label to the first of them (and kept as pandas, so that the fitter sees their column
+    names and dtypes), masked arrays refused where anything is masked, Dask arrays refused (the
+    bootstrap resamples rows in memory), everything else read as an array; one row per observation."""
     if not data:
         raise ValueError("bootstrap needs the data the fitter takes, e.g. bootstrap(fit_linear, X, y)")
-    arrays = []
-    for j, a in enumerate(data):
+    named = match_rows({f"data[{j}]": a for j, a in enumerate(data)})
+    arrays: list = []
+    for name, a in named.items():
+        if is_dask(a):
+            raise ValueError(
+                f"{name} is a Dask array: bootstrap resamples rows in memory; pass NumPy arrays (a sample "
+                "that fits in memory), or bootstrap(fit) for a fit that can resample itself"
+            )
+        if pandas_kind(a) is not None:
+            arrays.append(a)
+            continue
+        if isinstance(a, np.ma.MaskedArray):
+            a = unmasked(a, name)
         try:
             arr = np.asarray(a)
         except Exception as exc:
-            raise ValueError(f"data[{j}] could not be read as an array: {exc}") from exc
+            raise ValueError(f"{name} could not be read as an array: {exc}") from exc
         if arr.ndim == 0:
-            raise ValueError(f"data[{j}] must have one row per observation, got a scalar")
+            raise ValueError(f"{name} must have one row per observation, got a scalar")
         arrays.append(arr)
-    n = arrays[0].shape[0]
+    n = len(arrays[0])
     for j, arr in enumerate(arrays):
-        if arr.shape[0] != n:
-            raise ValueError(f"data[{j}] has {arr.shape[0]} rows but data[0] has {n}; they must match")
+        if len(arr) != n:
+            raise ValueError(f"data[{j}] has {len(arr)} rows but data[0] has {n}; they must match")
     if n < 2:
         raise ValueError("bootstrap needs at least 2 observations")
     return arrays, n
+
+
+def _take(data: Sequence, rows: NDArray) -> tuple:
+    """The rows ``rows`` of every array of ``data`` (pandas objects by position, keeping their
+    labels, columns and dtypes)."""
+    return tuple(a.iloc[rows] if pandas_kind(a) is not None else a[rows] for a in data)
 
 
 def bootstrap(
@@ -214,15 +256,20 @@ def bootstrap(
     fitter : callable or FitResult
         ``fitter(*data) -> FitResult``, or the fit itself (then no ``data``).
     *data : array_like
-        The data, each with one row per observation (e.g. ``X, y``), for a ``fitter``.
+        The data, each with one row per observation (e.g. ``X, y``), for a ``fitter``, read by the
+        package's rules (see the README's "Bad input"): pandas objects are matched by index label
+        to the first of them and passed to the fitter as pandas objects (so that a DataFrame's
+        columns name the parameters, and nullable dtypes are read as the fitters read them); a
+        masked array with a masked value is refused; each resample takes rows by position.
     kind : {"nonparametric", "parametric"}
     method : {"percentile", "basic", "BCa"}
     n_resamples : int
-        Resamples :math:`B` (default 999).
+        Resamples :math:`B` (default 999), at least 2.
     level : float
         Confidence level, in (0, 1).
-    seed : int, numpy.random.Generator or None
-        Random-number seed: the same seed gives the same resamples and intervals.
+    seed : int, sequence of int, numpy.random.Generator or None
+        Random-number seed (what :func:`numpy.random.default_rng` takes): the same seed gives
+        the same resamples and intervals.
     simulate : callable, optional
         ``simulate(fit, rng, *data) -> tuple``, new data from the fitted model (parametric).
     failures : {"warn", "ignore", "raise"}
@@ -238,10 +285,23 @@ def bootstrap(
     Raises
     ------
     ValueError
-        Bad arguments, data of different lengths, a fit to the original data that fails, no
-        successful refit, ``method="BCa"`` with ``kind="parametric"``, a model that cannot
-        simulate or resample (a :func:`~mle_tutorial.fit_mle` function without ``simulate=``),
-        or failures with ``failures="raise"``.
+        Bad arguments (``n_resamples`` below 2: one resample has no spread; a seed numpy would not
+        take), data of different lengths, masked values, Dask arrays, pandas objects whose labels
+        do not match, a fit to the original data that fails, no successful refit,
+        ``method="BCa"`` with ``kind="parametric"``, a model that cannot simulate or resample (a
+        :func:`~mle_tutorial.fit_mle` function without ``simulate=``), failures with
+        ``failures="raise"``, or a refit that raises anything but a failed fit's errors
+        (``ValueError``, ``ArithmeticError``, ``LinAlgError``), or whose own function fails: the
+        message names the resample and what it raised.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When refits fail (``failures="warn"``); when the interval is not resolved by the
+        resamples: fewer than one successful replicate beyond each end (:math:`B(1 -
+        \text{level})/2 < 1`, e.g. fewer than 40 for 95%); or when an end is NaN (BCa's bias
+        correction is infinite when every replicate falls on one side of the estimate, too few
+        resamples; or a parameter's replicates are all equal). The NaN is kept.
 
     Examples
     --------
@@ -261,6 +321,11 @@ def bootstrap(
     if failures not in ("warn", "ignore", "raise"):
         raise ValueError(f"failures must be 'warn', 'ignore' or 'raise', got {failures!r}")
     n_resamples = positive_int(n_resamples, "n_resamples")
+    if n_resamples < 2:
+        raise ValueError(
+            "n_resamples must be at least 2: one resample has no spread, so no standard error, and its "
+            "interval would be a single point (use hundreds: 999 by default)"
+        )
     level = check_level(level)
     if kind == "parametric" and method == "BCa":
         raise ValueError('method="BCa" is for the nonparametric bootstrap; use "percentile" or "basic"')
@@ -285,7 +350,14 @@ def bootstrap(
         if not callable(fitter):
             raise ValueError(f"fitter must be a function returning a FitResult, got {type(fitter).__name__}")
         arrays, n = _checked_data(data)
-        fit = fitter(*arrays)
+        try:
+            fit = fitter(*arrays)
+        except (CallbackError, *EXPECTED):
+            raise
+        except Exception as exc:
+            raise ValueError(
+                f"fitter(*data) raised {type(exc).__name__} on the original data: {exc}"
+            ) from exc
         if not isinstance(fit, FitResult):
             raise ValueError(f"fitter must return a FitResult, got {type(fit).__name__}")
         refit_model = _model_fitter(fit) if fit.model is not None else None
@@ -293,25 +365,26 @@ def bootstrap(
         _check_can(fit, "simulate")
     if kind == "nonparametric" and arrays is None:
         _check_can(fit, "resample")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_seed(seed)
     show = _Progress(n_resamples, bool(progress))
     reps: list[NDArray] = []
     reasons: dict[str | None, int] = {}
     if kind == "nonparametric":
         rows = rng.integers(0, n, size=(n_resamples, n))
     for b in range(n_resamples):
+        where = f"resample {b + 1} of {n_resamples}"
         if kind == "nonparametric" and arrays is not None:
             assert callable(fitter)  # data come with a fitter
-            theta, why = _refit(fitter, tuple(a[rows[b]] for a in arrays))
+            theta, why = _refit(fitter, _take(arrays, rows[b]), where)
         elif kind == "nonparametric":
             assert refit_model is not None  # bootstrap(fit): checked above that its model resamples
-            theta, why = _refit_drawn(refit_model, fit.model.resample, rows[b])
+            theta, why = _refit_drawn(refit_model, fit.model.resample, where, rows[b])
         elif simulate is not None:
             assert callable(fitter) and arrays is not None  # simulate= goes with bootstrap(fitter, *data)
-            theta, why = _refit(fitter, tuple(simulate(fit, rng, *arrays)))
+            theta, why = _refit(fitter, _simulated(simulate, fit, rng, arrays, where), where)
         else:
             assert refit_model is not None  # checked above that the fit's model simulates
-            theta, why = _refit_drawn(refit_model, fit.model.simulate, fit.params, rng)
+            theta, why = _refit_drawn(refit_model, fit.model.simulate, where, fit.params, rng)
         if theta is None:
             reasons[why] = reasons.get(why, 0) + 1
         else:
@@ -338,6 +411,7 @@ def bootstrap(
         assert refit_model is not None  # bootstrap(fit): its model is there
         statistic = _ModelStatistic(fit.model, refit_model, len(fit.params))
     interval = _interval(n, statistic, replicates, method, level)
+    _flag_interval(interval, replicates, method, level, tuple(fit.param_names))
     return BootstrapResult(
         estimate=np.asarray(fit.params, dtype=float),
         interval=interval,
@@ -368,13 +442,59 @@ def _check_can(fit: FitResult, what: str) -> None:
         )
 
 
-def _refit_drawn(refit: Callable, draw: Callable, *args) -> tuple[NDArray | None, str | None]:
+def _refit_drawn(refit: Callable, draw: Callable, where: str, *args) -> tuple[NDArray | None, str | None]:
     """Draw a model (``draw(*args)``) and refit it: the parameters, or None and why it failed."""
     try:
         sample = draw(*args)
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+    except EXPECTED as exc:
         return None, type(exc).__name__
-    return _refit(refit, (sample,))
+    except Exception as exc:
+        raise _unexpected(exc, where) from exc
+    return _refit(refit, (sample,), where)
+
+
+def _simulated(simulate: Callable, fit: FitResult, rng, arrays, where: str) -> tuple:
+    """New data from ``simulate(fit, rng, *data)``, as a tuple (its errors said to be at ``where``)."""
+    try:
+        drawn = simulate(fit, rng, *arrays)
+    except Exception as exc:
+        raise ValueError(f"simulate(fit, rng, *data) raised {type(exc).__name__} for {where}: {exc}") from exc
+    try:
+        return tuple(drawn)
+    except TypeError as exc:
+        raise ValueError(
+            f"simulate(fit, rng, *data) must return the new data as a tuple, got {type(drawn).__name__}"
+        ) from exc
+
+
+def _flag_interval(interval: NDArray, replicates: NDArray, method: str, level: float, names: tuple) -> None:
+    """Warn where the interval cannot be trusted: fewer resamples than its level needs (no replicate
+    beyond an end: ``B (1 - level) / 2 < 1``), or ends that are NaN (BCa's bias correction is
+    infinite when every replicate falls on one side of the estimate; a parameter whose replicates
+    are all equal)."""
+    B = replicates.shape[0]
+    if B * (1.0 - level) / 2.0 < 1.0:
+        need = int(np.ceil(2.0 / (1.0 - level)))
+        warn(
+            f"a {level:.0%} bootstrap interval from {B} successful resample(s) is not resolved: fewer than "
+            f"one replicate lies beyond each end (B (1 - level) / 2 < 1), so the ends are the extreme "
+            f"replicates or beyond them; use at least {need} resamples (hundreds to thousands)",
+            ConvergenceWarning,
+        )
+        return
+    bad = [names[j] for j in range(interval.shape[0]) if not np.all(np.isfinite(interval[j]))]
+    if bad:
+        why = (
+            "BCa's bias correction is infinite when every replicate falls on one side of the estimate "
+            "(too few resamples), or"
+            if method == "BCa"
+            else "the"
+        )
+        warn(
+            f"the bootstrap interval of {bad} is NaN: {why} replicates are all equal; use more resamples "
+            f"(at least 1,000 for BCa), or another method",
+            ConvergenceWarning,
+        )
 
 
 @dataclass(frozen=True)
@@ -387,7 +507,7 @@ class _Statistic:
 
     def __call__(self, index, axis=-1):
         index = np.asarray(index, dtype=int)
-        theta, _ = _refit(self.fitter, tuple(a[index] for a in self.arrays))
+        theta, _ = _refit(self.fitter, _take(self.arrays, index), "a leave-one-out sample (BCa)")
         return np.full(self.k, np.nan) if theta is None else theta
 
 
@@ -400,7 +520,8 @@ class _ModelStatistic:
     k: int
 
     def __call__(self, index, axis=-1):
-        theta, _ = _refit_drawn(self.refit, self.model.resample, np.asarray(index, dtype=int))
+        where = "a leave-one-out sample (BCa)"
+        theta, _ = _refit_drawn(self.refit, self.model.resample, where, np.asarray(index, dtype=int))
         return np.full(self.k, np.nan) if theta is None else theta
 
 

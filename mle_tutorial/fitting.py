@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from ._engine import covariance, numdiff
 from ._engine.checks import as_float_array
-from ._engine.objectives import real_array
+from ._engine.objectives import CallbackError, call_user, real_array, start_phase
 from ._engine.optimize import maximize
 from ._engine.profiles import OptimizerProfile, ScaledProfile
 from ._engine.report import sentence, warn
@@ -110,6 +110,7 @@ def finish(model, est: Estimate) -> FitResult:
     if unscale is not None and not unscale.identity:
         scaling = Scaling(tuple(int(v) for v in unscale.exponents), unscale.loglik_shift, covariance_)
         e = np.asarray(unscale.exponents)
+        check_representable(params, e, tuple(model.param_names if est.names is None else est.names))
         params, stderr, covariance_ = unshift(params, e), unshift(stderr, e), unshift_cov(covariance_, e)
         loglik = loglik + unscale.loglik_shift
         p = 0 if beta is None else len(beta)
@@ -138,6 +139,24 @@ def finish(model, est: Estimate) -> FitResult:
     )
 
 
+def check_representable(params: NDArray, e: NDArray, names: Sequence[str]) -> None:
+    """Raise if an estimate computed on data scaled by powers of two (``params``, exponents ``e``)
+    is beyond the range of float64 on the data's own scale (a column of X near 1e-320 has a
+    coefficient near 1e320): a ValueError naming the parameter, never an inf in the result."""
+    finite = np.isfinite(params)
+    back = unshift(params, e)
+    bad = np.flatnonzero(finite & ~np.isfinite(back))
+    if bad.size:
+        j = int(bad[0])
+        exponent = int(np.frexp(params[j])[1] + e[j])
+        raise ValueError(
+            f"the estimate of {names[j]} is about 2**{exponent}, beyond the largest float64 (2**1024, "
+            "1.8e308), so it cannot be returned: a column of X (or y) is so far from 1 that its coefficient "
+            "overflows; rescale the data (e.g. multiply the column by a power of ten) and scale the "
+            "coefficient back by hand"
+        )
+
+
 # --- a model of your own: its negative log-likelihood on the working scale ------------------------
 class _Contract(Protocol):
     """What :class:`LikelihoodObjective` uses of a model, for the type checker: a
@@ -162,16 +181,27 @@ class LikelihoodObjective:
     gradient and Hessian by the chain rule from the model's score and Hessian where it gives them
     (:math:`\nabla_t = D\,\nabla_x`, :math:`\nabla^2_t = D\,\nabla^2_x D + \mathrm{diag}(\nabla_x
     \ell\cdot x'')`, :math:`D = \mathrm{diag}(x')`), else by Richardson-extrapolated differences on
-    the working scale (where no step can leave the parameter space). Picklable, as profiles are."""
+    the working scale (where no step can leave the parameter space). Picklable, as profiles are.
+    A method of the model that raises, or returns what it must not, is a
+    :class:`~mle_tutorial._engine.objectives.CallbackError` naming it."""
 
     model: _Contract
     transform: BoundsTransform
     name: str = "the model's negative log-likelihood"
 
+    def _method(self, method: str, x: NDArray, shape: tuple[int, ...]) -> NDArray:
+        call = f"{type(self.model).__name__}.{method}(params)"
+        value = call_user(getattr(self.model, method), x, (), call, "params")
+        try:
+            return real_array(value, method, shape)
+        except ValueError as exc:
+            text = str(exc)
+            raise CallbackError(
+                call, text[len(method) + 1 :] if text.startswith(method) else text, x, param="params"
+            ) from None
+
     def __call__(self, theta: NDArray) -> float:
-        value = self.model.loglik(self.transform.to_natural(theta))
-        arr = real_array(value, "loglik", ())
-        return -float(arr)
+        return -float(self._method("loglik", self.transform.to_natural(theta), ()))
 
     @property
     def analytic_hessian(self) -> bool:
@@ -188,7 +218,7 @@ class LikelihoodObjective:
         if not self.model.has_score:
             return numdiff.gradient(self, theta)
         x = self.transform.to_natural(theta)
-        g = real_array(self.model.score(x), "score", (theta.size,))
+        g = self._method("score", x, (theta.size,))
         return -(g * self.transform.derivative(theta))
 
     def hessian(self, theta: NDArray) -> NDArray:
@@ -197,12 +227,12 @@ class LikelihoodObjective:
         if not self.model.has_hessian:
             return numdiff.hessian(self, theta, self.gradient if self.model.has_score else None)
         x = self.transform.to_natural(theta)
-        H = real_array(self.model.hessian(x), "hessian", (k, k))
+        H = self._method("hessian", x, (k, k))
         d = self.transform.derivative(theta)
         out = H * np.outer(d, d)
         second = self.transform.second(theta)
         if np.any(second != 0):
-            out = out + np.diag(real_array(self.model.score(x), "score", (k,)) * second)
+            out = out + np.diag(self._method("score", x, (k,)) * second)
         return -out
 
 
@@ -238,8 +268,10 @@ def checked_start(model, start, caller: str) -> NDArray:
 def check_contributions(model, start: NDArray) -> int:
     """Call the model at ``start``: its contributions must be n finite numbers that sum to its
     log-likelihood. Returns n."""
+    call = f"{type(model).__name__}.loglik_obs(params)"
+    value = start_phase(call_user, model.loglik_obs, start, (), call, "params")
     try:
-        contributions = np.asarray(model.loglik_obs(start))
+        contributions = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"loglik_obs(start) must return an array of numbers: {exc}") from exc
     if contributions.dtype.kind == "c":
@@ -251,7 +283,8 @@ def check_contributions(model, start: NDArray) -> int:
         )
     if contributions.size < 2 or not np.all(np.isfinite(contributions)):
         raise ValueError("loglik_obs(start) must return n >= 2 finite log-likelihood contributions")
-    total, value = float(np.sum(contributions)), float(model.loglik(start))
+    total = float(np.sum(contributions))
+    value = -start_phase(LikelihoodObjective(model, BoundsTransform((FREE,) * start.size)), start)
     if not abs(total - value) <= 1e-8 * max(1.0, abs(value)):
         raise ValueError(
             f"loglik_obs(start) sums to {total:.10g}, but loglik(start) is {value:.10g}: the "

@@ -20,14 +20,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance, numdiff
 from ._engine.checks import as_float_array, check_callable, check_names, pandas_kind, positive_int
-from ._engine.objectives import Objective
+from ._engine.objectives import CallbackError, Objective, call_user, start_phase
 from ._engine.optimize import OPTIMALITY_TOL, maximize, value_at_start
 from ._engine.profiles import OptimizerProfile
 from .fitting import METHODS, Estimate, finish
 from .model import Likelihood
 from .result import FitResult
 
-__all__ = ["METHODS", "OPTIMALITY_TOL", "FunctionLikelihood", "fit_mle"]
+__all__ = ["METHODS", "OPTIMALITY_TOL", "CallbackError", "FunctionLikelihood", "fit_mle"]
 
 
 class FunctionLikelihood(Likelihood):
@@ -77,7 +77,8 @@ class FunctionLikelihood(Likelihood):
     def contributions(self, theta: NDArray) -> NDArray:
         if self.loglik_obs_function is None:
             raise ValueError("fit_mle was given no loglik_obs, so there are no per-observation contributions")
-        return np.asarray(self.loglik_obs_function(theta, *self.objective.args), dtype=float).reshape(-1)
+        value = call_user(self.loglik_obs_function, theta, self.objective.args, "loglik_obs(theta)")
+        return _observations(value, "loglik_obs(theta)", theta, (self.n,) if self.n else None)
 
     def loglik_obs(self, params):
         return self.contributions(np.asarray(params, dtype=float))
@@ -88,7 +89,9 @@ class FunctionLikelihood(Likelihood):
     def score_obs(self, params):
         theta = np.asarray(params, dtype=float)
         if self.score_obs_function is not None:
-            return np.asarray(self.score_obs_function(theta, *self.objective.args), dtype=float)
+            value = call_user(self.score_obs_function, theta, self.objective.args, "score_obs(theta)")
+            n = self.n or np.size(self.contributions(theta))
+            return _observations(value, "score_obs(theta)", theta, (n, theta.size))
         floor = np.maximum(np.abs(theta), 1.0)
         return numdiff.jacobian(self.contributions, theta, floor)
 
@@ -207,7 +210,11 @@ def fit_mle(
         ``-negative_log_likelihood``, or the scores do not have shape (n, k); ``names`` has
         the wrong length; the ``method`` is unknown or needs a ``hessian`` that was not given;
         ``options`` has an unknown key; or a Likelihood comes with arguments that only a
-        function takes.
+        function takes. A function of yours (or a method of your Likelihood) that raises, or
+        returns what it must not (complex values, an array where a number is due, another
+        length of ``loglik_obs``), at start, during the fit or in ``robust()``: a ``ValueError``
+        that names the call, says when and at which ``theta``, and what it raised or returned
+        (the exception it raised is its ``__cause__``).
 
     Warns
     -----
@@ -266,7 +273,7 @@ def fit_mle(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "Newton" and hessian is None:
         raise ValueError('method="Newton" needs a hessian')
-    objective = Objective(negative_log_likelihood, tuple(args), gradient, hessian)
+    objective = Objective(negative_log_likelihood, tuple(args), gradient, hessian, user=True)
     f0 = value_at_start(objective, start)
     if loglik_obs is not None or score_obs is not None:
         n = _check_observations(loglik_obs, score_obs, tuple(args), start, f0)
@@ -277,7 +284,7 @@ def fit_mle(
     )  # fmt: skip
     objective.check_at(start)
     if hessian is not None:
-        covariance.check_hessian(objective.hessian(start), "hessian(start)")
+        covariance.check_hessian(start_phase(objective.hessian, start), "hessian(start)")
     return _fit_function(model, start, method, options)
 
 
@@ -311,10 +318,8 @@ def _check_observations(loglik_obs, score_obs, args: tuple, start: NDArray, f0: 
     for name, fn in (("loglik_obs", loglik_obs), ("score_obs", score_obs)):
         if fn is not None and not callable(fn):
             raise ValueError(f"{name} must be a function f(theta, *args), got {type(fn).__name__}")
-    try:
-        contributions = np.asarray(loglik_obs(start, *args), dtype=float).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"loglik_obs(start) must return an array of numbers: {exc}") from exc
+    value = start_phase(call_user, loglik_obs, start, args, "loglik_obs(theta)")
+    contributions = start_phase(_observations, value, "loglik_obs(theta)", start, None)
     if contributions.size < 2 or not np.all(np.isfinite(contributions)):
         raise ValueError("loglik_obs(start) must return n >= 2 finite log-likelihood contributions")
     total = float(np.sum(contributions))
@@ -324,9 +329,31 @@ def _check_observations(loglik_obs, score_obs, args: tuple, start: NDArray, f0: 
             "the contributions must sum to minus the negative log-likelihood"
         )
     if score_obs is not None:
-        S = np.asarray(score_obs(start, *args), dtype=float)
-        if S.shape != (contributions.size, start.size):
-            raise ValueError(
-                f"score_obs(start) must have shape (n, k) = {(contributions.size, start.size)}, got {S.shape}"
-            )
+        value = start_phase(call_user, score_obs, start, args, "score_obs(theta)")
+        start_phase(_observations, value, "score_obs(theta)", start, (contributions.size, start.size))
     return int(contributions.size)
+
+
+def _observations(value: object, call: str, theta: NDArray, shape: tuple[int, ...] | None) -> NDArray:
+    """What ``loglik_obs`` (``shape`` (n,), or None: any 1-D length) or ``score_obs`` ((n, k))
+    returned, as a real float array of that shape; else a CallbackError saying what it returned."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:
+        raise CallbackError(call, f"returned {type(value).__name__}, not an array of numbers", theta) from exc
+    if arr.dtype.kind == "c":
+        raise CallbackError(call, "returned complex values; log-likelihoods and their scores are real", theta)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise CallbackError(call, f"must return numbers, got an array of dtype {arr.dtype}", theta)
+    if shape is None:
+        if arr.ndim != 1:
+            raise CallbackError(
+                call,
+                f"returned shape {arr.shape}; it must return a 1-D array, one value per observation",
+                theta,
+            )
+        return arr.astype(np.float64, copy=False)
+    if arr.shape != shape and not (len(shape) == 1 and arr.size == shape[0] and arr.ndim <= 1):
+        what = f"n = {shape[0]} values, one per observation" if len(shape) == 1 else f"shape (n, k) = {shape}"
+        raise CallbackError(call, f"returned shape {arr.shape}; it must return {what}", theta)
+    return arr.astype(np.float64, copy=False).reshape(shape)

@@ -20,7 +20,12 @@ Hessian of :math:`-\ell` is :math:`X^\top W X` with :math:`w_i = \mu_i(1-\mu_i)`
 :math:`\mu_i` (Poisson): observed and expected information coincide. The fit
 (:class:`GeneralizedLinear`, :func:`fit_logistic`, :func:`fit_poisson`) is Newton's method
 (IRLS) with step halving on the log-likelihood, one pass over the rows per trial point, in
-memory or over Dask row chunks.
+memory or over Dask row chunks. Where :math:`X^\top W X` is too ill conditioned to solve with (an
+uncentred covariate such as a timestamp, nearly collinear columns: forming it squares the condition
+number of :math:`\sqrt W X`), the steps, the covariance, the sandwich and the score test's solve
+come from a QR of :math:`\sqrt W X` instead (a tall-skinny QR over chunks): the estimate is then at
+the maximum to the rounding level of the data, as it is for a well-conditioned design, which
+keeps the faster normal equations.
 """
 
 from __future__ import annotations
@@ -36,9 +41,9 @@ from ._engine import covariance, lazy
 from ._engine.checks import check_offset, check_rows, coefficient_names, read_design
 from ._engine.lazy import linalg, special
 from ._engine.lstsq import check_full_rank, check_full_rank_over_chunks, tsqr_combine
-from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, newton
+from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, ill_conditioned, newton
 from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
-from ._engine.sandwich import robust_from
+from ._engine.sandwich import meat_of, robust_from
 from ._engine.scale import Unscale, shifts, unshift
 from .fitting import FREE, Estimate, finish
 from .model import RowsRegression
@@ -55,6 +60,12 @@ __all__ = [
     "fit_poisson",
     "glm_stats",
 ]
+
+#: The robust (sandwich) covariance :math:`AKA` is formed as a product only where the column-scaled
+#: Cholesky factor of the information has a reciprocal condition number above this (the product
+#: loses about eps times the information's condition number, here at most 1e6, to cancellation);
+#: beyond it, from the R factor of :math:`\sqrt W X` (:meth:`GeneralizedLinear.robust_cov`).
+SANDWICH_RCOND = 1e-3
 
 #: A zero count whose fitted mean is below exp(-this) times the largest fitted mean makes the fit
 #: check whether the Poisson MLE exists (a divergence drives such means to 0).
@@ -363,9 +374,10 @@ def glm_stats(
         eta = Xb @ beta + offset[start : start + BLOCK_ROWS]
         part, d_eta, w = family.block(eta, yb, exact)
         ll += part
-        score += Xb.T @ d_eta
-        Xw = Xb * np.sqrt(w)[:, None]
-        info += Xw.T @ Xw
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing mean: reported as not finite
+            score += Xb.T @ d_eta
+            Xw = Xb * np.sqrt(w)[:, None]
+            info += Xw.T @ Xw
         top = max(top, float(eta.max()))
         biggest = max(biggest, top, -float(eta.min()))
         if family.zero_counts and np.any(yb == 0):
@@ -429,6 +441,35 @@ def score_block(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray
     return X * family.block(eta, y)[1][:, None]
 
 
+def loglik_rounding(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family) -> dict:
+    r"""A bound on the rounding error of a chunk's log-likelihood at ``beta``: each
+    :math:`\eta_i = x_i^\top\beta + o_i` is computed with an error of up to
+    :math:`(p + 1)\,\epsilon\,(|x_i|^\top|\beta| + |o_i|)`, which moves :math:`\ell_i` by
+    :math:`|\partial\ell_i/\partial\eta_i|` times that, and each term is rounded besides. Large
+    where a covariate far from zero is cancelled by the intercept (an uncentred timestamp)."""
+    total = 0.0
+    p = X.shape[1]
+    for start in range(0, X.shape[0], BLOCK_ROWS):
+        Xb = X[start : start + BLOCK_ROWS]
+        size = np.abs(Xb) @ np.abs(beta)
+        eta = Xb @ beta
+        if offset is not None:
+            size = size + np.abs(offset[start : start + BLOCK_ROWS])
+            eta = eta + offset[start : start + BLOCK_ROWS]
+        yb = y[start : start + BLOCK_ROWS]
+        d_eta = family.block(eta, yb)[1]
+        total += float(np.abs(d_eta) @ size) * (p + 1) + float(np.sum(np.abs(family.terms(eta, yb))))
+    return {"rounding": np.finfo(float).eps * total}
+
+
+def _whitened_meat_chunk(X, y, offset, *, beta, family, R) -> dict:
+    r""":math:`T^\top T` of a chunk, :math:`T = S R^{-1}` its scores whitened by the R factor of
+    :math:`\sqrt W X` (the ill-conditioned sandwich of :meth:`GeneralizedLinear.robust_cov`)."""
+    S = score_block(X, y, offset, beta=beta, family=family)
+    T = linalg.solve_triangular(R, S.T, trans="T", check_finite=False).T
+    return {"meat": T.T @ T}
+
+
 def _meat_chunk(X, y, offset, *, beta, family) -> dict:
     S = score_block(X, y, offset, beta=beta, family=family)
     return {"meat": S.T @ S}
@@ -444,6 +485,16 @@ class GLMPass:
 
     def __call__(self, beta: NDArray) -> dict:
         return self.rows.reduce(glm_stats, beta=beta, family=self.family, exact=False)
+
+    def r_factor(self, beta: NDArray) -> NDArray:
+        r"""R of a QR of :math:`\sqrt W X` at ``beta`` (in memory, or a tall-skinny QR over chunks):
+        Newton's step where :math:`X^\top W X` is too ill conditioned to solve with."""
+        return self.rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=self.family)
+
+    def rounding(self, beta: NDArray) -> float:
+        """The rounding error of the log-likelihood at ``beta`` (:func:`loglik_rounding`): Newton's
+        test of whether a step it cannot take would gain anything."""
+        return float(self.rows.reduce(loglik_rounding, beta=beta, family=self.family)["rounding"])
 
 
 def exact_loglik(rows, family: Family, fit) -> float:
@@ -467,14 +518,19 @@ def check_and_start(rows, family: Family) -> NDArray:
 # --- the profile ------------------------------------------------------------------------------------
 @dataclass(eq=False)
 class GLMProfile:
-    """Hold ``beta[j]`` at a value and refit the others by Newton. In memory each refit starts
+    r"""Hold ``beta[j]`` at a value and refit the others by Newton. In memory each refit starts
     from the last one for the same ``j`` (first from the estimate); over chunks it is a fresh fit
-    (its own checks and start)."""
+    (its own checks and start). Where that refit fails (the held value moves every fitted mean
+    far away, as holding the intercept of an uncentred covariate does), it is redone from the
+    others' best values given the held one to first order,
+    :math:`\hat\beta_{-j} + \Sigma_{-j,j}(v - \hat\beta_j)/\Sigma_{jj}` (``cov``); a refit
+    that still fails is a ValueError, never a number."""
 
     rows: InMemoryRows | DaskRows
     family: Family
     beta_hat: NDArray
     warm: dict = field(default_factory=dict, compare=False, repr=False)
+    cov: NDArray | None = None
 
     def __call__(self, j: int, value: float) -> float:
         rows = self.rows.hold_column(j, value)
@@ -489,10 +545,31 @@ class GLMProfile:
             start = self.warm.get(j, np.delete(self.beta_hat, j))
         else:
             start = check_and_start(rows, self.family)
-        fit = newton(GLMPass(rows, self.family), start)
+        fit = _newton_or_none(GLMPass(rows, self.family), start)
+        if (
+            (fit is None or not fit.converged)
+            and self.cov is not None
+            and np.all(np.isfinite(self.cov[:, j]))
+        ):
+            slope = np.delete(self.cov[:, j], j) / self.cov[j, j]
+            start = np.delete(self.beta_hat, j) + slope * (value - self.beta_hat[j])
+            fit = _newton_or_none(GLMPass(rows, self.family), start)
+        if fit is None or not fit.converged:
+            raise ValueError(
+                f"the profile refit with coefficient {j} held at {value:.6g} (on the data as fitted) did not "
+                "converge, so there is no profile log-likelihood there; use the Wald interval (conf_int())"
+            )
         if rows.in_memory and np.isfinite(fit.loglik):
             self.warm[j] = fit.beta
         return exact_loglik(rows, self.family, fit)
+
+
+def _newton_or_none(pass_fn: GLMPass, start: NDArray):
+    """Newton from ``start``, or None where the log-likelihood is not finite there."""
+    try:
+        return newton(pass_fn, start)
+    except StartNotFinite:
+        return None
 
 
 # --- the model ----------------------------------------------------------------------------------------
@@ -508,6 +585,14 @@ class GeneralizedLinear(RowsRegression):
     Dask row chunks; ``fit()`` refits with the same options; ``simulate`` draws new outcomes
     from the family at the same design and offset.
     """
+
+    keeps_labels = True
+    #: The row labels of the data (a pandas Index), None for arrays.
+    labels = None
+
+    @property
+    def row_labels(self):
+        return self.labels
 
     def __init__(self, family: Family, rows, names: Sequence[str], key: str, *,
                  options: dict | None = None, working=None):  # fmt: skip
@@ -533,7 +618,9 @@ class GeneralizedLinear(RowsRegression):
             rows = InMemoryRows(X, y, check_offset(design.offset, X.shape[0]))
             key = data_key(rows.n, fingerprint_sum(y))
             names = coefficient_names(names, design.columns, rows.p)
-            return cls(family, rows, names, key, options=options)
+            model = cls(family, rows, names, key, options=options)
+            model.labels = design.index
+            return model
         check_rows(rows.n, rows.p, "")
         first = rows.screen(screen_stats, labels=family.labels)
         _check_outcomes(
@@ -608,6 +695,16 @@ class GeneralizedLinear(RowsRegression):
     def hessian(self, params):
         return -self.information(params)
 
+    def information_root(self, params):
+        """The R factor of :math:`\\sqrt W X` where :math:`X^\\top W X` is too ill conditioned to
+        factor (see :data:`~mle_tutorial._engine.optimize.CHOLESKY_RCOND`); else None."""
+        beta = np.asarray(params, dtype=float)
+        if not ill_conditioned(self.information(beta)):
+            return None
+        return self.rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=self.family)[
+            : len(beta)
+        ]
+
     def meat(self, params, groups=None):
         if self.rows.in_memory:
             return super().meat(params, groups)
@@ -629,7 +726,30 @@ class GeneralizedLinear(RowsRegression):
         return linalg.cho_solve(factor, np.eye(len(params)))
 
     def robust_cov(self, params, cov, groups=None):
-        return robust_from(cov, lambda: self.meat(params, groups)[0], lambda: self.bread(params, cov))
+        r"""The sandwich :math:`A K A`, :math:`A = (X^\top W X)^{-1}`. Where the information is ill
+        conditioned (an uncentred covariate: :data:`SANDWICH_RCOND`) the product :math:`AKA` cancels
+        digits, so it is formed from the R factor of :math:`\sqrt W X` instead: with the scores
+        whitened, :math:`T = S R^{-1}` (well conditioned), :math:`AKA = R^{-1}(T^\top T)R^{-\top}`
+        (cluster sums of :math:`T` for ``groups``)."""
+        beta = np.asarray(params, dtype=float)
+        finite = bool(np.all(np.isfinite(np.diag(cov))))
+        if not (finite and ill_conditioned(self.information(beta), SANDWICH_RCOND)):
+            return robust_from(cov, lambda: self.meat(params, groups)[0], lambda: self.bread(params, cov))
+        if groups is not None and not self.rows.in_memory:
+            self.meat(beta, groups)  # raises: cluster-robust covariance needs the scores in memory
+        p = len(beta)
+        R = self.rows.reduce(weighted_r_block, combine=tsqr_combine, beta=beta, family=self.family)[:p]
+        if self.rows.in_memory:
+            scores = score_block(self.rows.X, self.rows.y, self.rows.offset, beta=beta, family=self.family)
+            whitened = linalg.solve_triangular(R, scores.T, trans="T", check_finite=False).T
+            inner, _ = meat_of(whitened, groups)
+        else:
+            inner = self.rows.reduce(_whitened_meat_chunk, beta=beta, family=self.family, R=R)["meat"]
+        r_inv = linalg.solve_triangular(R, np.eye(p), check_finite=False)
+        out = r_inv @ inner @ r_inv.T
+        out = 0.5 * (out + out.T)
+        with np.errstate(invalid="ignore"):
+            return out, np.sqrt(np.diag(out))
 
     # fitting
     def start(self):
@@ -824,7 +944,7 @@ def _fit(model: GeneralizedLinear, options: dict | None) -> FitResult:
         message=f"Newton (IRLS) with step halving: {fit.n_iter} iteration(s){extra}",
         cov=cov,
         problem=problem,
-        profile=GLMProfile(rows, family, beta),
+        profile=GLMProfile(rows, family, beta, cov=cov),
         beta=beta.copy(),
         failure=failure,
         unscale=model.unscale(),

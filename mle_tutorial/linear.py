@@ -158,6 +158,13 @@ class NormalLinear(RowsRegression):
     """
 
     name = "normal"
+    keeps_labels = True
+    #: The row labels of the data (a pandas Index), None for arrays.
+    labels = None
+
+    @property
+    def row_labels(self):
+        return self.labels
 
     def __init__(self, rows, names: Sequence[str], key: str, *, method: str = "exact",
                  start=None, options: dict | None = None, working=None):  # fmt: skip
@@ -173,6 +180,7 @@ class NormalLinear(RowsRegression):
     def from_data(cls, X, y, *, names=None, method="exact", start=None, options=None) -> NormalLinear:
         """Check ``X`` and ``y`` (as :func:`fit_linear` does) and build the model."""
         rows: InMemoryRows | DaskRows | None = as_rows(X, y)
+        labels = None
         if rows is not None:
             working = screened(rows)
             columns, key = None, working.key
@@ -180,8 +188,11 @@ class NormalLinear(RowsRegression):
             design = read_design(X, y)
             rows, columns, working = InMemoryRows(design.X, design.y), design.columns, None
             key = data_key(rows.n, fingerprint_sum(design.y))
+            labels = design.index
         names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
-        return cls(rows, names, key, method=method, start=start, options=options, working=working)
+        model = cls(rows, names, key, method=method, start=start, options=options, working=working)
+        model.labels = labels
+        return model
 
     def _like(self, rows, key: str | None = None, names=None) -> NormalLinear:
         """The same model and settings on other rows (in memory)."""
@@ -341,7 +352,12 @@ def fit_linear(
         working precision even on badly scaled or highly collinear designs. ``"BFGS"`` and
         ``"Nelder-Mead"`` minimize :func:`negative_log_likelihood` numerically
         with :func:`scipy.optimize.minimize`; they are here to teach, and give the optimizer's
-        own answer (no Newton polish), judged by the package's convergence check.
+        own answer (no Newton polish), judged by the package's convergence check: ``converged``
+        means that a Newton step from the answer would move no parameter by more than 1e-6
+        relative to ``max(1, |parameter|)`` (on the data as fitted: columns beyond 2**+-200 scaled
+        by powers of two), so the answer is that close to the exact one, not closer (typically
+        1e-9 to 1e-6 relative, at any column scale); a fit that fails the check is flagged
+        (``converged=False``, a ``ConvergenceWarning``). For the exact answer use ``"exact"``.
     start : array_like, shape (p + 1,), optional
         Starting ``[beta..., sigma]`` for the optimizers (σ on its natural
         scale, > 0). Defaults to :func:`starting_values` with ``beta = 0``.
@@ -367,9 +383,11 @@ def fit_linear(
     Raises
     ------
     ValueError
-        Bad ``X`` or ``y`` (shapes, NaN or inf, non-numeric, masked values, ``n <= p``,
-        pandas indexes that do not match), a rank-deficient ``X``, an unknown ``method``, a bad
-        ``start``, ``options`` or ``names``.
+        Bad ``X`` or ``y`` (shapes, NaN or inf, non-numeric, masked values, masked Dask arrays,
+        ``n <= p``, pandas indexes that do not match), a rank-deficient ``X``, an unknown
+        ``method``, a bad ``start`` (or one where the likelihood overflows: coefficients far
+        beyond the data, a sigma far from the residuals), ``options`` or ``names``, or data so far
+        from 1 that an estimate is beyond the range of float64 (the same in memory and over Dask).
 
     Warns
     -----
@@ -461,16 +479,20 @@ def _fit_numerically(model: NormalLinear, method: str, start, options) -> FitRes
     else:  # from the data's units to the scaled data's
         start = unshift(_checked_start(start, p), -np.asarray(unscale.exponents))
     theta0 = np.append(start[:p], np.log(start[p]))
+    _check_numerical_start(X, y, theta0, p)
     if method == "BFGS":
         defaults, tol_scale = {"gtol": 1e-6 * n, "maxiter": 1000}, float(n)
     else:
         defaults = {"xatol": 1e-10, "fatol": 1e-10, "maxiter": 2000 * (p + 1), "maxfev": 4000 * (p + 1)}
         tol_scale = 1.0
     objective = Objective(normal_nll, (X, y), normal_nll_gradient, normal_nll_hessian)
-    found = maximize(
-        objective, theta0, method, options, f"fit_linear(method={method!r})",
-        defaults=defaults, tol_scale=tol_scale, trust_failure=True, polished=False,
-    )  # fmt: skip
+    # trial points far from the start overflow (inf, which the optimizer backs off from): not numpy's
+    # warnings, the fit's own verdict says whether it got there
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        found = maximize(
+            objective, theta0, method, options, f"fit_linear(method={method!r})",
+            defaults=defaults, tol_scale=tol_scale, trust_failure=True, polished=False,
+        )  # fmt: skip
     failure = None
     if not found.converged:
         failure = (
@@ -498,6 +520,31 @@ def _fit_numerically(model: NormalLinear, method: str, start, options) -> FitRes
         unscale=unscale,
     )
     return finish(model, est)
+
+
+def _check_numerical_start(X: NDArray, y: NDArray, theta0: NDArray, p: int) -> None:
+    """The optimizers' start must give a finite negative log-likelihood; else a ValueError that says
+    which part of ``start`` overflows (computed on the data as the fit scales them)."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        fitted = X @ theta0[:p]
+        if not np.all(np.isfinite(fitted)):
+            raise ValueError(
+                "start's coefficients are too large for the data: X @ start[:-1] overflows (beyond 1.8e308); "
+                "start from coefficients on the data's scale (the default start, beta = 0, or the exact "
+                "fit's coefficients)"
+            )
+        r = y - fitted
+        top = float(np.max(np.abs(r)))
+        if not np.isfinite(top):
+            raise ValueError("y - X @ start[:-1] overflows (beyond 1.8e308): start from smaller coefficients")
+        value = normal_nll(theta0, X, y)
+    if not np.isfinite(value):
+        rms = float(np.sqrt(np.mean((r / top) ** 2))) * top if top > 0 else 0.0
+        raise ValueError(
+            f"start's sigma is so far from the residuals at start (their root mean square is {rms:.3g} on "
+            "the data as fitted) that the negative log-likelihood overflows (the normal density underflows): "
+            "start sigma near the residuals' size, as starting_values(X, y, beta) does"
+        )
 
 
 def _checked_start(start: ArrayLike, p: int) -> NDArray:

@@ -180,6 +180,19 @@ class Likelihood:
     name: str | None = "likelihood"
     #: How many entries of ``params`` are fixed by the others (a mixture's last weight).
     constraints: int = 0
+    #: Whether the model keeps the row labels of its data (:attr:`row_labels`), so that a pandas
+    #: argument with one value per observation (``groups`` of :meth:`FitResult.robust
+    #: <mle_tutorial.FitResult.robust>` and :func:`~mle_tutorial.score_test`, ``X_full``) can be
+    #: matched to its rows by label. A model that does not is given such an argument in its row
+    #: order: a labelled pandas argument is refused unless its index is ``0, 1, ..., n-1``.
+    keeps_labels: bool = False
+
+    @property
+    def row_labels(self):
+        """The pandas index of the observations in the model's row order, when the data came as
+        pandas objects (matched by label); None when they came as arrays (then per-observation
+        arguments pair with them by position), or when the model does not keep them."""
+        return None
 
     # --- layout ----------------------------------------------------------------------------------
     @property
@@ -252,6 +265,14 @@ class Likelihood:
     def information(self, params: NDArray) -> NDArray:
         """The information the score test uses: the observed information :math:`-H` by default."""
         return -np.asarray(self.hessian(params), dtype=float)
+
+    def information_root(self, params: NDArray) -> NDArray | None:
+        r"""An upper triangular :math:`R` with :math:`R^\top R` the information at ``params``,
+        computed more accurately than a Cholesky factor of ``information(params)``; None (the
+        default) to use the information itself. A GLM whose :math:`X^\top W X` is ill conditioned
+        (an uncentred covariate) gives the R factor of :math:`\sqrt W X`; the score test then
+        solves with it."""
+        return None
 
     def meat(self, params: NDArray, groups=None) -> tuple[NDArray, int | None]:
         r"""The meat of the sandwich, :math:`K = \sum_i s_i s_i^\top` (or with ``groups`` the sum
@@ -342,6 +363,17 @@ class Likelihood:
         return {k: v for k, v in vars(self).items() if not k.startswith("_cache")}
 
 
+def _unit_columns(X: NDArray) -> tuple[NDArray, NDArray]:
+    """``X`` with each column of unit length, and the lengths (0 for a zero column), computed
+    without over- or underflow for columns at 1e300 or 1e-300 (first scaled by a power of two)."""
+    top = np.max(np.abs(X), axis=0)
+    e = np.where(top > 0, np.frexp(top)[1], 0)
+    scaled = np.ldexp(X, -e)
+    norms = np.linalg.norm(scaled, axis=0)
+    unit = scaled / np.where(norms > 0, norms, 1.0)
+    return unit, np.ldexp(norms, e)
+
+
 @dataclass(frozen=True)
 class _Contributions:
     model: Likelihood
@@ -383,20 +415,28 @@ class RegressionLikelihood(Likelihood):
                 f"X_full has {Xf.shape[0]} rows but restricted was fitted to {Xr.shape[0]} observations"
             )
         pf = self.n_coef
-        scale_f = np.linalg.norm(Xf, axis=0)
-        if np.any(scale_f == 0) or np.linalg.matrix_rank(Xf / scale_f) < pf:
+        unit_f, scale_f = _unit_columns(Xf)
+        if np.any(scale_f == 0) or np.linalg.matrix_rank(unit_f) < pf:
             raise ValueError("X_full is rank deficient: its columns must be linearly independent")
-        norms_r = np.linalg.norm(Xr, axis=0)
-        scale_r = np.where(norms_r > 0, norms_r, 1.0)
-        coef, *_ = np.linalg.lstsq(Xf / scale_f, Xr / scale_r, rcond=None)
-        gap = np.linalg.norm(Xr / scale_r - (Xf / scale_f) @ coef, axis=0)
+        unit_r, scale_r = _unit_columns(Xr)
+        scale_r = np.where(scale_r > 0, scale_r, 1.0)
+        coef, *_ = np.linalg.lstsq(unit_f, unit_r, rcond=None)
+        gap = np.linalg.norm(unit_r - unit_f @ coef, axis=0)
         if np.max(gap, initial=0.0) > 1e-8:
             j = int(np.argmax(gap))
             raise ValueError(
                 f"the models are not nested: column {j} of restricted's design is not a combination of "
                 f"the columns of X_full (relative distance {gap[j]:.1e})"
             )
-        return coef * scale_r / scale_f[:, None]
+        C = coef * scale_r / scale_f[:, None]
+        # a restricted column that is a column of X_full maps to it exactly (least squares leaves a
+        # rounding error in C, which an uncentred covariate, cancelled by the intercept, magnifies)
+        for k in range(Xr.shape[1]):
+            same = [i for i in range(pf) if np.array_equal(Xr[:, k], Xf[:, i])]
+            if same:
+                C[:, k] = 0.0
+                C[same[0], k] = 1.0
+        return C
 
     def embedding(self, restricted: Likelihood) -> tuple[NDArray, NDArray]:
         if not isinstance(restricted, RegressionLikelihood):

@@ -62,8 +62,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance, numdiff
-from ._engine.checks import align, as_float_array, check_callable, check_names, pandas_kind, positive_int
+from ._engine.checks import (
+    align,
+    as_float_array,
+    check_callable,
+    check_names,
+    first_labels,
+    pandas_kind,
+    positive_int,
+)
 from ._engine.lstsq import JACOBIAN_RANK_TOL, gauss_newton_step, svd_of_scaled
+from ._engine.objectives import CallbackError, call_user, raised
 from ._engine.optimize import COMMON_OPTIONS, OPTIMALITY_TOL, check_options, least_squares
 from ._engine.profiles import Full, Part, Then
 from ._engine.rows import data_key, fingerprint_sum
@@ -93,9 +102,10 @@ class Mean:
     model: Callable
     x: NDArray
     factor: float = 1.0
+    n: int | None = None  # the number of observations, checked (None: not checked)
 
     def __call__(self, beta: NDArray) -> NDArray:
-        value = np.asarray(self.model(self.x, beta), dtype=float).reshape(-1)
+        value = _output(self.model, self.x, beta, "model(x, beta)", None if self.n is None else (self.n,))
         return value if self.factor == 1.0 else value * self.factor
 
 
@@ -121,9 +131,39 @@ class MeanJacobian:
 
     def __call__(self, beta: NDArray) -> NDArray:
         if self.jac is not None:
-            value = np.asarray(self.jac(self.mean.x, beta), dtype=float).reshape(self.shape)
+            value = _output(self.jac, self.mean.x, beta, "jac(x, beta)", self.shape)
             return value if self.mean.factor == 1.0 else value * self.mean.factor
         return numdiff.jacobian(self.mean, beta, self.floor)
+
+
+def _output(
+    function: Callable, x: NDArray, beta: NDArray, call: str, shape: tuple[int, ...] | None
+) -> NDArray:
+    """``function(x, beta)`` (the model or its Jacobian) as a real float array of ``shape`` (for the
+    model, any layout of n values); whatever it raises, or a complex, non-numeric or wrongly shaped
+    result, is a :class:`~mle_tutorial._engine.objectives.CallbackError` that says so."""
+    value = call_user(lambda b: function(x, b), beta, (), call, "beta")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:
+        raise CallbackError(
+            call, f"returned {type(value).__name__}, not an array of numbers", beta, param="beta"
+        ) from exc
+    if arr.dtype.kind == "c":
+        raise CallbackError(call, "returned complex values; the model must be real", beta, param="beta")
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise CallbackError(
+            call, f"must return numbers, got an array of dtype {arr.dtype}", beta, param="beta"
+        )
+    if (
+        shape is not None
+        and arr.shape != shape
+        and not (len(shape) == 1 and arr.size == shape[0] and arr.ndim <= 2)
+    ):
+        what = f"y has {shape[0]} values" if len(shape) == 1 else f"(n, p) is {shape}"
+        raise CallbackError(call, f"returned shape {arr.shape}, but {what}", beta, param="beta")
+    out = arr.astype(np.float64, copy=False)
+    return out.reshape(-1) if shape is None or len(shape) == 1 else out.reshape(shape)
 
 
 # --- the profile: re-minimize the RSS --------------------------------------------------------------------
@@ -177,6 +217,13 @@ class NonlinearRegression(Likelihood):
     """
 
     name = "normal"
+    keeps_labels = True
+    #: The row labels of the data (a pandas Index), None for arrays.
+    labels = None
+
+    @property
+    def row_labels(self):
+        return self.labels
 
     def __init__(self, model: Callable, x: NDArray, y: NDArray, start: NDArray, names: Sequence[str],
                  key: str,
@@ -194,9 +241,12 @@ class NonlinearRegression(Likelihood):
     @classmethod
     def from_data(cls, model, x, y, start, *, jac=None, names=None, max_nfev=None, options=None):
         """Check the arguments (as :func:`fit_nonlinear` does) and build the model."""
+        labels = first_labels({"x": x, "y": y})
         x, y, start, names, max_nfev, opts = _checked(model, x, y, start, jac, names, max_nfev, options)
-        return cls(model, x, y, start, names, data_key(y.shape[0], fingerprint_sum(y)), jac=jac,
-                   max_nfev=max_nfev, options=opts)  # fmt: skip
+        fitted = cls(model, x, y, start, names, data_key(y.shape[0], fingerprint_sum(y)), jac=jac,
+                     max_nfev=max_nfev, options=opts)  # fmt: skip
+        fitted.labels = labels
+        return fitted
 
     def _like(self, x, y) -> NonlinearRegression:
         return NonlinearRegression(self.model, x, y, self.start_values, self.names,
@@ -225,7 +275,7 @@ class NonlinearRegression(Likelihood):
             factor = float(np.ldexp(1.0, -int(shifts(np.max(np.abs(self.y))))))
         p = self.start_values.shape[0]
         floor = np.where(self.start_values != 0, np.abs(self.start_values), 1.0) * np.sqrt(_EPS)
-        mean = Mean(self.model, self.x, factor)
+        mean = Mean(self.model, self.x, factor, self.y.shape[0])
         return (
             mean,
             MeanJacobian(mean, self.jac, floor, (self.y.shape[0], p)),
@@ -251,7 +301,7 @@ class NonlinearRegression(Likelihood):
     def loglik_obs(self, params):
         params = np.asarray(params, dtype=float)
         beta, sigma = params[:-1], float(params[-1])
-        r = self.y - Mean(self.model, self.x)(beta)
+        r = self.y - Mean(self.model, self.x, 1.0, self.y.shape[0])(beta)
         return -0.5 * _LOG_2PI - np.log(sigma) - r * r / (2.0 * sigma * sigma)
 
     def score_obs(self, params):
@@ -404,7 +454,10 @@ def fit_nonlinear(
     ValueError
         Bad ``x``, ``y`` or ``start`` (non-numeric, NaN or inf, wrong shape), ``model`` or
         ``jac`` not callable or returning the wrong shape or non-finite values at ``start``,
-        ``n <= p``, bad ``names`` or ``max_nfev``.
+        ``n <= p``, bad ``names`` or ``max_nfev``. ``model`` or ``jac`` that raises, or returns
+        complex values or another length, at start or during the fit: a ``ValueError`` that
+        names the call, says when (at start, during the fit) and at which ``beta``, and what it
+        raised or returned (the exception it raised is its ``__cause__``).
 
     Warns
     -----
@@ -529,15 +582,23 @@ def _check_output(function: Callable, x: NDArray, start: NDArray, n: int, name: 
     """Call ``function(x, start)`` once and insist on a finite float array of ``shape``."""
     try:
         value = function(x, start)
-    except (IndexError, TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{name}(x, start) failed with {type(exc).__name__}: {exc}. Is start the right length "
-            f"(it has {start.size} values) and x in the form {name} expects?"
+    except Exception as exc:
+        raise CallbackError(
+            f"{name}(x, beta)",
+            f"{raised(exc)} (is start the right length, {start.size} values, and x in the form {name} "
+            "expects?)",
+            start,
+            "at start",
+            "beta",
         ) from exc
     try:
         value = np.asarray(value)
     except Exception as exc:
         raise ValueError(f"{name}(x, start) could not be read as an array: {exc}") from exc
+    if value.dtype.kind == "c":
+        raise CallbackError(
+            f"{name}(x, beta)", "returned complex values; the model must be real", start, "at start", "beta"
+        )
     if value.dtype == object or value.dtype.kind not in "biuf":
         raise ValueError(f"{name}(x, start) must return numbers, got an array of dtype {value.dtype}")
     if value.shape != shape and not (len(shape) == 1 and value.size == n and value.ndim <= 2):
@@ -563,6 +624,8 @@ def _minimize(mean, mean_jacobian, y, start, max_nfev, tol=1e-15):
         for method in ("lm", "trf"):
             try:
                 res = least_squares(residual, mean_jacobian, beta0, method, max_nfev, tol)
+            except CallbackError:
+                raise  # the user's model or jac failed: say so
             except (ValueError, np.linalg.LinAlgError):  # e.g. MINPACK on a non-finite Jacobian
                 continue
             n_iter += int(res.njev or 0)

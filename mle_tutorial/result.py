@@ -16,8 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._engine import lazy
+from ._engine.checks import read_groups
 from ._engine.equality import same
 from ._engine.intervals import check_level, profile_interval
+from ._engine.objectives import in_phase
 from ._engine.scale import Scaling, unshift, unshift_cov
 
 __all__ = ["ConvergenceWarning", "ExactFitWarning", "FitResult", "HessianWarning", "Summary"]
@@ -371,7 +373,12 @@ class FitResult:
         Parameters
         ----------
         groups : array_like, shape (n,), optional
-            Cluster labels (numbers or strings), at least two distinct.
+            Cluster labels (numbers or strings), at least two distinct, none missing (``None``,
+            NaN, ``pd.NA`` or a masked value is an error, not a cluster of its own). A pandas
+            Series is matched by index label to the fit's rows when the fit was made from pandas
+            objects (reordered to them; different labels are an error), paired by position with a
+            fit to arrays, and refused (unless its index is ``0, ..., n-1``) by a model that does not
+            keep its row labels (``model.keeps_labels``).
 
         Returns
         -------
@@ -409,15 +416,24 @@ class FitResult:
             )
         if self.cov is None:
             raise ValueError("fit has no covariance to build the sandwich from")
+        if groups is not None:  # matched to the fit's rows by label where the model keeps them
+            groups = read_groups(
+                groups,
+                int(self.model.nobs),
+                labels=self.model.row_labels,
+                known=bool(getattr(self.model, "keeps_labels", False)),
+            )
         if self.scaling is not None and not self.scaling.identity:
             # fitted to data scaled by powers of two: the sandwich is built on that scale, from the
             # covariance there (the reported one may have under- or overflowed), and scaled back
             inner = self.model.rescaled()[0]
             e = np.asarray(self.scaling.exponents, dtype=np.int64)
-            out, se = inner.robust_cov(unshift(self.params, -e), self.scaling.cov, groups)
+            out, se = in_phase(
+                "in robust()", inner.robust_cov, unshift(self.params, -e), self.scaling.cov, groups
+            )
             cov, stderr = unshift_cov(out, e), unshift(se, e)
         else:
-            cov, stderr = self.model.robust_cov(self.params, self.cov, groups)
+            cov, stderr = in_phase("in robust()", self.model.robust_cov, self.params, self.cov, groups)
         return replace(self, cov=cov, stderr=stderr, cov_type="robust" if groups is None else "cluster")
 
     def _table(self, level: float):

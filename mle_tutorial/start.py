@@ -40,7 +40,9 @@ def starting_values(X: ArrayLike, y: ArrayLike, beta: ArrayLike | None = None) -
     Raises
     ------
     ValueError
-        On bad ``X``, ``y`` or ``beta``, or if the residuals are all zero.
+        On bad ``X``, ``y`` or ``beta``, if the residuals are all zero, or if ``X @ beta`` or
+        ``y - X @ beta`` overflows. σ itself is computed without squaring overflow: it is
+        finite for any finite data (``y * 1e200`` gives σ near 1e200).
 
     Examples
     --------
@@ -52,8 +54,23 @@ def starting_values(X: ArrayLike, y: ArrayLike, beta: ArrayLike | None = None) -
     beta = by_column(X, beta)
     X, y = check_design(X, y)
     beta = np.zeros(X.shape[1]) if beta is None else check_beta(beta, X.shape[1])
-    resid = residuals(y, predict(X, beta))
-    sigma = float(np.sqrt(np.mean(resid * resid)))
-    if not sigma > 0:
+    with np.errstate(over="ignore", invalid="ignore"):
+        fitted = X @ beta
+        if not np.all(np.isfinite(fitted)):
+            raise ValueError(
+                "X @ beta overflows (beyond 1.8e308) for these beta: choose coefficients on the scale of "
+                "the data (or beta=None, zeros)"
+            )
+        resid = residuals(y, predict(X, beta))
+    # the root mean square, by the largest |residual| first: no square over- or underflows (y * 1e200)
+    top = float(np.max(np.abs(resid)))
+    if not top > 0:
         raise ValueError("beta fits y exactly (all residuals are 0), so sigma would be 0")
+    if not np.isfinite(top):
+        raise ValueError(
+            "y - X @ beta overflows (beyond 1.8e308): y and X @ beta are too far apart to start from"
+        )
+    scale = float(np.ldexp(1.0, int(np.frexp(top)[1])))
+    scaled = resid / scale
+    sigma = float(np.sqrt(np.mean(scaled * scaled))) * scale
     return np.append(beta, sigma)

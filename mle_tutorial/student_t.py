@@ -193,6 +193,13 @@ class StudentT(RowsRegression):
     """
 
     name = "student_t"
+    keeps_labels = True
+    #: The row labels of the data (a pandas Index), None for arrays.
+    labels = None
+
+    @property
+    def row_labels(self):
+        return self.labels
 
     def __init__(self, rows, names: Sequence[str], key: str, *, df: float | None = None,
                  method: str = "Newton", start=None, options: dict | None = None, working=None):  # fmt: skip
@@ -216,7 +223,9 @@ class StudentT(RowsRegression):
         names = (*coefficient_names(names, design.columns, rows.p, reserved=("sigma", "nu")), "sigma")
         names = (*names, "nu") if nu_fixed is None else names
         key = data_key(rows.n, fingerprint_sum(design.y))
-        return cls(rows, names, key, df=nu_fixed, method=method, start=start, options=options)
+        model = cls(rows, names, key, df=nu_fixed, method=method, start=start, options=options)
+        model.labels = design.index
+        return model
 
     def _like(self, rows, key: str | None = None, names=None) -> StudentT:
         key = data_key(rows.n, fingerprint_sum(rows.y)) if key is None else key

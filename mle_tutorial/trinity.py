@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._engine import lazy
-from ._engine.checks import as_float_array
+from ._engine.checks import as_float_array, match_to_fit, read_groups
 from ._engine.objectives import Objective
 from ._engine.scale import unshift
 from .generic import FunctionLikelihood
@@ -85,24 +85,48 @@ def _checked_fit(fit: object, name: str) -> FitResult:
     return fit
 
 
-def _restriction_matrix(fit: FitResult, R) -> np.ndarray:
-    """R as an (m, k) array; parameter names (or a single name) select rows of the identity."""
+def _restrictions(fit: FitResult, R, q) -> tuple[np.ndarray, np.ndarray]:
+    """``R`` as an (m, k) array and ``q`` as (m,); parameter names (or a single name) select rows of
+    the identity, each name once. Each row of ``[R | q]`` is scaled by a power of two that brings
+    the row's largest ``|R_ij|`` into [1/2, 1) (exactly: the same hypothesis), so that ``R`` at 1e-300
+    or 1e200 neither under- nor overflows in ``R cov R'``."""
     if isinstance(R, str):
         R = [R]
+    k = len(fit.params)
     if isinstance(R, (list, tuple)) and R and all(isinstance(r, str) for r in R):
         unknown = [r for r in R if r not in fit.param_names]
         if unknown:
             raise ValueError(f"R names {unknown}, which are not in fit.param_names {fit.param_names}")
-        return np.eye(len(fit.params))[[fit.param_names.index(r) for r in R]]
-    R = as_float_array(R, "R")
-    if R.ndim == 1:
-        R = R[None, :]
-    k = len(fit.params)
-    if R.ndim != 2 or R.shape[1] != k:
-        raise ValueError(f"R must have k = {k} columns (one per parameter of fit), got shape {R.shape}")
-    if np.linalg.matrix_rank(R) < R.shape[0]:
-        raise ValueError(f"the {R.shape[0]} rows of R must be linearly independent restrictions")
-    return R
+        repeated = sorted({r for r in R if R.count(r) > 1})
+        if repeated:
+            raise ValueError(
+                f"R names {repeated} more than once: each name is one restriction (that parameter = its "
+                "q), and a repeated one is the same restriction again, which would count twice in df; "
+                "name each parameter once"
+            )
+        R = np.eye(k)[[fit.param_names.index(r) for r in R]]
+    else:
+        R = as_float_array(R, "R")
+        if R.ndim == 1:
+            R = R[None, :]
+        if R.ndim != 2 or R.shape[1] != k:
+            raise ValueError(f"R must have k = {k} columns (one per parameter of fit), got shape {R.shape}")
+    m = R.shape[0]
+    q = np.zeros(m) if q is None else as_float_array(q, "q").reshape(-1)
+    if q.shape[0] != m:
+        raise ValueError(f"q has {q.shape[0]} values but R has {m} rows")
+    top = np.max(np.abs(R), axis=1)
+    zero = np.flatnonzero(top == 0)
+    if zero.size:
+        raise ValueError(f"row {int(zero[0])} of R is all zeros: it restricts nothing")
+    e = np.frexp(top)[1]
+    R, q = np.ldexp(R, -e[:, None]), unshift(q, -e)
+    if not np.all(np.isfinite(q)):
+        i = int(np.flatnonzero(~np.isfinite(q))[0])
+        raise ValueError(f"q[{i}] is too large for row {i} of R: R theta = q needs |theta| beyond float64")
+    if np.linalg.matrix_rank(R) < m:
+        raise ValueError(f"the {m} rows of R must be linearly independent restrictions")
+    return R, q
 
 
 def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None = None) -> WaldTest:
@@ -121,7 +145,9 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
         The full (unrestricted) fit.
     R : array_like, shape (m, k) or (k,), or a sequence of parameter names
         The restrictions, one row each. A list of names such as ``["beta[2]", "beta[3]"]``
-        tests that those parameters are all 0 (or equal to ``q``).
+        tests that those parameters are all 0 (or equal to ``q``); each name once (a repeated
+        name is refused: it would count one restriction twice). A row and its ``q`` may be
+        scaled by any factor (1e-300, 1e200): it is the same hypothesis.
     q : array_like, shape (m,), optional
         The values; default zeros.
 
@@ -133,8 +159,8 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     Raises
     ------
     ValueError
-        If ``R`` has the wrong number of columns, dependent rows or unknown names, ``q`` the
-        wrong length, or the fit has no finite covariance.
+        If ``R`` has the wrong number of columns, dependent rows, a row of zeros, unknown or
+        repeated names, ``q`` the wrong length, or the fit has no finite covariance.
 
     Examples
     --------
@@ -145,11 +171,8 @@ def wald_test(fit: FitResult, R: ArrayLike | Sequence[str], q: ArrayLike | None 
     (1, True)
     """
     fit = _checked_fit(fit, "fit")
-    R = _restriction_matrix(fit, R)
+    R, q = _restrictions(fit, R, q)
     m = R.shape[0]
-    q = np.zeros(m) if q is None else as_float_array(q, "q").reshape(-1)
-    if q.shape[0] != m:
-        raise ValueError(f"q has {q.shape[0]} values but R has {m} rows")
     used = np.any(R != 0, axis=0)
     cov = fit.cov
     if cov is None or not np.all(np.isfinite(cov[np.ix_(used, used)])):
@@ -175,12 +198,21 @@ def _information_factor(A):
         ) from exc
 
 
-def _lm(g, A, K, R, robust: bool) -> float:
-    """The score statistic, plain or robust, with the rows of ``R`` the tested directions."""
-    factor = _information_factor(A)
-    if not robust:
-        return float(g @ lazy.linalg.cho_solve(factor, g))
-    Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
+def _lm(g, A, K, R, robust: bool, root=None) -> float:
+    """The score statistic, plain or robust, with the rows of ``R`` the tested directions; with
+    ``root`` (an upper triangular factor of the information, from the model's
+    ``information_root``) solved with it rather than with a Cholesky factor of ``A``."""
+    if root is not None:
+        w = lazy.linalg.solve_triangular(root, g, trans="T")
+        if not robust:
+            return float(w @ w)
+        r_inv = lazy.linalg.solve_triangular(root, np.eye(root.shape[0]))
+        Ainv = r_inv @ r_inv.T
+    else:
+        factor = _information_factor(A)
+        if not robust:
+            return float(g @ lazy.linalg.cho_solve(factor, g))
+        Ainv = lazy.linalg.cho_solve(factor, np.eye(A.shape[0]))
     RAinv = R @ Ainv
     w = RAinv @ g
     inner = RAinv @ K @ RAinv.T
@@ -262,8 +294,10 @@ def score_test(
     * for a regression (:func:`~mle_tutorial.fit_linear`, :func:`~mle_tutorial.fit_logistic`,
       :func:`~mle_tutorial.fit_poisson`, :func:`~mle_tutorial.fit_student_t`, the censored and
       truncated fitters, in memory), the full design ``X_full``, whose columns must span the
-      restricted design's (typically the same columns and some more); ``df`` is the number of
-      columns added;
+      restricted design's (typically the same columns and some more), in any units (a column
+      at 1e300 or 1e-300 is no different); ``df`` is the number of columns added. A DataFrame
+      ``X_full`` is matched by index label to the restricted fit's rows when that fit was made
+      from pandas objects (as ``groups`` is: see :meth:`~mle_tutorial.FitResult.robust`);
     * for a fit of :func:`~mle_tutorial.fit_mle` given a function: ``full`` is the restricted
       estimate written in the full model's parameters, ``negative_log_likelihood`` (with
       ``args``) the full model's, and ``tested`` the indices of the parameters the restriction
@@ -334,8 +368,16 @@ def score_test(
             raise ValueError(
                 "score_test needs the data in memory; restricted was fitted over Dask row chunks"
             )
-        if hasattr(full, "shape") or isinstance(full, (list, tuple)) or type(full).__name__ == "DataFrame":
-            X_full = as_float_array(full, "X_full", ndim=2)
+        # a pandas X_full is matched by label to the restricted fit's rows (where its model keeps them)
+        full_design = match_to_fit(
+            full, "X_full", small.nobs, small.row_labels, bool(getattr(small, "keeps_labels", False))
+        )
+        if (
+            hasattr(full_design, "shape")
+            or isinstance(full_design, (list, tuple))
+            or type(full_design).__name__ == "DataFrame"
+        ):
+            X_full = as_float_array(full_design, "X_full", ndim=2)
         else:
             raise ValueError(
                 "full must be the fuller model's fit (a FitResult) or its design X_full, got "
@@ -350,7 +392,7 @@ def score_test(
                 f"X_full must have more columns than the restricted design, got {X_full.shape[1]} and "
                 f"{small.n_coef}: the score test asks whether columns added to the restricted model matter"
             )
-        big = small.with_design(full)
+        big = small.with_design(full_design)
     nesting = big.nesting(small)
     C, d = nesting.embedding()
     theta = C @ np.asarray(restricted.params, dtype=float) + d
@@ -377,9 +419,14 @@ def score_test(
     if robust or boundary:
         R = nesting.restrictions() * np.ldexp(1.0, e)
     if robust:
+        if groups is not None:  # matched to the restricted fit's rows, as X_full is
+            groups = read_groups(
+                groups, small.nobs, labels=small.row_labels, known=bool(getattr(small, "keeps_labels", False))
+            )
         K, _ = inner.meat(theta_w, groups)
+    root = getattr(inner, "information_root", lambda _: None)(theta_w)
     if not boundary:
-        statistic = _lm(g, A, K, R, robust)
+        statistic = _lm(g, A, K, R, robust, root)
         return ScoreTest(statistic, df, float(lazy.stats().chi2.sf(statistic, df)), robust)
     if df != 1:
         raise ValueError(
@@ -415,7 +462,7 @@ def _score_test_mle(restricted, theta_full, nll, tested, args, loglik_obs, robus
         )
     if not np.allclose(theta[free], restricted.params, rtol=1e-8, atol=1e-12):
         raise ValueError("theta_full without the tested parameters must equal restricted.params")
-    objective = Objective(nll, args)
+    objective = Objective(nll, args, user=True)
     value = objective(theta)
     if not abs(value + restricted.loglik) <= 1e-8 * max(1.0, abs(value)):
         raise ValueError(

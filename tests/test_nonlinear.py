@@ -219,7 +219,7 @@ BAD = [
     (lambda: fit_nonlinear("misra", X_OK, Y_OK, START_OK), "model must be a function"),
     (lambda: fit_nonlinear(misra, X_OK, np.where(Y_OK > 80, np.nan, Y_OK), START_OK), "y contains 1 NaN"),
     (lambda: fit_nonlinear(misra, X_OK, Y_OK[:, None], START_OK), "y must be a 1-D array"),
-    (lambda: fit_nonlinear(misra, X_OK, Y_OK, [500.0]), r"model\(x, start\) failed.*start"),
+    (lambda: fit_nonlinear(misra, X_OK, Y_OK, [500.0]), r"model\(x, beta\) raised .*right length.*at start"),
     (lambda: fit_nonlinear(misra, X_OK, Y_OK, [500.0, np.nan]), "start contains 1 NaN"),
     (lambda: fit_nonlinear(misra, X_OK, Y_OK, [[500.0, 1e-4]]), "start must be a 1-D array"),
     (lambda: fit_nonlinear(misra, X_OK.astype(str), Y_OK, START_OK), "x must be numeric"),

@@ -335,10 +335,10 @@ def test_parametric_bootstrap_of_each_builtin_model():
         assert boot.kind == "parametric" and boot.interval.shape == (boot.estimate.size, 2)
     # any fitter: the fit's model simulates (a lambda around a fitter as well as the fitter itself)
     direct = mle.bootstrap(
-        mle.fit_student_t, Xs, y, kind="parametric", n_resamples=30, seed=4, failures="ignore"
+        mle.fit_student_t, Xs, y, kind="parametric", n_resamples=30, seed=4, failures="ignore", level=0.9
     )
     wrapped = mle.bootstrap(lambda X, y: mle.fit_student_t(X, y), Xs, y, kind="parametric", n_resamples=30,
-                            seed=4, failures="ignore")  # fmt: skip
+                            seed=4, failures="ignore", level=0.9)  # fmt: skip
     assert np.array_equal(direct.replicates, wrapped.replicates)
     with pytest.raises(ValueError, match="simulate="):
         mle.bootstrap(
@@ -366,11 +366,11 @@ def test_failed_refits_are_counted_and_reported():
 
 def test_progress_goes_to_stderr_only_when_asked(capsys):
     Xs, ys = mle.simulate_linear(30, [1.0, 2.0], 0.5, seed=1)
-    mle.bootstrap(mle.fit_linear, Xs, ys, n_resamples=20)
+    mle.bootstrap(mle.fit_linear, Xs, ys, n_resamples=40)
     assert capsys.readouterr() == ("", "")
-    mle.bootstrap(mle.fit_linear, Xs, ys, n_resamples=20, progress=True)
+    mle.bootstrap(mle.fit_linear, Xs, ys, n_resamples=40, progress=True)
     out = capsys.readouterr()
-    assert out.out == "" and "bootstrap: 20/20 refits (100%)" in out.err
+    assert out.out == "" and "bootstrap: 40/40 refits (100%)" in out.err
 
 
 def test_sandwich_of_data_far_from_one_is_the_sandwich_scaled_exactly():

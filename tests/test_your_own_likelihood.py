@@ -127,9 +127,9 @@ def test_the_three_tests():
 def test_parametric_bootstrap_is_a_simulation_loop():
     """The same draws (the model's simulate, with the bootstrap's random-number generator), refitted
     here by SciPy: the same replicates."""
-    boot = mle.bootstrap(FIT, kind="parametric", n_resamples=25, seed=4)
+    boot = mle.bootstrap(FIT, kind="parametric", n_resamples=40, seed=4)
     rng = np.random.default_rng(4)
-    replicates = [minimize(X, ZeroTruncatedPoisson(X, Y).simulate(FIT.params, rng).y)[0] for _ in range(25)]
+    replicates = [minimize(X, ZeroTruncatedPoisson(X, Y).simulate(FIT.params, rng).y)[0] for _ in range(40)]
     np.testing.assert_allclose(boot.replicates, replicates, rtol=1e-5, atol=1e-7)
     assert boot.standard_error == pytest.approx(np.std(replicates, axis=0, ddof=1), rel=1e-4)
     np.testing.assert_allclose(boot.interval, np.percentile(replicates, [2.5, 97.5], axis=0).T, rtol=1e-4)

@@ -22,6 +22,17 @@ wrong, so that bad input never turns into a silent wrong answer deep inside nump
   A DataFrame's columns (or a Series' name, for a single predictor) name the coefficients.
 * **Limits** (censoring and truncation limits, the ends of a censoring interval) follow the same
   rules, except that ``-inf`` and ``inf`` are allowed: they mean "no limit on that side".
+* **After the fit**, an argument with one value per observation (``groups`` of
+  ``FitResult.robust`` and ``score_test``, ``X_full`` of ``score_test``) is matched by label to
+  the rows of the fit when both carry labels: a model fitted to pandas objects keeps their index
+  (``Likelihood.row_labels``); next to a model fitted to arrays it is paired by position; a
+  labelled argument that a model cannot match (one that does not keep its labels) is refused,
+  unless its index is the default ``0, 1, ..., n-1``. Cluster labels are numbers or strings,
+  never missing (``None``, NaN, ``pd.NA``, a masked value).
+* **Dask arrays** are checked as they are read (see ``rows.py``); a masked Dask array (its chunks
+  are :mod:`numpy.ma` arrays) is refused at once.
+* **Seeds** are what :func:`numpy.random.default_rng` takes: None, a non-negative integer or a
+  sequence of them, a ``SeedSequence``, ``BitGenerator`` or ``Generator``.
 """
 
 from __future__ import annotations
@@ -117,6 +128,15 @@ def match_rows(arguments: dict[str, object]) -> dict[str, Any]:
     }
 
 
+def first_labels(arguments: dict[str, object]):
+    """The index of the first pandas object among ``arguments`` (the labels :func:`match_rows`
+    matched the others to), or None if none is a pandas object."""
+    for value in arguments.values():
+        if pandas_kind(value) is not None:
+            return cast(Any, value).index
+    return None
+
+
 def _columns(value: object) -> tuple[str, ...] | None:
     """The names a pandas object gives to coefficients: a DataFrame's columns, a Series' name."""
     kind, pandas_value = pandas_kind(value), cast(Any, value)  # pandas is untyped to mypy
@@ -171,15 +191,16 @@ def as_float_array(
     return arr
 
 
-def unmasked(value: np.ma.MaskedArray, name: str) -> NDArray:
-    """The data of a masked array with nothing masked; a masked value is a ValueError."""
+def unmasked(value: np.ma.MaskedArray, name: str, fix: str | None = None) -> NDArray:
+    """The data of a masked array with nothing masked; a masked value is a ValueError (``fix``
+    says what to do instead; by default, drop or fill the rows)."""
     mask = np.ma.getmaskarray(value)
     if mask.any():
         rows = int(mask.reshape(mask.shape[0], -1).any(axis=1).sum()) if mask.ndim else 1
+        fix = fix or f"drop or fill those rows first, e.g. with {_COMPRESS} or {name}.filled(...)"
         raise ValueError(
             f"{name} is a masked array with {int(mask.sum())} masked value(s) (in {rows} row(s)); "
-            "masked values are not skipped: drop or fill those rows first, e.g. with "
-            f"{_COMPRESS} or {name}.filled(...)"
+            f"masked values are not skipped: {fix}"
         )
     return np.ma.getdata(value)
 
@@ -221,21 +242,30 @@ def positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def check_seed(seed: object) -> np.random.Generator:
-    """A generator from ``seed``: None, a non-negative integer, or a NumPy Generator, BitGenerator
-    or SeedSequence."""
+def check_seed(seed: object, name: str = "seed") -> np.random.Generator:
+    """A generator from ``seed``: None, a non-negative integer or a sequence of them, or a NumPy
+    Generator, BitGenerator or SeedSequence (what :func:`numpy.random.default_rng` takes); anything
+    else is a ValueError naming ``name``."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or isinstance(seed, (np.random.BitGenerator, np.random.SeedSequence)):
         return np.random.default_rng(seed)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(
-            "seed must be None, a non-negative integer or a numpy.random.Generator, "
-            f"got {type(seed).__name__} {seed!r}"
-        )
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    return np.random.default_rng(int(seed))
+    rule = f"{name} must be None, a non-negative integer (or a sequence of them) or a numpy.random.Generator"
+    if isinstance(seed, (bool, np.bool_, str, bytes)):
+        raise ValueError(f"{rule}, got {type(seed).__name__} {seed!r}")
+    if isinstance(seed, (int, np.integer)):
+        if seed < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {seed}")
+        return np.random.default_rng(int(seed))
+    try:
+        entropy = np.asarray(seed)
+    except Exception:
+        entropy = np.asarray(None)
+    if entropy.ndim != 1 or entropy.size == 0 or entropy.dtype.kind not in "iu":
+        raise ValueError(f"{rule}, got {type(seed).__name__} {seed!r}")
+    if np.any(entropy < 0):
+        raise ValueError(f"{name} must hold non-negative integers, got {entropy.tolist()}")
+    return np.random.default_rng([int(v) for v in entropy])
 
 
 def check_callable(function: object, name: str, form: str, *, optional: bool = False) -> None:
@@ -280,6 +310,7 @@ class Design:
     y: NDArray[np.float64]
     offset: NDArray[np.float64] | None
     columns: tuple[str, ...] | None
+    index: Any = None  # the row labels (a pandas Index) when the data came as pandas objects
 
 
 def read_matrix(X: ArrayLike, name: str = "X") -> tuple[NDArray[np.float64], tuple[str, ...] | None]:
@@ -303,7 +334,7 @@ def read_design(
     n, p = X.shape
     check_lengths(n, y.shape[0])
     check_rows(n, p, model)
-    return Design(X, y, None if offset is None else check_offset(offset, n), columns)
+    return Design(X, y, None if offset is None else check_offset(offset, n), columns, first_labels(rows))
 
 
 def check_design(
@@ -387,3 +418,127 @@ def check_names(
 ) -> tuple[str, ...]:
     """One name per parameter of ``start`` (``default[j]`` if None)."""
     return coefficient_names(names, None, k, reserved=reserved, default=default, against="start has {k}")
+
+
+# --- after the fit: per-observation arguments matched to the fit's rows ----------------------------
+def _default_index(index, n: int) -> bool:
+    """Whether a pandas index is the default 0, 1, ..., n-1 (positions)."""
+    return len(index) == n and bool(np.array_equal(np.asarray(index), np.arange(n)))
+
+
+def match_to_fit(value: object, name: str, n: int, labels, known: bool):
+    """``value`` (one entry per observation) matched to the rows of a fit.
+
+    ``labels`` are the fit's row labels (``Likelihood.row_labels``), ``known`` whether its model
+    keeps them (``Likelihood.keeps_labels``). A pandas ``value`` is reordered to ``labels`` when
+    they hold the same labels; paired by position with a fit to arrays (``labels`` None) or when
+    its index is the default ``0..n-1``; otherwise refused with a ValueError that says how to
+    match it. Anything else is returned as it is (paired by position)."""
+    kind = pandas_kind(value)
+    if kind is None:
+        return value
+    frame = cast(Any, value)
+    index = frame.index
+    if known and labels is None:
+        return value  # the fit's data were arrays: by position, as everywhere
+    if not known:
+        if _default_index(index, n):
+            return value
+        raise ValueError(
+            f"{name} is a pandas object with row labels, but the fit's model does not keep the labels "
+            f"of its data, so {name} cannot be matched to its rows by label: pass "
+            f"{name}.to_numpy() in the order of the observations of the fit"
+        )
+    if index.equals(labels):
+        return value
+    fix = (
+        f"select the fit's rows ({name}.loc[X.index], with X the data of the fit), or fit and pass "
+        "NumPy arrays to pair rows by position"
+    )
+    if len(index) == len(labels) and not index.has_duplicates and not labels.has_duplicates:
+        if index.isin(labels).all():
+            return frame.reindex(labels)  # the same labels in another order: match them
+    if index.has_duplicates or labels.has_duplicates:
+        which = name if index.has_duplicates else "the fit's data"
+        raise ValueError(
+            f"{name} is a pandas object whose index differs from the fit's rows, and {which} has duplicate "
+            f"labels, so the rows cannot be matched by label: {fix}"
+        )
+    missing = index[~index.isin(labels)]
+    extra = labels[~labels.isin(index)]
+    example = (
+        f"{name} has label {missing[0]!r}, which the fit's data lack"
+        if len(missing)
+        else f"the fit's data have label {extra[0]!r}, which {name} lacks"
+    )
+    raise ValueError(
+        f"{name} is a pandas object whose index labels are not the rows of the fit ({len(index)} labels "
+        f"against {len(labels)}; {example}), so its rows cannot be matched: {fix}"
+    )
+
+
+def read_groups(groups: object, n: int, *, labels=None, known: bool = True) -> NDArray:
+    """Cluster labels, one per observation of a fit (matched to its rows by :func:`match_to_fit`):
+    numbers or strings, never missing (None, NaN, ``pd.NA``, a masked value), and at least two
+    clusters. Returns a 1-D array of labels (object arrays as strings)."""
+    groups = match_to_fit(groups, "groups", n, labels, known)
+    kind = pandas_kind(groups)
+    if kind == "frame":
+        raise ValueError("groups must be 1-D, one label per observation: pass one column (a Series)")
+    if kind == "series":
+        series = cast(Any, groups)
+        missing = int(series.isna().sum())
+        if missing:
+            raise ValueError(
+                f"groups has {missing} missing label(s) (None, NaN or pd.NA): every observation needs a "
+                "cluster; drop those rows from the fit, or give them labels of their own"
+            )
+        dtype = series.dtype
+        groups = series.to_numpy(dtype=object if getattr(dtype, "kind", "O") not in "biuf" else None)
+    if isinstance(groups, np.ma.MaskedArray):
+        fix = "every observation needs a cluster; drop those observations, or fill them (groups.filled(...))"
+        groups = unmasked(groups, "groups", fix)
+    try:
+        g = np.asarray(groups)
+    except Exception as exc:  # ragged input
+        raise ValueError(f"groups could not be read as an array: {exc}") from exc
+    if g.ndim != 1 or g.shape[0] != n:
+        raise ValueError(f"groups must be 1-D with one label per observation ({n}), got shape {g.shape}")
+    if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
+        raise ValueError(
+            f"groups contains {int(np.count_nonzero(~np.isfinite(g)))} NaN or infinite label(s): every "
+            "observation needs a cluster"
+        )
+    if g.dtype.kind == "c":
+        raise ValueError("groups must hold numbers or strings, got complex numbers")
+    if g.dtype == object:
+        bad = [j for j, v in enumerate(g) if v is None or (isinstance(v, float) and v != v) or _is_na(v)]
+        if bad:
+            raise ValueError(
+                f"groups has {len(bad)} missing label(s) (None, NaN or pd.NA), the first at index {bad[0]}: "
+                "every observation needs a cluster; a missing label is not a cluster of its own"
+            )
+        plain = (str, bytes, int, float, np.integer, np.floating, np.bool_, bool)
+        if not all(isinstance(v, plain) for v in g):
+            kinds = sorted({type(v).__name__ for v in g})
+            raise ValueError(f"groups must hold numbers or strings, got {kinds}")
+        g = g.astype(str)
+    if np.unique(g).size < 2:
+        raise ValueError("groups must have at least two clusters")
+    return g
+
+
+def _is_na(value: object) -> bool:
+    """pandas' missing value (``pd.NA``, ``pd.NaT``), recognized without importing pandas."""
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def check_dask_unmasked(arr: object, name: str) -> None:
+    """Refuse a Dask array whose chunks are masked arrays (its mask would be dropped, or crash
+    inside numpy): the package never skips masked values."""
+    meta = getattr(arr, "_meta", None)
+    if isinstance(meta, np.ma.MaskedArray):
+        raise ValueError(
+            f"{name} is a masked Dask array (its chunks are numpy.ma arrays); masked values are not "
+            f"skipped: drop the masked rows, or fill them (da.ma.filled({name}, value)), before fitting"
+        )

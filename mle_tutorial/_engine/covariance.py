@@ -98,12 +98,19 @@ def normal_linear(xtx_inv: NDArray, sigma: float, n: int) -> tuple[NDArray, None
     return cov, None
 
 
+#: The covariance of a GLM comes from the Cholesky factor of its column-scaled information only
+#: where that factor's reciprocal condition number is above this: the inverse then loses at most
+#: about eps times 1e6 (the information's condition number) to rounding, far below the printed
+#: digits; beyond it (an uncentred covariate) it comes from the R factor of sqrt(W) X.
+INFORMATION_RCOND = 1e-3
+
+
 def from_information(info: NDArray, r_factor: Callable[[], NDArray]) -> tuple[NDArray, str | None]:
     """(X' W X)^{-1} of a GLM where ``info`` = X' W X was computed: from the Cholesky factor of the
-    information when its column-scaled form is well conditioned; else from ``r_factor()``, the R
-    factor of sqrt(W) X (one more pass, in memory or a tall-skinny QR over chunks, never squaring
-    the condition number). Scaling the columns by powers of two first makes the choice, and the
-    result, independent of the units of X."""
+    information when its column-scaled form is well conditioned (:data:`INFORMATION_RCOND`); else
+    from ``r_factor()``, the R factor of sqrt(W) X (one more pass, in memory or a tall-skinny QR over
+    chunks, never squaring the condition number). Scaling the columns by powers of two first makes
+    the choice, and the result, independent of the units of X."""
     p = info.shape[0]
     d = np.sqrt(np.diag(info))
     if np.all(np.isfinite(d)) and np.all(d > 0):
@@ -114,7 +121,7 @@ def from_information(info: NDArray, r_factor: Callable[[], NDArray]) -> tuple[ND
             factor = None
         if factor is not None:
             rcond, status = linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
-            if status == 0 and rcond > 1e-6:
+            if status == 0 and rcond > INFORMATION_RCOND:
                 inverse = linalg.cho_solve(factor, np.eye(p), check_finite=False)
                 return inverse / np.outer(scale, scale), None
     R = r_factor()[:p]

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from . import lazy
 from .lazy import linalg
-from .objectives import ObjectiveLike
+from .objectives import ObjectiveLike, start_phase
 
 #: An optimizer's answer counts as converged only if a Newton step from it would
 #: move no parameter by more than this, relative to ``max(1, |parameter|)``.
@@ -72,50 +72,135 @@ class StartNotFinite(ValueError):
     """The log-likelihood is not finite where Newton starts."""
 
 
-def _newton_step(info: NDArray, score: NDArray) -> NDArray:
-    try:
-        return linalg.cho_solve(linalg.cho_factor(info, check_finite=False), score)
-    except (np.linalg.LinAlgError, ValueError):
-        return np.linalg.lstsq(info, score, rcond=None)[0]
+#: Newton solves its steps :math:`(X^\top W X)s = g` by Cholesky, and where it is about to stop it
+#: checks that the information is well conditioned: its column-scaled Cholesky factor must have a
+#: reciprocal condition number above this (the information's own, above its square, 1e-12).
+#: Forming :math:`X^\top W X` squares the condition number of :math:`\sqrt W X`, and beyond this
+#: its rounding error swamps the small eigenvalues, so that the step, and the decrement that decides
+#: convergence, are wrong in the ill-determined directions (an uncentred covariate, nearly collinear
+#: columns). From then on the steps come from the R factor of a QR of :math:`\sqrt W X` (the pass's
+#: ``r_factor``; relative error about eps times the condition number of :math:`\sqrt W X`, not its
+#: square). The same bound as :func:`~mle_tutorial._engine.covariance.from_information`.
+CHOLESKY_RCOND = 1e-6
+
+
+def _cholesky(info: NDArray) -> NDArray | None:
+    """The upper Cholesky factor of ``info`` (LAPACK's ``potrf``, as :func:`scipy.linalg.cho_factor`
+    computes it, without its checks: Newton calls it once per step), or None if ``info`` is not
+    positive definite."""
+    factor, status = linalg.lapack.dpotrf(info, lower=0, clean=0)
+    return factor if status == 0 else None
+
+
+def ill_conditioned(info: NDArray, rcond: float = CHOLESKY_RCOND) -> bool:
+    """Whether a positive (semi)definite ``info`` is too ill conditioned for the normal equations:
+    its Cholesky factorization fails, or LAPACK's estimate of the reciprocal condition number
+    (1-norm) of the factor, with the columns scaled to unit length (so that units do not count),
+    is at most ``rcond`` (:data:`CHOLESKY_RCOND`)."""
+    d = np.sqrt(np.diagonal(info))
+    if not (d.min() > 0.0 and d.max() < np.inf):  # (NaN fails both)
+        return True
+    upper = _cholesky(info)
+    if upper is None:
+        return True
+    estimate, status = linalg.lapack.dtrcon(upper / d, norm="1", uplo="U", diag="N")  # the upper triangle
+    return not (status == 0 and estimate > rcond)
+
+
+def _newton_step(info: NDArray, score: NDArray, R: NDArray | None = None) -> NDArray:
+    r"""The Newton step :math:`I^{-1}g`: with ``R`` (the R factor of :math:`\sqrt W X`) from
+    :math:`R^\top R s = g`, else by Cholesky of the information (LAPACK's ``potrf`` and ``potrs``,
+    the bits of :func:`scipy.linalg.cho_solve`; least squares if it is not positive definite)."""
+    if R is not None:
+        p = score.shape[0]
+        if R.shape[0] >= p and np.all(np.isfinite(R[:p])) and np.all(np.diag(R)[:p] != 0):
+            inner = linalg.solve_triangular(R[:p], score, trans="T", check_finite=False)
+            step = linalg.solve_triangular(R[:p], inner, check_finite=False)
+            if np.all(np.isfinite(step)):
+                return step
+    upper = _cholesky(info)
+    if upper is not None:
+        step, status = linalg.lapack.dpotrs(upper, score, lower=0)
+        if status == 0:
+            return step
+    return np.linalg.lstsq(info, score, rcond=None)[0]
 
 
 def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = DECREMENT_TOL) -> NewtonResult:
-    """Maximize a concave log-likelihood by Newton steps with step halving, one pass per trial point.
+    r"""Maximize a concave log-likelihood by Newton steps with step halving, one pass per trial point.
 
     ``pass_fn(beta)`` returns a dict with the log-likelihood (``"loglik"``), score and information
-    at ``beta``: one pass over the rows (in memory or over chunks). The iteration stops at a point
-    whose Newton decrement is at most ``tol`` (:data:`DECREMENT_TOL`; or at the rounding level, see
-    :data:`STALL_RATIO`), after at most ``max_iter`` steps, and returns that point with the
-    statistics computed there, so that the
-    information, and hence the covariance, belongs to the estimate returned.
+    at ``beta``: one pass over the rows (in memory or over chunks). Where the information is ill
+    conditioned, ``pass_fn.r_factor(beta)`` (if the pass has one) gives the R factor of a QR of
+    :math:`\sqrt W X` for an accurate step (see :data:`CHOLESKY_RCOND`), so that the step, and
+    the decrement that says the iteration has converged, hold wherever it stops. The iteration
+    stops at a point whose Newton decrement is at most ``tol`` (:data:`DECREMENT_TOL`; or at the
+    rounding level, see :data:`STALL_RATIO`), after at most ``max_iter`` steps, and returns that
+    point with the statistics computed there, so that the information, and hence the covariance,
+    belongs to the estimate returned. Where no step moves the point (the log-likelihood cannot
+    tell a step from the point itself), it stops there: converged if what the step would gain,
+    half the decrement, is within the rounding error of the log-likelihood
+    (``pass_fn.rounding(beta)``, if the pass has one), else not.
     """
     stats = pass_fn(beta)
     if not np.isfinite(stats["loglik"]):
         raise StartNotFinite("the log-likelihood is not finite at the start")
     previous, full, tail = np.inf, False, 0
-    for it in range(max_iter + 1):
-        step = _newton_step(stats["info"], stats["score"])
+    r_factor = getattr(pass_fn, "r_factor", None)
+    rounding = getattr(pass_fn, "rounding", None)
+    # steps from the R factor, once the information is found too ill conditioned (checked where Newton
+    # would stop, so that a well-conditioned fit pays for one check); then the log-likelihood may be
+    # noisy beyond FULL_STEP_DECREMENT (an uncentred covariate: eta cancels digits), and a step whose
+    # gain is below twice its rounding error is taken without comparing (comparisons are noise)
+    by_qr, quadratic = False, FULL_STEP_DECREMENT
+    it = 0
+    while True:
+        step = _newton_step(stats["info"], stats["score"], r_factor(beta) if by_qr and r_factor else None)
         decrement = float(stats["score"] @ step)
+        if by_qr and rounding is not None:  # the rounding error here (it grows with |beta|)
+            quadratic = max(FULL_STEP_DECREMENT, 2.0 * rounding(beta))
         tail = tail + 1 if full and decrement < 0.1 and decrement > 0.1 * previous else 0
-        stalled = full and decrement <= FULL_STEP_DECREMENT and decrement > STALL_RATIO * previous
+        stalled = full and decrement <= quadratic and decrement > STALL_RATIO * previous
+        if (decrement <= tol or stalled) and _switch_to_qr(r_factor, by_qr, stats):
+            by_qr, previous, full = True, np.inf, False
+            continue
         if decrement <= tol or stalled:
-            return NewtonResult(beta, stats, it, True, decrement, tail >= LINEAR_TAIL)
+            # a coefficient with no information (every weight 0: the fitted means saturate) but a
+            # score: the step is 0 for want of curvature, not because this is the maximum
+            blind = bool(np.any((np.diagonal(stats["info"]) == 0) & (stats["score"] != 0)))
+            return NewtonResult(beta, stats, it, not blind, decrement, tail >= LINEAR_TAIL)
         if it == max_iter:
             break
         ll = stats["loglik"]
         t = 1.0
         for _ in range(60):
             new_beta = beta + t * step
+            if np.array_equal(new_beta, beta):
+                break  # the step no longer moves any coefficient
             new = pass_fn(new_beta)
-            small = decrement <= FULL_STEP_DECREMENT
+            small = decrement <= quadratic
             if np.isfinite(new["loglik"]) and (small or new["loglik"] >= ll - 1e-12 * abs(ll)):
                 break
             t *= 0.5
-        else:
-            return NewtonResult(beta, stats, it, False, decrement, tail >= LINEAR_TAIL)
+        if np.array_equal(new_beta, beta) or t < 2.0**-59:
+            # no step moves the point, or none is better
+            if _switch_to_qr(r_factor, by_qr, stats):
+                by_qr, previous, full = True, np.inf, False
+                continue
+            # at the limit of the arithmetic if what the step would gain is below the rounding error
+            # of the log-likelihood, else a failure
+            at_limit = rounding is not None and 0.5 * decrement <= rounding(beta)
+            return NewtonResult(beta, stats, it, at_limit, decrement, tail >= LINEAR_TAIL)
         previous, full = decrement, t == 1.0
         beta, stats = new_beta, new
+        it += 1
     return NewtonResult(beta, stats, max_iter, False, decrement, tail >= LINEAR_TAIL)
+
+
+def _switch_to_qr(r_factor: Callable | None, by_qr: bool, stats: dict) -> bool:
+    """Whether Newton, about to stop, must first take its steps from the R factor: it has one, does
+    not yet, and the information is too ill conditioned to trust (:func:`ill_conditioned`)."""
+    return r_factor is not None and not by_qr and ill_conditioned(stats["info"])
 
 
 # --- the optimality check -----------------------------------------------------------------------
@@ -255,8 +340,9 @@ def default_options(method: str, f0: float, k: int, options: dict | None, where:
 
 
 def value_at_start(objective: ObjectiveLike, start: NDArray) -> float:
-    """The objective at the start, which must be finite."""
-    f0 = objective(start)
+    """The objective at the start, which must be finite (a user's function that fails there says
+    so: :class:`~mle_tutorial._engine.objectives.CallbackError` at start)."""
+    f0 = start_phase(objective, start)
     if not np.isfinite(f0):
         raise ValueError(
             f"{objective.name} is {f0} at start; choose a start where the likelihood is positive"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .checks import check_lengths, check_numeric, count_not_finite
+from .checks import check_dask_unmasked, check_lengths, check_numeric, count_not_finite
 from .scale import column_maxima, columns_within_range, shifted, shifts
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
@@ -191,6 +191,9 @@ class DaskRows:
                     f"({name}.to_dask_array(lengths=True))"
                 )
         X, y = da.asarray(X), da.asarray(y)
+        for name, arr in (("X", X), ("y", y), ("offset", offset)):
+            if arr is not None:
+                check_dask_unmasked(arr, name)
         for name, arr, ndim in (("X", X, 2), ("y", y, 1)):
             if arr.ndim != ndim:
                 raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
@@ -230,8 +233,10 @@ class DaskRows:
         if not np.any(x_shift) and not y_shift:
             return self
         out = copy.copy(self)
-        out.X = self.X * np.ldexp(1.0, -x_shift) if np.any(x_shift) else self.X
-        out.y = self.y * np.ldexp(1.0, -int(y_shift)) if y_shift else self.y
+        # ldexp chunk by chunk, not a product with 2**-e: that factor overflows for a subnormal column
+        # (e below -1022), where ldexp of the values does not
+        out.X = self.X.map_blocks(np.ldexp, -x_shift, dtype=np.float64) if np.any(x_shift) else self.X
+        out.y = self.y.map_blocks(np.ldexp, -int(y_shift), dtype=np.float64) if y_shift else self.y
         out.x_shift = self.x_shift + x_shift
         out.y_shift = self.y_shift + int(y_shift)
         return out

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from .checks import read_groups
+
 
 def cluster_meat(S: NDArray, groups: NDArray) -> tuple[NDArray, int]:
     r""":math:`\sum_g (\sum_{i\in g} s_i)(\sum_{i\in g} s_i)^\top` and the number of clusters."""
@@ -23,23 +25,10 @@ def cluster_meat(S: NDArray, groups: NDArray) -> tuple[NDArray, int]:
 
 
 def check_groups(groups, n: int) -> NDArray:
-    """Cluster labels: one per observation, hashable and comparable (numbers or strings)."""
-    try:
-        g = np.asarray(groups)
-    except Exception as exc:  # ragged input
-        raise ValueError(f"groups could not be read as an array: {exc}") from exc
-    if g.ndim != 1 or g.shape[0] != n:
-        raise ValueError(f"groups must be 1-D with one label per observation ({n}), got shape {g.shape}")
-    if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
-        raise ValueError("groups contains NaN or infinite labels")
-    if g.dtype == object:
-        try:
-            g = g.astype(str)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"groups must hold numbers or strings: {exc}") from exc
-    if np.unique(g).size < 2:
-        raise ValueError("groups must have at least two clusters")
-    return g
+    """Cluster labels: one per observation, numbers or strings, none missing (see
+    :func:`~mle_tutorial._engine.checks.read_groups`; a pandas object is paired by position here:
+    ``FitResult.robust`` and ``score_test`` have matched it to the fit's rows first)."""
+    return read_groups(groups, n)
 
 
 def meat_of(S: NDArray, groups=None) -> tuple[NDArray, int | None]:
