@@ -316,7 +316,7 @@ def test_zero_inflated_poisson_recovers_its_parameters_and_bootstraps():
     fit = mle.fit_zero_inflated(X, y, np.ones(y.size))
     truth = [1.0, 0.5, np.log(0.25 / 0.75)]
     assert np.all(np.abs(fit.params - truth) < 4 * fit.stderr)
-    boot = mle.bootstrap(fit, kind="parametric", n_resamples=30, seed=1)
+    boot = mle.bootstrap(fit, kind="parametric", n_resamples=40, seed=1)
     assert boot.n_failed == 0
     np.testing.assert_allclose(boot.standard_error, fit.stderr, rtol=0.5)
 
