@@ -398,6 +398,8 @@ def bootstrap(
             + f"); the interval uses the {len(reps)} that succeeded, which leaves out the resamples "
             "where the MLE does not exist"
         )
+        if not reps and all(why and "while drawing the data" in why for why in reasons):
+            text = f"bootstrap could not draw new data from fit.model ({', '.join(map(str, reasons))})"
         if failures == "raise" or not reps:
             raise ValueError(text)
         if failures == "warn":
@@ -446,8 +448,8 @@ def _refit_drawn(refit: Callable, draw: Callable, where: str, *args) -> tuple[ND
     """Draw a model (``draw(*args)``) and refit it: the parameters, or None and why it failed."""
     try:
         sample = draw(*args)
-    except EXPECTED as exc:
-        return None, type(exc).__name__
+    except EXPECTED as exc:  # said in full: a draw that fails is not a resample without an MLE
+        return None, f"{type(exc).__name__} while drawing the data: {exc}"
     except Exception as exc:
         raise _unexpected(exc, where) from exc
     return _refit(refit, (sample,), where)

@@ -212,6 +212,12 @@ def test_bootstrap_refuses_masked_values_and_dask_arrays():
     assert mle.bootstrap(mle.fit_linear, X_LIN, nothing_masked, n_resamples=40).n_failed == 0
     with pytest.raises(ValueError, match="Dask array: bootstrap resamples rows in memory"):
         mle.bootstrap(mle.fit_linear, dask_array.from_array(X_LIN, chunks=20), Y_LIN)
+    # a fit over Dask: its model cannot draw new data in memory, and bootstrap says that (not "every
+    # refit failed, leaving out the resamples where the MLE does not exist")
+    chunked = mle.fit_linear(dask_array.from_array(X_LIN, chunks=20), dask_array.from_array(Y_LIN, chunks=20))
+    for kind in ("nonparametric", "parametric"):
+        with pytest.raises(ValueError, match=r"could not draw new data from fit\.model .*Dask row chunks"):
+            mle.bootstrap(chunked, kind=kind, n_resamples=40)
 
 
 def test_bootstrap_refuses_one_resample_and_flags_intervals_it_cannot_resolve():
