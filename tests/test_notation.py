@@ -251,7 +251,7 @@ RETIRED = [
         "the number of replications is M; R is a restriction matrix",
     ),
 ]
-LAMBDA_CHAPTERS = {"14_poisson", "17_your_own_likelihood", "22_censored_survival"}
+LAMBDA_CHAPTERS = {"14_poisson", "18_your_own_likelihood", "23_censored_survival"}
 
 
 def blank_words(math: str) -> str:
