@@ -31,6 +31,7 @@ from .data import dataset_description, list_datasets, load_dataset
 from .density import normal_logpdf, normal_pdf
 from .generic import fit_mle
 from .glm import PerfectSeparationError, fit_logistic, fit_poisson
+from .glmm import fit_glmm
 from .inference import (
     LikelihoodRatioTest,
     covariance_from_hessian,
@@ -46,6 +47,7 @@ from .likelihood import (
     negative_log_likelihood_hessian,
 )
 from .linear import fit_linear
+from .linear_mixed import fit_linear_mixed
 from .mixture import em_e_step, em_m_step, fit_normal_mixture
 from .model import Likelihood, Nesting
 from .nonlinear import fit_nonlinear
@@ -82,8 +84,10 @@ __all__ = [
     "dataset_description",
     "em_e_step",
     "em_m_step",
+    "fit_glmm",
     "fit_interval_censored",
     "fit_linear",
+    "fit_linear_mixed",
     "fit_logistic",
     "fit_mle",
     "fit_nonlinear",
