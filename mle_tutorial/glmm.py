@@ -39,13 +39,14 @@ less the saturated model's, :math:`\sum_i\log f(y_i \mid \mu_i = y_i)`; for 0/1 
 
 **The fit** maximizes the approximation over :math:`\beta` and :math:`\Lambda` (the diagonal of
 :math:`\Lambda` at or above 0) by projected Newton steps, from the GLM's :math:`\beta` and
-:math:`\Lambda = I`, with the analytic gradient of the Laplace approximation (below) or Richardson
-differences for quadrature. As for the linear mixed model (:mod:`mle_tutorial.linear_mixed`),
+:math:`\Lambda = I`, with the analytic gradient of the approximation (below, for the Laplace
+approximation; for quadrature the same chain rule through the mode, its scale and every node). As for the linear mixed model (:mod:`mle_tutorial.linear_mixed`),
 the groups are the observations of the contract (``loglik_obs`` per group; robust errors
 clustered by group; the bootstrap resamples groups), a variance estimated as 0 is an answer on
 the boundary (``message``, ``model.on_boundary``, NaN standard errors for the random effects'
 parameters there), and the reported covariance is the inverse of minus the Hessian of the
-approximate log-likelihood in ``[beta, sd, corr]`` (Richardson differences).
+approximate log-likelihood in ``[beta, sd, corr]`` (Richardson differences of the analytic
+score).
 
 The gradient of the Laplace approximation, for canonical links (:math:`d_i = y_i - \mu_i`,
 :math:`w_i = \partial\mu_i/\partial\eta_i`, :math:`w'_i = \partial w_i/\partial\eta_i`, rows
@@ -74,10 +75,13 @@ from ._engine.checks import as_float_array, check_rows, coefficient_names, match
 from ._engine.lazy import special
 from ._engine.lstsq import check_full_rank
 from ._engine.optimize import COMMON_OPTIONS, check_options
+from ._engine.profiles import ScaledProfile
 from ._engine.rows import data_key, fingerprint_sum
+from ._engine.scale import column_maxima, shifted, shifts, unshift, unshift_cov
 from .fitting import FREE, Estimate, finish
 from .glm import LOGISTIC, POISSON, PerfectSeparationError, poisson_divergence, separation_direction
 from .linear_mixed import (
+    NaturalProfile,
     CovarianceLayout,
     Groups,
     RandomEffects,
@@ -92,6 +96,7 @@ from .linear_mixed import (
     psd_factor,
     read_groups,
     read_random_design,
+    variance_kinds,
 )
 from .model import Nesting, RegressionLikelihood
 from .result import FitResult
@@ -398,7 +403,7 @@ class GeneralizedLinearMixed(RegressionLikelihood):
         return "Laplace" if k == 1 else f"adaptive Gauss-Hermite quadrature, {k} nodes"
 
     def data(self) -> _Data:
-        if self._cache_data is None:
+        if getattr(self, "_cache_data", None) is None:
             self._cache_data = _Data.of(self.family, self.X, self.y, self.m, self.Z, self.groups)
         return self._cache_data
 
@@ -427,10 +432,29 @@ class GeneralizedLinearMixed(RegressionLikelihood):
             return np.full(self.nobs, -np.inf)
         return self.terms_at(*found)
 
-    def hessian(self, params):
-        """Richardson-extrapolated second differences of the log-likelihood (the approximation's
-        derivatives are not analytic)."""
-        return numdiff.hessian(self.loglik, np.asarray(params, dtype=float))
+    def score_obs(self, params):
+        r"""The score of each group: analytic in :math:`\beta` and :math:`\Lambda`
+        (:func:`group_gradients`), carried to the standard deviations and correlations through
+        :math:`\Sigma = \Lambda\Lambda^\top = DRD` (:math:`\partial\ell/\partial\Lambda = 2G\Lambda`
+        with :math:`G = \partial\ell/\partial\Sigma`); by differences where :math:`\Sigma` is singular."""
+        found = self._factor(params)
+        if found is None:
+            return np.full((self.nobs, len(self.param_names)), np.nan)
+        beta, F = found
+        q = self.layout.q
+        if np.min(np.abs(np.diag(F))) <= 1e-12 * max(1.0, float(np.max(np.abs(F)))) or not np.allclose(F, np.tril(F)):
+            return super().score_obs(params)
+        g_beta, g_L = group_gradients(self, beta, F)
+        Finv = np.linalg.inv(F)
+        G = 0.5 * (g_L @ Finv)
+        G = 0.5 * (G + np.swapaxes(G, 1, 2))
+        params = np.asarray(params, dtype=float)
+        sd, corr = self.layout.split(params, self.n_coef)
+        R = self.layout.matrix(np.ones(q), corr)
+        d_sd = 2.0 * np.einsum("gjk,k,kj->gj", G, sd, R)
+        i, j = self.layout.pairs()
+        d_corr = 2.0 * G[:, i, j] * (sd[i] * sd[j])
+        return np.column_stack([g_beta, d_sd, d_corr])
 
     def on_boundary(self, params) -> tuple[str, ...]:
         """The parameters on the edge of their space at ``params`` (see
@@ -503,12 +527,84 @@ class GeneralizedLinearMixed(RegressionLikelihood):
         return mixed_embedding(self, restricted, sigma=False)
 
 
-# --- the objective of the fit: -2 log L in (beta, theta), with the Laplace gradient -------------
+# --- derivatives: each group's gradient in beta and Lambda ----------------------------------------
+def group_gradients(model: GeneralizedLinearMixed, beta: NDArray, L: NDArray) -> tuple[NDArray, NDArray]:
+    r"""The gradient of each group's approximate log-likelihood in :math:`\beta` (G, p) and in
+    every entry of :math:`\Lambda` (G, q, q), with the mode moving with the parameters: the
+    Laplace formulas of the module docstring, and for quadrature (a single random effect) the
+    same chain rule through the mode, the scale :math:`\hat s_g` and every node."""
+    data = model.data()
+    groups = data.groups
+    code = groups.sorted_code
+    A = data.Z @ L
+    offset = data.X @ beta
+    modes = conditional_modes(model.family, data, offset, A)
+    if model.n_quadrature > 1:
+        return _quadrature_gradients(model, data, offset, L, modes)
+    d, w, w1 = model.family.derivatives(modes.eta, data.y, data.m)
+    Hinv = np.linalg.inv(modes.H)  # (G, q, q)
+    v = np.einsum("iq,iqk,ik->i", A, Hinv[code], A)
+    c = w1 * v
+    r = groups.sums(A * c[:, None])  # (G, q)
+    rho = np.einsum("gij,gj->gi", Hinv, r)
+    B = groups.sums(w[:, None, None] * A[:, :, None] * data.X[:, None, :])  # (G, q, p)
+    g_beta = groups.sums(data.X * (d - 0.5 * c)[:, None]) + 0.5 * np.einsum("gqp,gq->gp", B, rho)
+    Ztd = groups.sums(data.Z * d[:, None])
+    Ztc = groups.sums(data.Z * c[:, None])
+    ZWZ = groups.sums(w[:, None, None] * data.Z[:, :, None] * data.Z[:, None, :])
+    ZWZL = ZWZ @ L  # (G, q, q)
+    u = modes.u
+    outer = np.einsum("ga,gb->gab", Ztd - 0.5 * Ztc, u)
+    g_L = outer - np.einsum("gak,gkb->gab", ZWZL, Hinv) - 0.5 * np.einsum("ga,gb->gab", Ztd, rho)
+    g_L = g_L + 0.5 * np.einsum("gak,gk,gb->gab", ZWZL, rho, u)
+    return g_beta, g_L
+
+
+def _quadrature_gradients(model, data: _Data, offset: NDArray, L: NDArray, modes: _Modes):
+    groups = data.groups
+    code = groups.sorted_code
+    fam = model.family
+    X, z = data.X, data.Z[:, 0]
+    a = modes.A[:, 0]
+    lam = float(L[0, 0])
+    u_hat = modes.u[:, 0]
+    H = modes.H[:, 0, 0]
+    s = 1.0 / np.sqrt(H)
+    d0, w0, w10 = fam.derivatives(modes.eta, data.y, data.m)
+    # the mode: H du = sum(-w d_eta a + d d_a), d_eta its partial derivative at fixed u
+    du_beta = -groups.sums(X * (w0 * a)[:, None]) / H[:, None]  # (G, p)
+    du_lam = (groups.sums(d0 * z) - u_hat * groups.sums(w0 * z * a)) / H  # (G,)
+    # total change of eta at the mode, then of H = 1 + sum(w a^2)
+    deta_beta = X + a[:, None] * du_beta[code]  # (n, p)
+    deta_lam = z * u_hat[code] + a * du_lam[code]  # (n,)
+    dH_beta = groups.sums(deta_beta * (w10 * a * a)[:, None])  # (G, p)
+    dH_lam = groups.sums(w10 * deta_lam * a * a + 2.0 * w0 * a * z)  # (G,)
+    # the nodes u_k = u_hat + sqrt(2) s x_k
+    x, wts = np.polynomial.hermite.hermgauss(model.n_quadrature)
+    nodes = u_hat[:, None] + math.sqrt(2.0) * s[:, None] * x[None, :]  # (G, K)
+    eta = offset[:, None] + a[:, None] * nodes[code]  # (n, K)
+    ll = fam.terms(eta, data.y[:, None], data.m[:, None], data.const[:, None])
+    values = np.log(wts)[None, :] + (x * x)[None, :] + groups.sums(ll) - 0.5 * nodes * nodes
+    pi = np.exp(values - np.max(values, axis=1, keepdims=True))
+    pi /= np.sum(pi, axis=1, keepdims=True)  # (G, K)
+    dk, _, _ = fam.derivatives(eta, data.y[:, None], data.m[:, None])  # (n, K)
+    slope = groups.sums(dk * a[:, None]) - nodes  # h'(u_k), (G, K)
+    ds_beta = -0.5 * s[:, None] * dH_beta / H[:, None]  # (G, p)
+    ds_lam = -0.5 * s * dH_lam / H
+    dnode_beta = du_beta[:, None, :] + math.sqrt(2.0) * x[None, :, None] * ds_beta[:, None, :]  # (G, K, p)
+    dnode_lam = du_lam[:, None] + math.sqrt(2.0) * x[None, :] * ds_lam[:, None]  # (G, K)
+    dv_beta = groups.sums(dk[:, :, None] * X[:, None, :]) + slope[:, :, None] * dnode_beta  # (G, K, p)
+    dv_lam = nodes * groups.sums(dk * z[:, None]) + slope * dnode_lam  # (G, K)
+    g_beta = -0.5 * dH_beta / H[:, None] + np.einsum("gk,gkp->gp", pi, dv_beta)
+    g_lam = -0.5 * dH_lam / H + np.sum(pi * dv_lam, axis=1)
+    del lam
+    return g_beta, g_lam[:, None, None]
+
+
 @dataclass(eq=False)
 class _Objective:
-    """:math:`-2\\ell` of a GLMM in ``x = [beta, theta]`` (theta: lme4's relative covariance
-    factor, column by column), and its gradient: analytic for the Laplace approximation,
-    Richardson differences for quadrature."""
+    r""":math:`-2\ell` of a GLMM in ``x = [beta, theta]`` (theta: lme4's relative covariance
+    factor, column by column), and its analytic gradient."""
 
     model: GeneralizedLinearMixed
 
@@ -522,42 +618,10 @@ class _Objective:
         return value if np.isfinite(value) else np.inf
 
     def gradient(self, x: NDArray) -> NDArray:
-        x = np.asarray(x, dtype=float)
-        if self.model.n_quadrature != 1:
-            return numdiff.gradient(self, x)
-        return -2.0 * self.laplace_gradient(x)
-
-    def laplace_gradient(self, x: NDArray) -> NDArray:
-        model = self.model
-        beta, L = self.split(x)
-        data = model.data()
-        groups = data.groups
-        code = groups.sorted_code
-        A = data.Z @ L
-        modes = conditional_modes(model.family, data, data.X @ beta, A)
-        d, w, w1 = model.family.derivatives(modes.eta, data.y, data.m)
-        q = A.shape[1]
-        Hinv = np.linalg.inv(modes.H)  # (G, q, q)
-        v = np.einsum("iq,iqk,ik->i", A, Hinv[code], A)
-        c = w1 * v
-        r = groups.sums(A * c[:, None])  # (G, q)
-        rho = np.einsum("gij,gj->gi", Hinv, r)
-        B = groups.sums(w[:, None, None] * A[:, :, None] * data.X[:, None, :])  # (G, q, p)
-        g_beta = data.X.T @ d - 0.5 * (data.X.T @ c - np.einsum("gqp,gq->p", B, rho))
-        Ztd = groups.sums(data.Z * d[:, None])
-        Ztc = groups.sums(data.Z * c[:, None])
-        ZWZ = groups.sums(w[:, None, None] * data.Z[:, :, None] * data.Z[:, None, :])
-        ZWZL = ZWZ @ L  # (G, q, q)
-        u = modes.u
-        D = np.einsum("ga,gb->ab", Ztd, u) - 0.5 * (
-            2.0 * np.einsum("gak,gkb->ab", ZWZL, Hinv)
-            + np.einsum("ga,gb->ab", Ztc, u)
-            + np.einsum("ga,gb->ab", Ztd, rho)
-            - np.einsum("gak,gk,gb->ab", ZWZL, rho, u)
-        )
-        row, col = model.layout.theta_index()
-        del q
-        return np.concatenate([g_beta, D[row, col]])
+        beta, L = self.split(np.asarray(x, dtype=float))
+        g_beta, g_L = group_gradients(self.model, beta, L)
+        row, col = self.model.layout.theta_index()
+        return -2.0 * np.concatenate([g_beta.sum(axis=0), g_L.sum(axis=0)[row, col]])
 
 
 # --- the fitter ----------------------------------------------------------------------------------
@@ -781,7 +845,60 @@ def _glm_start(model: GeneralizedLinearMixed) -> NDArray:
     return beta
 
 
+@dataclass(eq=False)
+class GLMMProfile:
+    """``profile(j, value)`` of a GLMM (on the data as the fit computed on them): a coefficient (or,
+    for a single random effect, its standard deviation, which is lme4's theta) held by fixing its
+    coordinate of the fit's search and re-maximizing the others with the analytic gradient; a
+    parameter of a vector random effect by :class:`~mle_tutorial.linear_mixed.NaturalProfile`."""
+
+    model: GeneralizedLinearMixed
+    x: NDArray
+    params: NDArray
+
+    def __call__(self, j: int, value: float) -> float:
+        m = self.model
+        p, layout = m.n_coef, m.layout
+        if j >= p and layout.q > 1:
+            free = np.ones(len(self.params), dtype=bool)
+            kinds = variance_kinds(layout, p, sigma=False)
+            return NaturalProfile(m.loglik, self.params, free, kinds)(j, value)
+        if j >= p and not value >= 0:
+            return -np.inf
+        objective = _Objective(m)
+        keep = np.arange(self.x.size) != j
+        lower = np.concatenate([np.full(p, -np.inf), np.where(layout.diagonal, 0.0, -np.inf)])[keep]
+
+        def full(t):
+            x = self.x.copy()
+            x[keep] = t
+            x[j] = value
+            return x
+
+        found = minimize_bounded(
+            lambda t: objective(full(t)), lambda t: objective.gradient(full(t))[keep], self.x[keep], lower,
+            max_iter=100,
+        )  # fmt: skip
+        return -0.5 * found.value
+
+
 def _fit(model: GeneralizedLinearMixed, options: dict | None) -> FitResult:
+    """The fit on a copy whose columns of X and Z are scaled by powers of two (so that the search
+    sees the same numbers for data in any units, and the estimates scale back exactly)."""
+    ex = shifts(column_maxima(model.X), always=True)
+    ez = shifts(column_maxima(model.Z), always=True)
+    inner = model._like(shifted(model.X, ex), model.y, model.m, shifted(model.Z, ez), model.groups)
+    est = _estimate(inner, options)
+    e = np.concatenate([-ex, -ez, np.zeros(model.layout.n_corr, dtype=np.int64)]).astype(np.int64)
+    est.params = unshift(est.params, e)
+    est.cov = unshift_cov(est.cov, e)
+    est.beta = est.params[: model.n_coef].copy()
+    assert est.profile is not None
+    est.profile = ScaledProfile(est.profile, tuple(int(v) for v in e), 0.0)
+    return finish(model, est)
+
+
+def _estimate(model: GeneralizedLinearMixed, options: dict | None) -> Estimate:
     opts = check_options(options, COMMON_OPTIONS, "fit_glmm")
     layout = model.layout
     p = model.n_coef
@@ -789,8 +906,7 @@ def _fit(model: GeneralizedLinearMixed, options: dict | None) -> FitResult:
     x0 = np.concatenate([_glm_start(model), layout.start()])
     lower = np.concatenate([np.full(p, -np.inf), np.where(layout.diagonal, 0.0, -np.inf)])
     snap = np.concatenate([np.zeros(p, dtype=bool), layout.diagonal])
-    hess = None if model.n_quadrature == 1 else (lambda x: numdiff.hessian(objective, x))
-    found = minimize_bounded(objective, objective.gradient, x0, lower, hess=hess, snap=snap,
+    found = minimize_bounded(objective, objective.gradient, x0, lower, snap=snap,
                              max_iter=opts.get("max_iter", 200), tol=opts.get("tol", 1e-10))  # fmt: skip
     beta, L = objective.split(found.x)
     sd, corr = layout.sd_corr(L)
@@ -817,7 +933,8 @@ def _fit(model: GeneralizedLinearMixed, options: dict | None) -> FitResult:
         message=message,
         cov=cov,
         problem=problem,
+        profile=GLMMProfile(model, found.x, params),
         beta=beta.copy(),
         failure=failure,
     )
-    return finish(model, est)
+    return est

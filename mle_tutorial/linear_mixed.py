@@ -833,7 +833,7 @@ class LinearMixed(RegressionLikelihood):
         return int(self.X.shape[1])
 
     def stats(self) -> _Stats:
-        if self._cache_stats is None:
+        if getattr(self, "_cache_stats", None) is None:
             self._cache_stats = _Stats.of(self.X, self.y, self.Z, self.groups)
         return self._cache_stats
 
@@ -1292,12 +1292,81 @@ def build_linear_mixed(X, y, groups, Z=None, *, reml=False, names=None, options=
     return LinearMixed(Xm, ym, Zm, g, coef, re_names, reml=bool(reml), options=options)
 
 
+#: How :class:`NaturalProfile` moves each kind of parameter: freely, at or above 0 (a standard
+#: deviation: the likelihood is even in it, so differences may step below 0), through atanh (a
+#: correlation) or log (sigma).
+FREE_KIND, SD_KIND, CORR_KIND, LOG_KIND = 0, 1, 2, 3
+
+
+@dataclass(eq=False)
+class NaturalProfile:
+    """``profile(j, value)``: the largest value of ``objective`` (a log-likelihood of the natural
+    parameters) with parameter ``j`` held at ``value`` and the parameters flagged ``free``
+    re-maximized (the others held at ``params``), by :func:`minimize_bounded` on a working scale
+    (:data:`SD_KIND` ... above). -inf where ``value`` is impossible."""
+
+    objective: Callable[[NDArray], float]
+    params: NDArray
+    free: NDArray
+    kinds: NDArray
+
+    def natural(self, t: NDArray, others: NDArray, j: int, value: float) -> NDArray:
+        x = self.params.copy()
+        kinds = self.kinds[others]
+        x[others] = np.where(kinds == CORR_KIND, np.tanh(t), np.where(kinds == LOG_KIND, np.exp(t), t))
+        x[j] = value
+        return x
+
+    def __call__(self, j: int, value: float) -> float:
+        kind = self.kinds[j]
+        if (kind == SD_KIND and not value >= 0) or (kind == CORR_KIND and not -1 <= value <= 1) or (
+            kind == LOG_KIND and not value > 0
+        ):
+            return -np.inf
+        others = self.free.copy()
+        others[j] = False
+        if not np.any(others):
+            return float(self.objective(self.natural(np.zeros(0), others, j, value)))
+        start = self.params[others]
+        kinds = self.kinds[others]
+        with np.errstate(divide="ignore"):
+            t0 = np.where(kinds == CORR_KIND, np.arctanh(np.clip(start, -0.99, 0.99)),
+                          np.where(kinds == LOG_KIND, np.log(start), start))  # fmt: skip
+        lower = np.where(kinds == SD_KIND, 0.0, -np.inf)
+
+        def f(t):
+            value_t = -float(self.objective(self.natural(t, others, j, value)))
+            return value_t if np.isfinite(value_t) else np.inf
+
+        found = minimize_bounded(
+            f, lambda t: numdiff.gradient(f, t), t0, lower, hess=lambda t: numdiff.hessian(f, t), max_iter=100
+        )
+        return -found.value
+
+
+@dataclass(frozen=True, eq=False)
+class VarianceLoglik:
+    """The log-likelihood (REML: restricted) of a linear mixed model at the variance parameters of
+    ``params``, β at its generalized least-squares value (picklable, for profiles)."""
+
+    model: LinearMixed
+
+    def __call__(self, params: NDArray) -> float:
+        return _variance_loglik(self.model, params)
+
+
+def variance_kinds(layout: CovarianceLayout, p: int, sigma: bool) -> NDArray:
+    """The :class:`NaturalProfile` kind of each parameter of a mixed model."""
+    kinds = [FREE_KIND] * p + [SD_KIND] * layout.q + [CORR_KIND] * layout.n_corr
+    return np.array(kinds + ([LOG_KIND] if sigma else []))
+
+
 @dataclass(eq=False)
 class MixedProfile:
     """``profile(j, value)`` of a linear mixed model (on the data as the fit computed on them):
     a coefficient held by moving its column into the response and refitting the rest (ML only);
-    a variance parameter held while the others are re-maximized numerically, β by generalized
-    least squares (the restricted likelihood for a REML fit)."""
+    a variance parameter held while the others are re-maximized, β by generalized least squares
+    (the restricted likelihood for a REML fit)."""
 
     model: LinearMixed
     params: NDArray
@@ -1314,57 +1383,12 @@ class MixedProfile:
                 )
             X = np.delete(m.X, j, axis=1)
             y = m.y - value * m.X[:, j]
-            if X.shape[1] == 0:
-                X = np.zeros((m.n_rows, 0))
             sub = LinearMixed(X, y, m.Z, m.groups, m.names[:j] + m.names[j + 1 :], m.layout.names)
             found = _search(Profiled(sub.stats(), m.layout, False), self.theta, m.options)
             return -0.5 * found.value
-        bounds = m.bounds
-        lo, hi = bounds[j]
-        if not lo <= value <= hi or (j == len(self.params) - 1 and value <= 0):
-            return -np.inf
-        others = [k for k in range(p, len(self.params)) if k != j]
-
-        def objective(free):
-            x = self.params.copy()
-            x[j] = value
-            x[others] = free
-            return -_variance_loglik(m, x)
-
-        start = self.params[others].copy()
-        for k_pos, k in enumerate(others):
-            lo_k, hi_k = bounds[k]
-            if k < p + m.layout.q or k == len(self.params) - 1:
-                start[k_pos] = max(start[k_pos], 1e-3 * max(self.params[-1], 1e-300))
-            else:
-                start[k_pos] = np.clip(start[k_pos], -0.999, 0.999)
-        box = [(1e-12 * self.params[-1], None) if (k < p + m.layout.q or k == len(self.params) - 1) else (-1.0, 1.0)
-               for k in others]  # fmt: skip
-        if not others:
-            return -objective(np.zeros(0))
-        res = scipy_optimize().minimize(
-            lambda t: objective(t) if np.isfinite(objective(t)) else 1e300,
-            start,
-            method="L-BFGS-B",
-            bounds=box,
-            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 500},
-        )
-        return -float(res.fun)
-
-
-def _variance_loglik(model: LinearMixed, params: NDArray) -> float:
-    """The log-likelihood (REML: restricted) at the variance parameters of ``params``, β at its
-    generalized least-squares value."""
-    if model.reml:
-        return model.restricted_loglik(params)
-    rel = model._relative(params)
-    if rel is None:
-        return -np.inf
-    _, L, sigma, _ = rel
-    pt = _at(model.stats(), L)
-    if pt is None:
-        return -np.inf
-    return -0.5 * (pt.logdet_m + model.n_rows * (_LOG_2PI + 2.0 * math.log(sigma)) + pt.pwrss / sigma**2)
+        free = np.arange(len(self.params)) >= p
+        kinds = variance_kinds(m.layout, p, sigma=True)
+        return NaturalProfile(VarianceLoglik(m), self.params, free, kinds)(j, value)
 
 
 def _search(objective: Profiled, theta0: NDArray, options: dict | None) -> BoundedMinimum:
