@@ -68,7 +68,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._engine import numdiff
+from ._engine import covariance, numdiff
 from ._engine.checks import (
     as_float_array,
     check_rows,
@@ -79,7 +79,7 @@ from ._engine.checks import (
     shape_message,
 )
 from ._engine.lazy import linalg
-from ._engine.lazy import optimize as scipy_optimize
+from ._engine.lazy import pandas as lazy_pandas
 from ._engine.lstsq import check_full_rank
 from ._engine.optimize import COMMON_OPTIONS, check_options
 from ._engine.profiles import ScaledProfile
@@ -179,7 +179,7 @@ def read_groups(groups: object, n: int, name: str = "groups") -> Groups:
     labels, code = np.unique(g, return_inverse=True)
     if labels.shape[0] < 2:
         raise ValueError(
-            f"{name} has a single group ({labels[0]!r}): the variance between groups cannot be "
+            f"{name} has a single group ({labels[0].tolist()!r}): the variance between groups cannot be "
             "estimated from one group; a model without random effects (fit_linear, fit_logistic, "
             "fit_poisson) is the model for these data"
         )
@@ -219,21 +219,29 @@ def read_random_design(Z: object, n: int) -> tuple[NDArray, tuple[str, ...]]:
     return Zm, names
 
 
-def check_identified(groups: Groups, q: int, n: int, sigma: bool) -> None:
-    """lme4's check: the random effects (and the residual variance) are identified only with more
-    rows than random effects, ``n > G q`` (for a model with a residual variance)."""
+def check_identified(groups: Groups, q: int, n: int, *, sigma: bool, binary: bool = False) -> None:
+    """lme4's check: with a residual variance (``sigma``), the random effects are identified only
+    with more rows than random effects, ``n > G q``. Without one (a GLMM), groups of a single row
+    leave a random slope unidentified, and a random intercept of 0/1 outcomes (``binary``)."""
+    single = bool(np.all(groups.sizes == 1))
     if sigma and n <= groups.G * q:
-        if np.all(groups.sizes == 1):
+        if single:
             what = "a random intercept" if q == 1 else f"{q} random effects per group (a random slope)"
             raise ValueError(
                 f"every group has a single row: {what} cannot be told apart from the residual error "
-                "(groups of size one), so the variances are not identified; a random slope needs "
+                "(groups of size one), so the variances are not identified; random effects need "
                 "groups with several rows"
             )
         raise ValueError(
             f"there are {n} rows but {groups.G * q} random effects ({groups.G} groups x {q}): the "
             "random effects and the residual variance are not identified; a model with fewer "
             "random effects (or groups with more rows) is needed"
+        )
+    if not sigma and single and (q > 1 or binary):
+        what = "a random slope" if q > 1 else "a random intercept of 0/1 outcomes"
+        raise ValueError(
+            f"every group has a single row: {what} is not identified from groups of size one; "
+            "random effects need groups with several rows"
         )
 
 
@@ -422,8 +430,9 @@ def _polish(f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, 
     return x, fx, False, steps
 
 
-def _escape(f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, lower: NDArray,
-            fixed: NDArray) -> NDArray | None:
+def _escape(
+    f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, lower: NDArray, fixed: NDArray
+) -> NDArray | None:
     r"""A point better than ``x`` off a bound where ``x`` sits at a stationary point that is not a
     minimum: a coordinate at its bound whose gradient is zero (as it is, by symmetry, at
     :math:`\Lambda_{jj} = 0` for a single random effect) but whose curvature is negative. None if
@@ -546,9 +555,7 @@ class RandomEffects:
 
     def to_frame(self):
         """The modes and standard errors as a pandas DataFrame indexed by group (needs pandas)."""
-        from ._engine.lazy import pandas
-
-        pd = pandas()
+        pd = lazy_pandas()
         data = {}
         for k, name in enumerate(self.names):
             data[name] = self.modes[:, k]
@@ -671,7 +678,9 @@ def _at_scalar(stats: _Stats, L: NDArray) -> _Point | None:
     e = resid - stats.Zs[:, 0] * (lam * u)[stats.groups.sorted_code]
     pwrss = float(e @ e + u @ u)
     Mm = M[:, None, None]
-    return _Point(L, Mm, np.sqrt(Mm), float(np.sum(np.log(M))), C, logdet_c, beta, resid, u[:, None], e, pwrss)
+    return _Point(
+        L, Mm, np.sqrt(Mm), float(np.sum(np.log(M))), C, logdet_c, beta, resid, u[:, None], e, pwrss
+    )
 
 
 class Profiled:
@@ -833,9 +842,10 @@ class LinearMixed(RegressionLikelihood):
         return int(self.X.shape[1])
 
     def stats(self) -> _Stats:
-        if getattr(self, "_cache_stats", None) is None:
-            self._cache_stats = _Stats.of(self.X, self.y, self.Z, self.groups)
-        return self._cache_stats
+        cached = getattr(self, "_cache_stats", None)
+        if cached is None:
+            cached = self._cache_stats = _Stats.of(self.X, self.y, self.Z, self.groups)
+        return cached
 
     # the likelihood at the natural parameters
     def _split(self, params):
@@ -889,7 +899,7 @@ class LinearMixed(RegressionLikelihood):
         k = len(self.param_names)
         if pieces is None:
             return np.full((self.nobs, k), np.nan)
-        beta, L, sigma, sd, M, chol, u, e = pieces
+        _, L, sigma, sd, M, _, _, e = pieces
         s = self.stats()
         q = self.layout.q
         s2 = sigma * sigma
@@ -919,7 +929,9 @@ class LinearMixed(RegressionLikelihood):
         if pt is None:
             return -np.inf
         m = self.n_rows - self.n_coef
-        return -0.5 * (pt.logdet_m + pt.logdet_c + m * (_LOG_2PI + 2.0 * math.log(sigma)) + pt.pwrss / sigma**2)
+        return -0.5 * (
+            pt.logdet_m + pt.logdet_c + m * (_LOG_2PI + 2.0 * math.log(sigma)) + pt.pwrss / sigma**2
+        )
 
     # what the fit says about the groups
     def on_boundary(self, params) -> tuple[str, ...]:
@@ -935,7 +947,9 @@ class LinearMixed(RegressionLikelihood):
         :math:`\sigma^2\Lambda M_g^{-1}\Lambda^\top` (β, Σ, σ taken as known, as lme4's ``ranef``)."""
         pieces = self._pieces(params)
         if pieces is None:
-            raise ValueError("params is not a point of the parameter space (Sigma is not positive semi-definite)")
+            raise ValueError(
+                "params is not a point of the parameter space (Sigma is not positive semi-definite)"
+            )
         _, L, sigma, _, M, _, u, _ = pieces
         cov = sigma * sigma * (L @ np.linalg.inv(M) @ L.T)
         return RandomEffects(self.groups.labels, self.layout.names, u @ L.T, cov)
@@ -954,7 +968,10 @@ class LinearMixed(RegressionLikelihood):
 
     def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
         if method not in (None, "profiled"):
-            raise ValueError(f"a linear mixed model is fitted by its profiled likelihood; method must be None, got {method!r}")
+            raise ValueError(
+                "a linear mixed model is fitted by its profiled likelihood; method must be None, "
+                f"got {method!r}"
+            )
         if start is not None:
             raise ValueError("fit_linear_mixed starts from lme4's start (Lambda = I); it takes no start")
         return _fit(self, self.options if options is None else options)
@@ -964,7 +981,9 @@ class LinearMixed(RegressionLikelihood):
         beta, sd, corr, sigma = self._split(params)
         F = psd_factor(self.layout.matrix(sd, corr))
         if F is None or not sigma > 0:
-            raise ValueError("params is not a point of the parameter space (Sigma is not positive semi-definite)")
+            raise ValueError(
+                "params is not a point of the parameter space (Sigma is not positive semi-definite)"
+            )
         b = rng.standard_normal((self.groups.G, self.layout.q)) @ F.T
         eps = rng.standard_normal(self.n_rows)
         y = self.X @ beta + np.einsum("iq,iq->i", self.Z, b[self.groups.code]) + sigma * eps
@@ -1051,7 +1070,9 @@ def predict_mixed(model, params, X, Z, groups, random: bool, mean: Callable) -> 
         Zm = as_float_array(rows["Z"], "Z", ndim=2)
         if Zm.shape != (n, model.layout.q):
             raise ValueError(f"Z must have shape ({n}, {model.layout.q}), got {Zm.shape}")
-    labels = np.asarray(cast(Any, rows["groups"]).to_numpy() if pandas_kind(rows["groups"]) else rows["groups"])
+    labels = np.asarray(
+        cast(Any, rows["groups"]).to_numpy() if pandas_kind(rows["groups"]) else rows["groups"]
+    )
     if labels.shape != (n,):
         raise ValueError(f"groups must hold one label per row of X ({n}), got shape {labels.shape}")
     known = model.groups.labels
@@ -1065,14 +1086,15 @@ def predict_mixed(model, params, X, Z, groups, random: bool, mean: Callable) -> 
     return mean(eta + np.einsum("iq,iq->i", Zm, b))
 
 
-def mixed_nesting(full, restricted, plain: tuple[str, ...]) -> Nesting:
+def mixed_nesting(full, restricted_model: Likelihood, plain: tuple[str, ...]) -> Nesting:
     """How a restricted model sits in a mixed model ``full``: a mixed model of the same kind with
     the same random effects and fewer coefficients (an interior restriction), or with one random
     effect fewer (its standard deviation held at 0, on the boundary: the :math:`\\bar\\chi^2`
     reference), or for a single random effect the model without it (``plain``: the families of
     the package's fitters that fit it, such as ``"normal"`` for :func:`~mle_tutorial.fit_linear`)."""
-    if not isinstance(restricted, Likelihood):
-        raise ValueError(f"restricted must be a Likelihood, got {type(restricted).__name__}")
+    if not isinstance(restricted_model, Likelihood):
+        raise ValueError(f"restricted must be a Likelihood, got {type(restricted_model).__name__}")
+    restricted: Any = restricted_model
     if getattr(restricted, "name", None) in plain:
         if full.reml:
             raise ValueError(
@@ -1131,7 +1153,10 @@ def check_same_settings(full, restricted) -> None:
     for attr, what in (("family", "family"), ("n_quadrature", "n_quadrature")):
         a, b = getattr(full, attr, None), getattr(restricted, attr, None)
         if a != b:
-            raise ValueError(f"restricted and full differ in {what} ({b!r} and {a!r}): their likelihoods are not comparable")
+            raise ValueError(
+                f"restricted and full differ in {what} ({b!r} and {a!r}): their likelihoods are not "
+                "comparable"
+            )
 
 
 def _kept_effects(full, restricted) -> list[int]:
@@ -1143,8 +1168,8 @@ def _kept_effects(full, restricted) -> list[int]:
         match = [j for j in range(full.layout.q) if np.array_equal(full.Z[:, j], column)]
         if not match:
             raise ValueError(
-                f"restricted's random effect {restricted.layout.names[k]!r} is not one of full's (no column of "
-                "full's Z equals it): the models are not nested"
+                f"restricted's random effect {restricted.layout.names[k]!r} is not one of full's (no "
+                "column of full's Z equals it): the models are not nested"
             )
         kept.append(match[0])
     return kept
@@ -1265,7 +1290,7 @@ def fit_linear_mixed(
     >>> fit.param_names
     ('beta[0]', 'beta[1]', 'sd[intercept]', 'sigma')
     >>> fit.params.round(3)
-    array([1.079, 0.514, 0.78 , 0.504])
+    array([0.954, 0.518, 0.978, 0.455])
     """
     model = build_linear_mixed(X, y, groups, Z, reml=reml, names=names, options=options)
     return model.fit()
@@ -1319,8 +1344,10 @@ class NaturalProfile:
 
     def __call__(self, j: int, value: float) -> float:
         kind = self.kinds[j]
-        if (kind == SD_KIND and not value >= 0) or (kind == CORR_KIND and not -1 <= value <= 1) or (
-            kind == LOG_KIND and not value > 0
+        if (
+            (kind == SD_KIND and not value >= 0)
+            or (kind == CORR_KIND and not -1 <= value <= 1)
+            or (kind == LOG_KIND and not value > 0)
         ):
             return -np.inf
         others = self.free.copy()
@@ -1391,6 +1418,21 @@ class MixedProfile:
         return NaturalProfile(VarianceLoglik(m), self.params, free, kinds)(j, value)
 
 
+def _variance_loglik(model: LinearMixed, params: NDArray) -> float:
+    """The log-likelihood (REML: restricted) at the variance parameters of ``params``, β at its
+    generalized least-squares value."""
+    if model.reml:
+        return model.restricted_loglik(params)
+    rel = model._relative(params)
+    if rel is None:
+        return -np.inf
+    _, L, sigma, _ = rel
+    pt = _at(model.stats(), L)
+    if pt is None:
+        return -np.inf
+    return -0.5 * (pt.logdet_m + model.n_rows * (_LOG_2PI + 2.0 * math.log(sigma)) + pt.pwrss / sigma**2)
+
+
 def _search(objective: Profiled, theta0: NDArray, options: dict | None) -> BoundedMinimum:
     opts = check_options(options, COMMON_OPTIONS, "fit_linear_mixed")
     layout = objective.layout
@@ -1401,7 +1443,9 @@ def _search(objective: Profiled, theta0: NDArray, options: dict | None) -> Bound
     )  # fmt: skip
 
 
-def scaled_copy(X: NDArray, y: NDArray, Z: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray, int, NDArray]:
+def scaled_copy(
+    X: NDArray, y: NDArray, Z: NDArray
+) -> tuple[NDArray, NDArray, NDArray, NDArray, int, NDArray]:
     """Every column of X and Z and y divided by the power of two that brings its largest |value|
     into [1/2, 1), and the exponents: the search then sees the same numbers for data in any units,
     and the estimates scale back exactly."""
@@ -1414,8 +1458,6 @@ def scaled_copy(X: NDArray, y: NDArray, Z: NDArray) -> tuple[NDArray, NDArray, N
 def covariance_at(model, params: NDArray, hessian: NDArray, free: NDArray) -> tuple[NDArray, str | None]:
     """The inverse of minus the Hessian over the ``free`` parameters, NaN elsewhere (the parameters
     on the boundary); a HessianWarning text if that block is not negative definite."""
-    from ._engine import covariance
-
     k = len(params)
     cov = np.full((k, k), np.nan)
     idx = np.flatnonzero(free)
@@ -1475,9 +1517,8 @@ def _fit(model: LinearMixed, options: dict | None) -> FitResult:
     else:
         loglik = -0.5 * objective(theta) - n * ey * _LOG2
         kind = "maximum likelihood"
-    message = (
-        f"profiled {kind} over the relative covariance factor ({found.message})"
-        + boundary_message(on_edge)
+    message = f"profiled {kind} over the relative covariance factor ({found.message})." + boundary_message(
+        on_edge
     )
     failure = None
     if not found.converged:
@@ -1491,8 +1532,9 @@ def _fit(model: LinearMixed, options: dict | None) -> FitResult:
         message=message,
         cov=cov,
         problem=problem,
-        profile=ScaledProfile(MixedProfile(inner, params_w, theta), tuple(int(v) for v in e),
-                              _loglik_shift(model, ey, ex)),  # fmt: skip
+        profile=ScaledProfile(
+            MixedProfile(inner, params_w, theta), tuple(int(v) for v in e), _loglik_shift(model, ey, ex)
+        ),
         beta=params[:p].copy(),
         sigma=float(params[-1]),
         failure=failure,
@@ -1507,7 +1549,9 @@ def _loglik_shift(model: LinearMixed, ey: int, ex: NDArray) -> float:
     return -n * ey * _LOG2
 
 
-def _reml_covariance(inner: LinearMixed, params: NDArray, pt: _Point, free: NDArray) -> tuple[NDArray, str | None]:
+def _reml_covariance(
+    inner: LinearMixed, params: NDArray, pt: _Point, free: NDArray
+) -> tuple[NDArray, str | None]:
     """REML: :math:`\\hat\\sigma^2 C^{-1}` for β (lme4's ``vcov``); for the variance parameters, the
     inverse of minus the Hessian of the restricted log-likelihood (differences); no covariance
     between the two blocks."""
@@ -1518,13 +1562,12 @@ def _reml_covariance(inner: LinearMixed, params: NDArray, pt: _Point, free: NDAr
     solved = _solve_spd(0.5 * (pt.C + pt.C.T), np.eye(p))
     problem = None
     if solved is None:
-        from ._engine.covariance import SINGULAR_HESSIAN
-
-        problem = SINGULAR_HESSIAN
+        problem = covariance.SINGULAR_HESSIAN
     else:
         cov[:p, :p] = sigma * sigma * solved[0]
     var_idx = np.array([j for j in range(p, k) if free[j]], dtype=np.intp)
     if var_idx.size:
+
         def f(t):
             x = params.copy()
             x[var_idx] = t

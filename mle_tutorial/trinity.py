@@ -300,7 +300,9 @@ def score_test(
             )
         rows = small.design.shape[0]  # the design's rows (a mixed model's observations are its groups)
         if X_full.shape[0] != rows:
-            raise ValueError(f"X_full has {X_full.shape[0]} rows but restricted was fitted to {rows} observations")
+            raise ValueError(
+                f"X_full has {X_full.shape[0]} rows but restricted was fitted to {rows} observations"
+            )
         if X_full.shape[1] <= small.n_coef:
             raise ValueError(
                 f"X_full must have more columns than the restricted design, got {X_full.shape[1]} and "

@@ -216,8 +216,12 @@ def _glmm_trials(rng, n):
     b = rng.normal(size=(n // 5, 2)) * [0.7, 0.4]
     eta = X @ [-0.2, 0.6, 0.0] + b[g, 0] + b[g, 1] * X[:, 1]
     trials = rng.integers(1, 9, size=n).astype(float)
-    return {"X": X, "y": rng.binomial(trials.astype(int), 1 / (1 + np.exp(-eta))).astype(float),
-            "groups": g, "trials": trials}
+    return {
+        "X": X,
+        "y": rng.binomial(trials.astype(int), 1 / (1 + np.exp(-eta))).astype(float),
+        "groups": g,
+        "trials": trials,
+    }
 
 
 def _glmm_counts(rng, n):
@@ -337,19 +341,22 @@ CASES = [
     Case("linear mixed, random slope", _mixed,
          lambda d, names=None: mle.fit_linear_mixed(d["X"], d["y"], d["groups"], _slope_design(d["X"]),
                                                     names=names),
-         lambda d: mle.fit_linear_mixed(d["X"][:, :2], d["y"], d["groups"], _slope_design(d["X"])), "beta[2]"),
+         lambda d: mle.fit_linear_mixed(d["X"][:, :2], d["y"], d["groups"], _slope_design(d["X"])),
+         "beta[2]"),
     Case("binomial GLMM, Laplace", _glmm_binary,
          lambda d, names=None: mle.fit_glmm(d["X"], d["y"], d["groups"], names=names),
          lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"]), "beta[2]"),
     Case("binomial GLMM with trials and a random slope, Laplace", _glmm_trials,
          lambda d, names=None: mle.fit_glmm(d["X"], d["y"], d["groups"], trials=d["trials"],
                                             Z=_slope_design(d["X"]), names=names),
-         lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"], trials=d["trials"], Z=_slope_design(d["X"])),
+         lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"], trials=d["trials"],
+                                Z=_slope_design(d["X"])),
          "beta[2]"),
     Case("Poisson GLMM, adaptive quadrature", _glmm_counts,
          lambda d, names=None: mle.fit_glmm(d["X"], d["y"], d["groups"], family="poisson", n_quadrature=5,
                                             names=names),
-         lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"], family="poisson", n_quadrature=5), "beta[2]"),
+         lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"], family="poisson", n_quadrature=5),
+         "beta[2]"),
     Case("normal mixture", _mixture,
          lambda d, names=None: mle.fit_normal_mixture(d["x"], 2, names=names), None, None,
          response="x", design=None, names=2, exact_scale=False, working=_mixture_working(2)),

@@ -116,7 +116,9 @@ def test_linear_mixed_matches_lmer(name):
     assert fit.loglik > case["loglik"] - 1e-9
     assert rel(fit.params[:p], case["beta"]) < 1e-5
     if case["singular"]:
-        assert fit.model.on_boundary(fit.params) and np.all(fit.params[p : p + q][np.array(case["sd"]) == 0] == 0)
+        assert fit.model.on_boundary(fit.params) and np.all(
+            fit.params[p : p + q][np.array(case["sd"]) == 0] == 0
+        )
         assert "boundary" in fit.message and np.isnan(fit.stderr[p])
     else:
         assert fit.model.on_boundary(fit.params) == ()
@@ -129,7 +131,9 @@ def test_linear_mixed_matches_lmer(name):
     re = fit.model.random_effects(fit.params)
     # at sd = 0 lme4's theta is 1e-8 (bobyqa's step), ours exactly 0: compare on the scale of sigma there
     floor = 1e-6 * fit.params[-1]
-    assert np.max(np.abs(re.modes - np.array(case["modes"]))) < max(1e-4 * np.max(np.abs(case["modes"])), floor)
+    assert np.max(np.abs(re.modes - np.array(case["modes"]))) < max(
+        1e-4 * np.max(np.abs(case["modes"])), floor
+    )
     assert np.max(np.abs(re.se - np.array(case["modes_se"]))) < max(1e-4 * np.max(case["modes_se"]), floor)
 
 
@@ -172,10 +176,16 @@ def test_laplace_against_a_40_digit_evaluation():
             return 1 / (1 + mp.exp(-(e + theta * u)))
 
         def h(u, eta0=eta0, ys=ys):
-            return sum(yi * (e + theta * u) - mp.log(1 + mp.exp(e + theta * u)) for yi, e in zip(ys, eta0)) - u**2 / 2
+            return (
+                sum(
+                    yi * (e + theta * u) - mp.log(1 + mp.exp(e + theta * u))
+                    for yi, e in zip(ys, eta0, strict=True)
+                )
+                - u**2 / 2
+            )
 
         def dh(u, eta0=eta0, ys=ys):
-            return theta * sum(yi - mu(e, u) for yi, e in zip(ys, eta0)) - u
+            return theta * sum(yi - mu(e, u) for yi, e in zip(ys, eta0, strict=True)) - u
 
         u = mp.findroot(dh, mp.mpf(0))
         curvature = 1 + theta**2 * sum(mu(e, u) * (1 - mu(e, u)) for e in eta0)
@@ -241,7 +251,7 @@ def _exact_binary_loglik(X, y, g, beta, sd, groups=20):
 
         def integrand(b, eta0=eta0, ys=ys):
             value = mp.npdf(b, 0, sd)
-            for yi, e in zip(ys, eta0):
+            for yi, e in zip(ys, eta0, strict=True):
                 p = 1 / (1 + mp.exp(-(e + b)))
                 value *= p if yi else 1 - p
             return value
@@ -279,7 +289,11 @@ def test_poisson_quadrature_against_scipy_quad():
         eta0 = X[rows] @ params[:2]
 
         def integrand(b, eta0=eta0, rows=rows):
-            return np.exp(np.sum(stats.poisson.logpmf(y[rows], np.exp(eta0 + b)))) * stats.norm.pdf(b, 0, params[2])
+            return np.exp(np.sum(stats.poisson.logpmf(y[rows], np.exp(eta0 + b)))) * stats.norm.pdf(
+                b, 0, params[2]
+            )
 
-        value, _ = integrate.quad(integrand, -10 * params[2], 10 * params[2], epsabs=0, epsrel=1e-13, limit=200)
+        value, _ = integrate.quad(
+            integrand, -10 * params[2], 10 * params[2], epsabs=0, epsrel=1e-13, limit=200
+        )
         assert abs(ours[k] - np.log(value)) < 1e-10
