@@ -104,6 +104,7 @@ from .linear_mixed import (
     psd_factor,
     read_groups,
     read_random_design,
+    spd_inverse,
     variance_kinds,
 )
 from .model import Nesting, RegressionLikelihood
@@ -148,6 +149,12 @@ class MixedFamily:
     def sample(self, eta: NDArray, m: NDArray, rng: np.random.Generator) -> NDArray:  # pragma: no cover
         raise NotImplementedError
 
+    def value_and_slope(
+        self, eta: NDArray, y: NDArray, m: NDArray, const: NDArray
+    ) -> tuple[NDArray, NDArray]:
+        """``terms`` and :math:`d = y - \\mu` together."""
+        return self.terms(eta, y, m, const), self.derivatives(eta, y, m)[0]
+
     def constant(self, y: NDArray, m: NDArray) -> NDArray:
         """The part of each row's log-likelihood free of the parameters."""
         return np.zeros_like(y)
@@ -175,6 +182,13 @@ class _Binomial(MixedFamily):
         mu = LOGISTIC.mean(eta)
         w = m * mu * (1.0 - mu)
         return y - m * mu, w, w * (1.0 - 2.0 * mu)
+
+    def value_and_slope(self, eta, y, m, const):
+        # one exp for both (as the logistic GLM's block): log(1 + e^eta) and expit(eta) from e^-|eta|
+        e = np.exp(-np.abs(eta))
+        inv = 1.0 / (1.0 + e)
+        mu = np.where(eta >= 0, inv, e * inv)
+        return const + y * eta - m * (np.maximum(eta, 0.0) + np.log1p(e)), y - m * mu
 
     def mean(self, eta):
         return LOGISTIC.mean(eta)
@@ -288,7 +302,7 @@ def conditional_modes(family: MixedFamily, data: _Data, offset: NDArray, A: NDAr
             step = grad / H[:, :, 0]
         else:
             H = groups.sums(w[:, None, None] * A[:, :, None] * A[:, None, :]) + eye
-            step = np.linalg.solve(H, grad[:, :, None])[:, :, 0]
+            step = np.einsum("gij,gj->gi", spd_inverse(H)[0], grad)
         if final:
             u = u + step
             eta, h = state(u)
@@ -312,7 +326,7 @@ def conditional_modes(family: MixedFamily, data: _Data, offset: NDArray, A: NDAr
         logdet = np.log(Hs)
     else:
         H = groups.sums(w[:, None, None] * A[:, :, None] * A[:, None, :]) + eye
-        logdet = 2.0 * np.sum(np.log(np.einsum("gii->gi", np.linalg.cholesky(H))), axis=1)
+        logdet = spd_inverse(H)[1]
     return _Modes(u, eta, A, H, logdet, converged)
 
 
@@ -568,7 +582,7 @@ def group_gradients(model: GeneralizedLinearMixed, beta: NDArray, L: NDArray) ->
     if model.n_quadrature > 1:
         return _quadrature_gradients(model, data, offset, L, modes)
     d, w, w1 = model.family.derivatives(modes.eta, data.y, data.m)
-    Hinv = np.linalg.inv(modes.H)  # (G, q, q)
+    Hinv = spd_inverse(modes.H)[0]  # (G, q, q)
     v = np.einsum("iq,iqk,ik->i", A, Hinv[code], A)
     c = w1 * v
     r = groups.sums(A * c[:, None])  # (G, q)
@@ -609,20 +623,25 @@ def _quadrature_gradients(model, data: _Data, offset: NDArray, L: NDArray, modes
     x, wts = np.polynomial.hermite.hermgauss(model.n_quadrature)
     nodes = u_hat[:, None] + math.sqrt(2.0) * s[:, None] * x[None, :]  # (G, K)
     eta = offset[:, None] + a[:, None] * nodes[code]  # (n, K)
-    ll = fam.terms(eta, data.y[:, None], data.m[:, None], data.const[:, None])
+    ll, dk = fam.value_and_slope(eta, data.y[:, None], data.m[:, None], data.const[:, None])
     values = np.log(wts)[None, :] + (x * x)[None, :] + groups.sums(ll) - 0.5 * nodes * nodes
     pi = np.exp(values - np.max(values, axis=1, keepdims=True))
     pi /= np.sum(pi, axis=1, keepdims=True)  # (G, K)
-    dk, _, _ = fam.derivatives(eta, data.y[:, None], data.m[:, None])  # (n, K)
     slope = groups.sums(dk * a[:, None]) - nodes  # h'(u_k), (G, K)
     ds_beta = -0.5 * s[:, None] * dH_beta / H[:, None]  # (G, p)
     ds_lam = -0.5 * s * dH_lam / H
-    dnode_beta = du_beta[:, None, :] + math.sqrt(2.0) * x[None, :, None] * ds_beta[:, None, :]  # (G, K, p)
-    dnode_lam = du_lam[:, None] + math.sqrt(2.0) * x[None, :] * ds_lam[:, None]  # (G, K)
-    dv_beta = groups.sums(dk[:, :, None] * X[:, None, :]) + slope[:, :, None] * dnode_beta  # (G, K, p)
-    dv_lam = nodes * groups.sums(dk * z[:, None]) + slope * dnode_lam  # (G, K)
-    g_beta = -0.5 * dH_beta / H[:, None] + np.einsum("gk,gkp->gp", pi, dv_beta)
-    g_lam = -0.5 * dH_lam / H + np.sum(pi * dv_lam, axis=1)
+    # sum_k pi_k dv_k, dv_k = sum_i d_ik d_eta_i(u_k) + h'(u_k) du_k, du_k = du + sqrt(2) x_k ds
+    mean_d = np.sum(pi[code] * dk, axis=1)  # sum_k pi_k d_ik, per row
+    pis = np.sum(pi * slope, axis=1)  # sum_k pi_k h'(u_k)
+    pisx = math.sqrt(2.0) * np.sum(pi * slope * x[None, :], axis=1)
+    g_beta = (
+        -0.5 * dH_beta / H[:, None]
+        + groups.sums(X * mean_d[:, None])
+        + pis[:, None] * du_beta
+        + pisx[:, None] * ds_beta
+    )
+    dz_nodes = np.sum(pi * nodes * groups.sums(dk * z[:, None]), axis=1)
+    g_lam = -0.5 * dH_lam / H + dz_nodes + pis * du_lam + pisx * ds_lam
     del lam
     return g_beta, g_lam[:, None, None]
 

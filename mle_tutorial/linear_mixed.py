@@ -400,20 +400,33 @@ def _polish(f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, 
     """Newton steps (projected on ``x >= lower``) on the coordinates that are neither ``fixed`` nor
     held at their bound by a gradient pointing out of the space; converged when a step would move
     no free coordinate by more than ``tol`` relative to ``max(1, |x|)`` and every coordinate at
-    its bound has a gradient pointing outward (the Karush-Kuhn-Tucker conditions)."""
+    its bound has a gradient pointing outward (the Karush-Kuhn-Tucker conditions).
+
+    The Hessian ``hess`` is computed at the start, again after a step that needed the line search,
+    and once more to confirm convergence; in between it is carried along by BFGS updates from the
+    gradients (a difference Hessian costs 2k gradients, an update none)."""
+    H: NDArray | None = None
+    exact = False
+    g = grad(x)
     for it in range(steps):
-        g = grad(x)
         held = fixed | ((x <= lower) & (g >= 0))
         free = ~held
         if not np.any(free):
             return x, fx, True, it
-        H = hess(x)
+        if H is None:
+            H, exact = hess(x), True
         step = _newton_direction(H[np.ix_(free, free)], g[free])
         if step is None:
-            return x, fx, False, it
+            if exact:
+                return x, fx, False, it
+            H = None
+            continue
         size = float(np.max(np.abs(step) / np.maximum(1.0, np.abs(x[free]))))
         if size <= tol:
-            return x, fx, True, it
+            if exact:
+                return x, fx, True, it
+            H = None  # confirm with the Hessian itself
+            continue
         t = 1.0
         for _ in range(50):
             trial = x.copy()
@@ -423,10 +436,29 @@ def _polish(f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, 
                 break
             t *= 0.5
         else:
+            if not exact:
+                H = None
+                continue
             return x, fx, size <= 1e3 * tol, it
         if value >= fx and t < 1.0:  # no progress at the rounding level of f: as far as it goes
+            if not exact:
+                H = None
+                continue
             return x, fx, size <= 1e3 * tol, it
-        x, fx = trial, value
+        g_new = grad(trial)
+        if t < 1.0:
+            H = None
+        else:  # BFGS update of the Hessian (of f: positive curvature along the step)
+            sv, yv = trial - x, g_new - g
+            sy = float(sv @ yv)
+            Hs = H @ sv
+            sHs = float(sv @ Hs)
+            if sy > 1e-12 * float(np.linalg.norm(sv) * np.linalg.norm(yv)) and sHs > 0:
+                H = H + np.outer(yv, yv) / sy - np.outer(Hs, Hs) / sHs
+                exact = False
+            else:
+                H = None
+        x, fx, g = trial, value, g_new
     return x, fx, False, steps
 
 
@@ -612,13 +644,30 @@ def _solve_spd(C: NDArray, b: NDArray) -> tuple[NDArray, float] | None:
     return (x.T / s).T, logdet
 
 
+def spd_inverse(M: NDArray) -> tuple[NDArray, NDArray]:
+    """The inverses and log-determinants of a stack of small symmetric positive definite matrices
+    (G, q, q): closed forms for q = 1 and 2 (NumPy's batched LAPACK calls cost more than the
+    arithmetic there), else ``inv`` and ``slogdet``."""
+    q = M.shape[-1]
+    if q == 1:
+        return 1.0 / M, np.log(M[:, 0, 0])
+    if q == 2:
+        a, b, d = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+        det = a * d - b * b
+        inv = np.empty_like(M)
+        inv[:, 0, 0], inv[:, 1, 1] = d / det, a / det
+        inv[:, 0, 1] = inv[:, 1, 0] = -b / det
+        return inv, np.log(det)
+    return np.linalg.inv(M), np.linalg.slogdet(M)[1]
+
+
 @dataclass(frozen=True, eq=False)
 class _Point:
     """The profiled quantities at one :math:`\\Lambda`."""
 
     L: NDArray
     M: NDArray
-    chol: NDArray
+    Minv: NDArray
     logdet_m: float
     C: NDArray
     logdet_c: float
@@ -638,26 +687,24 @@ def _at(stats: _Stats, L: NDArray) -> _Point | None:
         return _at_scalar(stats, L)
     TL = stats.T @ L
     M = L.T @ TL + np.eye(q)
-    chol = np.linalg.cholesky(M)
-    logdet_m = 2.0 * float(np.sum(np.log(np.einsum("gii->gi", chol))))
+    Minv, logdets = spd_inverse(M)
+    logdet_m = float(np.sum(logdets))
     P = np.swapaxes(L, 0, 1) @ stats.ZtX  # (G, q, p)
     c = stats.Zty @ L  # (G, q)
-    R = np.linalg.solve(chol, P)
-    rc = np.linalg.solve(chol, c[:, :, None])[:, :, 0]
-    C = stats.XtX - np.einsum("gki,gkj->ij", R, R)
-    rhs = stats.Xty - np.einsum("gki,gk->i", R, rc)
+    MP = Minv @ P
+    C = stats.XtX - np.einsum("gki,gkj->ij", P, MP)
+    rhs = stats.Xty - np.einsum("gki,gk->i", MP, c)
     solved = _solve_spd(0.5 * (C + C.T), rhs)
     if solved is None:
         return None
     beta, logdet_c = solved
     resid = stats.ys - stats.Xs @ beta
     Ztr = stats.groups.sums(stats.Zs * resid[:, None])
-    a = Ztr @ L
-    u = np.linalg.solve(M, a[:, :, None])[:, :, 0]
+    u = np.einsum("gij,gj->gi", Minv, Ztr @ L)
     b = u @ L.T  # Lambda u per group
     e = resid - np.einsum("iq,iq->i", stats.Zs, b[stats.groups.sorted_code])
     pwrss = float(e @ e + np.sum(u * u))
-    return _Point(L, M, chol, logdet_m, C, logdet_c, beta, resid, u, e, pwrss)
+    return _Point(L, M, Minv, logdet_m, C, logdet_c, beta, resid, u, e, pwrss)
 
 
 def _at_scalar(stats: _Stats, L: NDArray) -> _Point | None:
@@ -678,9 +725,7 @@ def _at_scalar(stats: _Stats, L: NDArray) -> _Point | None:
     e = resid - stats.Zs[:, 0] * (lam * u)[stats.groups.sorted_code]
     pwrss = float(e @ e + u @ u)
     Mm = M[:, None, None]
-    return _Point(
-        L, Mm, np.sqrt(Mm), float(np.sum(np.log(M))), C, logdet_c, beta, resid, u[:, None], e, pwrss
-    )
+    return _Point(L, Mm, 1.0 / Mm, float(np.sum(np.log(M))), C, logdet_c, beta, resid, u[:, None], e, pwrss)
 
 
 class Profiled:
@@ -722,11 +767,11 @@ class Profiled:
         if pt is None or not pt.pwrss > 0:
             return np.full(np.size(theta), np.nan)
         s = self.stats
-        L, M = pt.L, pt.M
+        L = pt.L
         q = L.shape[0]
         if q == 1:
             return self._scalar_gradient(pt)
-        Minv = np.linalg.solve(M, np.broadcast_to(np.eye(q), M.shape))
+        Minv = pt.Minv
         TL = s.T @ L
         Ztr = s.groups.sums(s.Zs * pt.resid[:, None])
         w = Ztr - np.einsum("gij,gj->gi", TL, pt.u)
@@ -873,20 +918,19 @@ class LinearMixed(RegressionLikelihood):
         s = self.stats()
         q = self.layout.q
         M = L.T @ (s.T @ L) + np.eye(q)
-        chol = np.linalg.cholesky(M)
+        Minv, logdet = spd_inverse(M)
         resid = s.ys - s.Xs @ beta
         Ztr = s.groups.sums(s.Zs * resid[:, None])
-        u = np.linalg.solve(M, (Ztr @ L)[:, :, None])[:, :, 0]
+        u = np.einsum("gij,gj->gi", Minv, Ztr @ L)
         e = resid - np.einsum("iq,iq->i", s.Zs, (u @ L.T)[s.groups.sorted_code])
-        return beta, L, sigma, sd, M, chol, u, e
+        return beta, L, sigma, sd, Minv, logdet, u, e
 
     def loglik_obs(self, params):
         pieces = self._pieces(params)
         if pieces is None:
             return np.full(self.nobs, -np.inf)
-        _, _, sigma, _, _, chol, u, e = pieces
+        _, _, sigma, _, _, logdet, u, e = pieces
         s = self.stats()
-        logdet = 2.0 * np.sum(np.log(np.einsum("gii->gi", chol)), axis=1)
         pwrss = s.groups.sums(e * e) + np.sum(u * u, axis=1)
         return -0.5 * (s.groups.sizes * (_LOG_2PI + 2.0 * math.log(sigma)) + logdet + pwrss / (sigma * sigma))
 
@@ -899,7 +943,7 @@ class LinearMixed(RegressionLikelihood):
         k = len(self.param_names)
         if pieces is None:
             return np.full((self.nobs, k), np.nan)
-        _, L, sigma, sd, M, _, _, e = pieces
+        _, L, sigma, sd, Minv, _, _, e = pieces
         s = self.stats()
         q = self.layout.q
         s2 = sigma * sigma
@@ -912,7 +956,7 @@ class LinearMixed(RegressionLikelihood):
         d_sd = np.einsum("gjk,k,kj->gj", G2, sd, R)
         i, j = self.layout.pairs()
         d_corr = G2[:, i, j] * (sd[i] * sd[j])
-        Minv_trace = np.einsum("gii->g", np.linalg.inv(M))
+        Minv_trace = np.einsum("gii->g", Minv)
         ee = s.groups.sums(e * e)
         d_sigma = ee / (s2 * sigma) - (s.groups.sizes - q + Minv_trace) / sigma
         return np.column_stack([d_beta, d_sd, d_corr, d_sigma])
@@ -950,8 +994,8 @@ class LinearMixed(RegressionLikelihood):
             raise ValueError(
                 "params is not a point of the parameter space (Sigma is not positive semi-definite)"
             )
-        _, L, sigma, _, M, _, u, _ = pieces
-        cov = sigma * sigma * (L @ np.linalg.inv(M) @ L.T)
+        _, L, sigma, _, Minv, _, u, _ = pieces
+        cov = sigma * sigma * (L @ Minv @ L.T)
         return RandomEffects(self.groups.labels, self.layout.names, u @ L.T, cov)
 
     def predict(self, params, X=None, Z=None, groups=None, *, random: bool = True) -> NDArray:
