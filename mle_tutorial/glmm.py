@@ -37,8 +37,8 @@ as lme4's ``logLik`` does for ``nAGQ = 1``. (For ``nAGQ > 1`` lme4 reports the l
 less the saturated model's, :math:`\sum_i\log f(y_i \mid \mu_i = y_i)`; for 0/1 outcomes that is
 0, for counts it is not: add it to lme4's value to compare.)
 
-**The fit** maximizes the approximation over :math:`\beta` and :math:`\Lambda` (the diagonal of
-:math:`\Lambda` at or above 0) by projected Newton steps, from the GLM's :math:`\beta` and
+**The fit** maximizes the approximation over :math:`\beta` and :math:`\Lambda` by modified Newton
+steps (:func:`~mle_tutorial.linear_mixed.minimize_smooth`), from the GLM's :math:`\beta` and
 :math:`\Lambda = I`, with the analytic gradient of the approximation (below, for the Laplace
 approximation; for quadrature the same chain rule through the mode, its scale and every node).
 As for the linear mixed model (:mod:`mle_tutorial.linear_mixed`),
@@ -96,7 +96,7 @@ from .linear_mixed import (
     boundary_names,
     check_identified,
     covariance_at,
-    minimize_bounded,
+    minimize_smooth,
     mixed_data_key,
     mixed_embedding,
     mixed_nesting,
@@ -524,7 +524,7 @@ class GeneralizedLinearMixed(RegressionLikelihood):
 
     def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
         if method not in (None, "Newton"):
-            raise ValueError(f"fit_glmm fits by projected Newton steps; method must be None, got {method!r}")
+            raise ValueError(f"fit_glmm fits by modified Newton steps; method must be None, got {method!r}")
         if start is not None:
             raise ValueError("fit_glmm starts from the GLM's coefficients and Lambda = I; it takes no start")
         return _fit(self, self.options if options is None else options)
@@ -919,7 +919,6 @@ class GLMMProfile:
             return -np.inf
         objective = _Objective(m)
         keep = np.arange(self.x.size) != j
-        lower = np.concatenate([np.full(p, -np.inf), np.where(layout.diagonal, 0.0, -np.inf)])[keep]
 
         def full(t):
             x = self.x.copy()
@@ -927,10 +926,12 @@ class GLMMProfile:
             x[j] = value
             return x
 
-        found = minimize_bounded(
-            lambda t: objective(full(t)), lambda t: objective.gradient(full(t))[keep], self.x[keep], lower,
+        found = minimize_smooth(
+            lambda t: objective(full(t)),
+            lambda t: objective.gradient(full(t))[keep],
+            self.x[keep],
             max_iter=100,
-        )  # fmt: skip
+        )
         return -0.5 * found.value
 
 
@@ -956,9 +957,8 @@ def _estimate(model: GeneralizedLinearMixed, options: dict | None) -> Estimate:
     p = model.n_coef
     objective = _Objective(model)
     x0 = np.concatenate([_glm_start(model), layout.start()])
-    lower = np.concatenate([np.full(p, -np.inf), np.where(layout.diagonal, 0.0, -np.inf)])
     snap = np.concatenate([np.zeros(p, dtype=bool), layout.diagonal])
-    found = minimize_bounded(objective, objective.gradient, x0, lower, snap=snap,
+    found = minimize_smooth(objective, objective.gradient, x0, snap=snap,
                              max_iter=opts.get("max_iter", 200), tol=opts.get("tol", 1e-10))  # fmt: skip
     beta, L = objective.split(found.x)
     sd, corr = layout.sd_corr(L)
@@ -967,7 +967,7 @@ def _estimate(model: GeneralizedLinearMixed, options: dict | None) -> Estimate:
     free = np.array([name not in on_edge for name in model.param_names])
     if on_edge:
         free[p:] = False
-    cov, problem = covariance_at(model, params, model.hessian(params), free)
+    cov, problem = covariance_at(model.bounds, params, free, model.loglik, model.score)
     data = model.data()
     modes = conditional_modes(model.family, data, data.X @ beta, data.Z @ L)
     failure = None

@@ -46,9 +46,10 @@ Z_g^\top X_g)^\top` with :math:`B_g = Z_g^\top\tilde V_g^{-1}X_g`, :math:`C = X^
 
 **The boundary.** A variance can be estimated as 0, and :math:`\hat\Sigma` can be singular (a
 correlation of :math:`\pm 1`): the maximum then sits on the edge of the parameter space, which is
-an answer, not a failure. The search keeps the diagonal of :math:`\Lambda` at or above 0 (as
-lme4 does), ends with Newton steps on the coordinates off the edge, and tries the edge itself
-for every diagonal entry near it. A fit on the boundary says so in its ``message``, and
+an answer, not a failure. The search (:func:`minimize_smooth`) runs over all of :math:`\Lambda`
+(a column and its negative give the same :math:`\Sigma`, so no bound is needed) and then tries 0
+itself for every diagonal entry near it, which Newton's method approaches without reaching. A
+fit on the boundary says so in its ``message``, and
 ``fit.model.on_boundary(fit.params)`` names the parameters there. Its covariance: the standard
 errors of the random-effect standard deviations and correlations are NaN (a Wald interval means
 nothing on the edge of the space; test a variance with the likelihood-ratio test against the
@@ -78,13 +79,13 @@ from ._engine.checks import (
     read_matrix,
     shape_message,
 )
-from ._engine.lazy import linalg
 from ._engine.lazy import pandas as lazy_pandas
 from ._engine.lstsq import check_full_rank
 from ._engine.optimize import COMMON_OPTIONS, check_options
 from ._engine.profiles import ScaledProfile
 from ._engine.rows import data_key, fingerprint_sum
 from ._engine.scale import column_maxima, shifted, shifts, unshift, unshift_cov
+from ._engine.transforms import BoundsTransform
 from .fitting import FREE, POSITIVE, Estimate, finish
 from .model import Likelihood, Nesting, RegressionLikelihood, family_error
 from .result import FitResult
@@ -95,7 +96,7 @@ __all__ = [
     "LinearMixed",
     "RandomEffects",
     "fit_linear_mixed",
-    "minimize_bounded",
+    "minimize_smooth",
     "read_groups",
     "read_random_design",
 ]
@@ -361,10 +362,10 @@ def psd_factor(S: NDArray) -> NDArray | None:
     return Q * np.sqrt(np.clip(w, 0.0, None))[None, :]
 
 
-# --- bounded minimization: L-BFGS-B, then Newton on the free coordinates -------------------------
+# --- minimization: modified Newton with a line search ---------------------------------------------
 @dataclass(frozen=True)
-class BoundedMinimum:
-    """What :func:`minimize_bounded` found."""
+class Minimum:
+    """What :func:`minimize_smooth` found."""
 
     x: NDArray
     value: float
@@ -373,121 +374,36 @@ class BoundedMinimum:
     message: str
 
 
-#: A diagonal entry of the relative covariance factor below this is tried at 0 (lme4's
-#: ``isSingular`` calls a fit singular below 1e-4).
+#: A coordinate flagged for snapping whose value is below this in absolute value is tried at 0
+#: (lme4's ``isSingular`` calls a fit singular below 1e-4).
 SNAP_BELOW = 1e-2
 
+#: Eigenvalues of a (scaled) Hessian below this fraction of the largest are raised to it, so that a
+#: Newton direction is a descent direction away from a minimum too...
+EIGEN_FLOOR = 1e-8
+#: ... and one below minus this fraction is a direction of negative curvature (not the rounding of
+#: a difference Hessian along a flat direction).
+NEGATIVE_CURVATURE = 1e-6
 
-def _newton_direction(H: NDArray, g: NDArray) -> NDArray | None:
-    """:math:`-H^{-1}g` for a positive definite ``H`` (rows and columns scaled by powers of two);
-    with a shift where H is not positive definite; None if nothing works."""
+
+def _newton_direction(H: NDArray, g: NDArray) -> tuple[NDArray, NDArray | None] | None:
+    """A Newton direction for minimizing, and a direction of negative curvature (None if there is
+    none): rows and columns of ``H`` scaled by powers of two, then its eigenvalues replaced by
+    their absolute values, at least :data:`EIGEN_FLOOR` times the largest (the modified Newton
+    method: :math:`-H^{-1}g` where H is positive definite, a descent direction where it is not).
+    None if H or g is not finite."""
     d = np.sqrt(np.abs(np.diag(H)))
     if not np.all(np.isfinite(H)) or not np.all(np.isfinite(g)):
         return None
     s = np.exp2(np.round(np.log2(np.where(d > 0, d, 1.0))))
-    A = H / np.outer(s, s)
-    for shift in (0.0, 1e-8, 1e-4, 1e-2, 1.0, 10.0, 100.0, 1e4):
-        try:
-            factor = linalg.cho_factor(A + shift * np.eye(len(g)), check_finite=False)
-        except np.linalg.LinAlgError:
-            continue
-        return -linalg.cho_solve(factor, g / s, check_finite=False) / s
-    return None
-
-
-def _polish(f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, lower: NDArray,
-            fixed: NDArray, tol: float, steps: int = 200) -> tuple[NDArray, float, bool, int]:  # fmt: skip
-    """Newton steps (projected on ``x >= lower``) on the coordinates that are neither ``fixed`` nor
-    held at their bound by a gradient pointing out of the space; converged when a step would move
-    no free coordinate by more than ``tol`` relative to ``max(1, |x|)`` and every coordinate at
-    its bound has a gradient pointing outward (the Karush-Kuhn-Tucker conditions).
-
-    The Hessian ``hess`` is computed at the start, again after a step that needed the line search,
-    and once more to confirm convergence; in between it is carried along by BFGS updates from the
-    gradients (a difference Hessian costs 2k gradients, an update none)."""
-    H: NDArray | None = None
-    exact = False
-    g = grad(x)
-    for it in range(steps):
-        held = fixed | ((x <= lower) & (g >= 0))
-        free = ~held
-        if not np.any(free):
-            return x, fx, True, it
-        if H is None:
-            H, exact = hess(x), True
-        step = _newton_direction(H[np.ix_(free, free)], g[free])
-        if step is None:
-            if exact:
-                return x, fx, False, it
-            H = None
-            continue
-        size = float(np.max(np.abs(step) / np.maximum(1.0, np.abs(x[free]))))
-        if size <= tol:
-            if exact:
-                return x, fx, True, it
-            H = None  # confirm with the Hessian itself
-            continue
-        t = 1.0
-        for _ in range(50):
-            trial = x.copy()
-            trial[free] = np.maximum(x[free] + t * step, lower[free])
-            value = f(trial)
-            if np.isfinite(value) and value <= fx + 1e-13 * max(1.0, abs(fx)):
-                break
-            t *= 0.5
-        else:
-            if not exact:
-                H = None
-                continue
-            return x, fx, size <= 1e3 * tol, it
-        if value >= fx and t < 1.0:  # no progress at the rounding level of f: as far as it goes
-            if not exact:
-                H = None
-                continue
-            return x, fx, size <= 1e3 * tol, it
-        g_new = grad(trial)
-        if t < 1.0:
-            H = None
-        else:  # BFGS update of the Hessian (of f: positive curvature along the step)
-            sv, yv = trial - x, g_new - g
-            sy = float(sv @ yv)
-            Hs = H @ sv
-            sHs = float(sv @ Hs)
-            if sy > 1e-12 * float(np.linalg.norm(sv) * np.linalg.norm(yv)) and sHs > 0:
-                H = H + np.outer(yv, yv) / sy - np.outer(Hs, Hs) / sHs
-                exact = False
-            else:
-                H = None
-        x, fx, g = trial, value, g_new
-    return x, fx, False, steps
-
-
-def _escape(
-    f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, lower: NDArray, fixed: NDArray
-) -> NDArray | None:
-    r"""A point better than ``x`` off a bound where ``x`` sits at a stationary point that is not a
-    minimum: a coordinate at its bound whose gradient is zero (as it is, by symmetry, at
-    :math:`\Lambda_{jj} = 0` for a single random effect) but whose curvature is negative. None if
-    there is no such coordinate."""
-    at = np.flatnonzero(~fixed & (x <= lower))
-    if at.size == 0:
+    w, Q = np.linalg.eigh(0.5 * (H + H.T) / np.outer(s, s))
+    top = float(np.max(np.abs(w)))
+    if not top > 0:
         return None
-    g = grad(x)
-    flat = at[np.abs(g[at]) <= 1e-7 * max(1.0, abs(fx))]
-    if flat.size == 0:
-        return None
-    H = hess(x)
-    for j in flat:
-        if not H[j, j] < 0:
-            continue
-        t = 1.0
-        for _ in range(40):
-            trial = x.copy()
-            trial[j] = lower[j] + t
-            if f(trial) < fx - 1e-12 * max(1.0, abs(fx)):
-                return trial
-            t *= 0.5
-    return None
+    floor = EIGEN_FLOOR * top
+    step = -(Q @ ((Q.T @ (g / s)) / np.maximum(np.abs(w), floor))) / s
+    negative = Q[:, 0] / s if w[0] < -NEGATIVE_CURVATURE * top else None
+    return step, negative
 
 
 def difference_hessian(grad: Callable[[NDArray], NDArray], x: NDArray, rel: float = 1e-5) -> NDArray:
@@ -504,63 +420,137 @@ def difference_hessian(grad: Callable[[NDArray], NDArray], x: NDArray, rel: floa
     return 0.5 * (H + H.T)
 
 
-def minimize_bounded(
+def _polish(f: Callable, grad: Callable, hess: Callable, x: NDArray, fx: float, fixed: NDArray,
+            tol: float, steps: int = 200) -> tuple[NDArray, float, bool, int]:  # fmt: skip
+    """Modified Newton steps with a backtracking (Armijo) line search on the coordinates that are
+    not ``fixed``. Converged when a Newton step would move no coordinate by more than ``tol``
+    relative to ``max(1, |x|)`` (or would lower ``f`` by far less than its rounding, or no step
+    lowers it beyond rounding) and the Hessian has no direction of negative curvature there (a
+    saddle is left along it).
+
+    The Hessian ``hess`` is computed at the start, again after a step that needed the line search,
+    and once more to confirm convergence; in between it is carried along by BFGS updates from the
+    gradients (a difference Hessian costs 2k gradients, an update none)."""
+    free = ~fixed
+    if not np.any(free):
+        return x, fx, True, 0
+    H: NDArray | None = None
+    exact = False
+    stalls = 0
+    g = grad(x)
+    rounding = 1e-13 * max(1.0, abs(fx))
+    for it in range(steps):
+        if H is None:
+            H, exact = hess(x), True
+        found = _newton_direction(H[np.ix_(free, free)], g[free])
+        if found is None:
+            return x, fx, False, it
+        step, negative = found
+        size = float(np.max(np.abs(step) / np.maximum(1.0, np.abs(x[free]))))
+        decrease = -float(g[free] @ step)  # what the step would gain, to first order
+        if (size <= tol or decrease <= 1e-3 * rounding) and not exact:
+            H = None  # confirm with the Hessian itself
+            continue
+        if size <= tol or decrease <= 1e-3 * rounding:
+            if negative is None:
+                return x, fx, True, it
+            # a stationary point that is not a minimum: leave it along the negative curvature
+            step = negative * 1e-3 * max(1.0, float(np.max(np.abs(x[free]))))
+            if f(_moved(x, free, step)) > f(_moved(x, free, -step)):
+                step = -step
+            decrease = 0.0
+        t = 1.0
+        for _ in range(60):
+            trial = _moved(x, free, t * step)
+            value = f(trial)
+            if np.isfinite(value) and value <= fx - 1e-4 * t * decrease and (decrease > 0 or value < fx):
+                break
+            t *= 0.5
+        else:  # no step lowers f beyond its rounding
+            if not exact:
+                H = None
+                continue
+            return x, fx, negative is None and (size <= 1e3 * tol or decrease <= 1e3 * rounding), it
+        if fx - value <= rounding and exact and negative is None:
+            # a gain at the rounding level of f: three in a row, and this is as far as it goes
+            stalls += 1
+            if stalls >= 3:
+                return trial, value, decrease <= 10.0 * rounding, it
+        else:
+            stalls = 0
+        g_new = grad(trial)
+        if t < 1.0 or negative is not None:
+            H = None
+        else:  # BFGS update of the Hessian (of f: positive curvature along the step)
+            sv, yv = trial - x, g_new - g
+            sy = float(sv @ yv)
+            Hs = H @ sv
+            sHs = float(sv @ Hs)
+            if sy > 1e-12 * float(np.linalg.norm(sv) * np.linalg.norm(yv)) and sHs > 0:
+                H = H + np.outer(yv, yv) / sy - np.outer(Hs, Hs) / sHs
+                exact = False
+            else:
+                H = None
+        x, fx, g = trial, value, g_new
+    return x, fx, False, steps
+
+
+def _moved(x: NDArray, free: NDArray, step: NDArray) -> NDArray:
+    """``x`` moved by ``step`` on its ``free`` coordinates."""
+    out = x.copy()
+    out[free] = x[free] + step
+    return out
+
+
+def minimize_smooth(
     f: Callable[[NDArray], float],
     grad: Callable[[NDArray], NDArray],
     x0: NDArray,
-    lower: NDArray,
     *,
     hess: Callable[[NDArray], NDArray] | None = None,
     snap: NDArray | None = None,
     max_iter: int = 200,
     tol: float = 1e-10,
-) -> BoundedMinimum:
-    """Minimize ``f`` over ``x >= lower`` (``-inf``: a free coordinate) by projected Newton steps
-    with a backtracking line search: the Hessian ``hess`` (default: central differences of
-    ``grad``) of the coordinates off their bounds, shifted where it is not positive definite; a
-    coordinate stays at its bound while its gradient points out of the space. A coordinate left
-    at its bound with a zero gradient and a negative curvature (a saddle on the edge) is moved off
-    it and the search resumed. Then, for each coordinate flagged in ``snap`` whose value is within
-    :data:`SNAP_BELOW` of its bound, the bound itself is tried (the other coordinates re-polished)
-    and kept if it is at least as good. ``f`` must be defined (and smooth) on both sides of each
-    bound: the differences may step across it. (SciPy's L-BFGS-B would do the first part, but in
-    SciPy 1.17 each of its iterations costs milliseconds of BLAS threading, far more than these
-    small problems.)"""
-    x0 = np.asarray(x0, dtype=float)
-    lower = np.asarray(lower, dtype=float)
-    snap = np.zeros(x0.size, dtype=bool) if snap is None else np.asarray(snap, dtype=bool)
-    hessian = hess if hess is not None else (lambda x: difference_hessian(grad, x))
-    none = np.zeros(x0.size, dtype=bool)
-    n_iter = 0
-    x, fx = np.maximum(x0, lower), f(np.maximum(x0, lower))
+) -> Minimum:
+    """Minimize a smooth ``f`` by modified Newton steps with a line search (the Hessian ``hess``,
+    default central differences of ``grad``, its eigenvalues made positive; saddles left along a
+    direction of negative curvature). Then each coordinate flagged in ``snap`` whose value is
+    within :data:`SNAP_BELOW` of 0 is tried at 0 (the others re-polished), and kept there if that
+    is at least as good: a diagonal entry of a relative covariance factor at 0 is a variance on the
+    boundary, which Newton's method approaches but does not reach.
+
+    The entries of a covariance factor are searched without bounds: the likelihood depends on
+    :math:`\\Lambda` through :math:`\\Lambda\\Lambda^\\top`, which a change of sign of a column leaves
+    alone, so a negative diagonal is as good as its positive mirror (lme4 bounds the diagonal at
+    0 instead, which adds stationary points on the bound that are not maxima). (SciPy's L-BFGS-B
+    would do the first part, but in SciPy 1.17 each of its iterations costs milliseconds of BLAS
+    threading, far more than these small problems.)"""
+    x = np.asarray(x0, dtype=float)
+    snap = np.zeros(x.size, dtype=bool) if snap is None else np.asarray(snap, dtype=bool)
+    hessian = hess if hess is not None else (lambda v: difference_hessian(grad, v))
+    none = np.zeros(x.size, dtype=bool)
+    fx = f(x)
     if not np.isfinite(fx):
         raise ValueError("the objective is not finite at the start")
-    converged = False
-    for _ in range(6):
-        x, fx, converged, steps = _polish(f, grad, hessian, x, fx, lower, none, tol, max_iter)
-        n_iter += steps
-        away = _escape(f, grad, hessian, x, fx, lower, none)
-        if away is None:
-            break
-        x, fx = away, f(away)
-    for j in np.flatnonzero(snap & (x > lower) & (x - lower < SNAP_BELOW)):
+    x, fx, converged, n_iter = _polish(f, grad, hessian, x, fx, none, tol, max_iter)
+    for j in np.flatnonzero(snap & (np.abs(x) < SNAP_BELOW) & (x != 0)):
         trial = x.copy()
-        trial[j] = lower[j]
+        trial[j] = 0.0
         hold = none.copy()
         hold[j] = True
-        xt, ft, ok, more = _polish(f, grad, hessian, trial, f(trial), lower, hold, tol, max_iter)
+        xt, ft, ok, more = _polish(f, grad, hessian, trial, f(trial), hold, tol, max_iter)
         n_iter += more
         if ok and ft <= fx + 1e-12 * max(1.0, abs(fx)):
-            # on the bound: polish once more with the coordinate free, so that a gradient pointing
-            # into the space (the bound is not the minimum after all) lets it go
-            xs, fs, ok2, more = _polish(f, grad, hessian, xt, ft, lower, none, tol, max_iter)
+            # at 0: polish once more with the coordinate free, which leaves it there if 0 is the
+            # minimum (the likelihood is even in it, or it rises away from 0)
+            xs, fs, ok2, more = _polish(f, grad, hessian, xt, ft, none, tol, max_iter)
             n_iter += more
-            if _escape(f, grad, hessian, xs, fs, lower, none) is None:
+            if fs <= ft + 1e-12 * max(1.0, abs(ft)):
                 x, fx, converged = xs, fs, ok2
-    message = "projected Newton"
+    message = "modified Newton"
     if not converged:
         message += ": a Newton step would still move the parameters; not converged"
-    return BoundedMinimum(x, float(fx), bool(converged), n_iter, message)
+    return Minimum(x, float(fx), bool(converged), n_iter, message)
 
 
 # --- the conditional modes ---------------------------------------------------------------------
@@ -1361,9 +1351,9 @@ def build_linear_mixed(X, y, groups, Z=None, *, reml=False, names=None, options=
     return LinearMixed(Xm, ym, Zm, g, coef, re_names, reml=bool(reml), options=options)
 
 
-#: How :class:`NaturalProfile` moves each kind of parameter: freely, at or above 0 (a standard
-#: deviation: the likelihood is even in it, so differences may step below 0), through atanh (a
-#: correlation) or log (sigma).
+#: How :class:`NaturalProfile` moves each kind of parameter: freely (a coefficient, and a standard
+#: deviation: a negative one gives the same covariance as its positive mirror, with the signs of
+#: its correlations changed), through atanh (a correlation) or log (sigma).
 FREE_KIND, SD_KIND, CORR_KIND, LOG_KIND = 0, 1, 2, 3
 
 
@@ -1371,7 +1361,7 @@ FREE_KIND, SD_KIND, CORR_KIND, LOG_KIND = 0, 1, 2, 3
 class NaturalProfile:
     """``profile(j, value)``: the largest value of ``objective`` (a log-likelihood of the natural
     parameters) with parameter ``j`` held at ``value`` and the parameters flagged ``free``
-    re-maximized (the others held at ``params``), by :func:`minimize_bounded` on a working scale
+    re-maximized (the others held at ``params``), by :func:`minimize_smooth` on a working scale
     (:data:`SD_KIND` ... above). -inf where ``value`` is impossible."""
 
     objective: Callable[[NDArray], float]
@@ -1403,14 +1393,13 @@ class NaturalProfile:
         with np.errstate(divide="ignore"):
             t0 = np.where(kinds == CORR_KIND, np.arctanh(np.clip(start, -0.99, 0.99)),
                           np.where(kinds == LOG_KIND, np.log(start), start))  # fmt: skip
-        lower = np.where(kinds == SD_KIND, 0.0, -np.inf)
 
         def f(t):
             value_t = -float(self.objective(self.natural(t, others, j, value)))
             return value_t if np.isfinite(value_t) else np.inf
 
-        found = minimize_bounded(
-            f, lambda t: numdiff.gradient(f, t), t0, lower, hess=lambda t: numdiff.hessian(f, t), max_iter=100
+        found = minimize_smooth(
+            f, lambda t: numdiff.gradient(f, t), t0, hess=lambda t: numdiff.hessian(f, t), max_iter=100
         )
         return -found.value
 
@@ -1477,12 +1466,11 @@ def _variance_loglik(model: LinearMixed, params: NDArray) -> float:
     return -0.5 * (pt.logdet_m + model.n_rows * (_LOG_2PI + 2.0 * math.log(sigma)) + pt.pwrss / sigma**2)
 
 
-def _search(objective: Profiled, theta0: NDArray, options: dict | None) -> BoundedMinimum:
+def _search(objective: Profiled, theta0: NDArray, options: dict | None) -> Minimum:
     opts = check_options(options, COMMON_OPTIONS, "fit_linear_mixed")
     layout = objective.layout
-    lower = np.where(layout.diagonal, 0.0, -np.inf)
-    return minimize_bounded(
-        objective, objective.gradient, theta0, lower, snap=layout.diagonal,
+    return minimize_smooth(
+        objective, objective.gradient, theta0, snap=layout.diagonal,
         max_iter=opts.get("max_iter", 200), tol=opts.get("tol", 1e-10),
     )  # fmt: skip
 
@@ -1499,14 +1487,37 @@ def scaled_copy(
     return shifted(X, ex), shifted(y, ey), shifted(Z, ez), ex, ey, ez
 
 
-def covariance_at(model, params: NDArray, hessian: NDArray, free: NDArray) -> tuple[NDArray, str | None]:
-    """The inverse of minus the Hessian over the ``free`` parameters, NaN elsewhere (the parameters
-    on the boundary); a HessianWarning text if that block is not negative definite."""
+def covariance_at(
+    bounds, params: NDArray, free: NDArray, loglik: Callable, score: Callable | None = None
+) -> tuple[NDArray, str | None]:
+    """The inverse of minus the Hessian of ``loglik`` over the ``free`` parameters, NaN elsewhere
+    (the parameters on the boundary), and a HessianWarning text if that block is not negative
+    definite. The Hessian is taken on the working scale of the parameters' ``bounds`` (the log of
+    a standard deviation, the logit of a correlation's place in (-1, 1); Richardson differences of
+    the analytic ``score`` where given), so that no difference steps out of the parameter space
+    next to an edge, and carried back by the delta method."""
     k = len(params)
     cov = np.full((k, k), np.nan)
     idx = np.flatnonzero(free)
-    H = -hessian[np.ix_(idx, idx)]
-    sub, problem = covariance.from_hessian(0.5 * (H + H.T))
+    transform = BoundsTransform(tuple(bounds[j] for j in idx))
+    t0 = transform.from_natural(params[idx])
+
+    def natural(t):
+        x = params.copy()
+        x[idx] = transform.to_natural(t)
+        return x
+
+    def value(t):
+        return float(loglik(natural(t)))
+
+    gradient = None
+    if score is not None:
+
+        def gradient(t):
+            return np.asarray(score(natural(t)), dtype=float)[idx] * transform.derivative(t)
+
+    H = numdiff.hessian(value, t0, gradient)
+    sub, problem = covariance.from_hessian(-0.5 * (H + H.T), np.diag(transform.derivative(t0)))
     cov[np.ix_(idx, idx)] = sub
     return cov, problem
 
@@ -1550,7 +1561,7 @@ def _fit(model: LinearMixed, options: dict | None) -> FitResult:
     if model.reml:
         cov_w, problem = _reml_covariance(inner, params_w, pt, free)
     else:
-        cov_w, problem = covariance_at(inner, params_w, inner.hessian(params_w), free)
+        cov_w, problem = covariance_at(inner.bounds, params_w, free, inner.loglik, inner.score)
     e = np.concatenate([ey - ex, ey - ez, np.zeros(layout.n_corr, dtype=np.int64), [ey]]).astype(np.int64)
     params = unshift(params_w, e)
     cov = unshift_cov(cov_w, e)
@@ -1611,15 +1622,10 @@ def _reml_covariance(
         cov[:p, :p] = sigma * sigma * solved[0]
     var_idx = np.array([j for j in range(p, k) if free[j]], dtype=np.intp)
     if var_idx.size:
-
-        def f(t):
-            x = params.copy()
-            x[var_idx] = t
-            return inner.restricted_loglik(x)
-
-        H = numdiff.hessian(f, params[var_idx].copy())
-        sub, more = covariance_at(inner, params[var_idx], H, np.ones(var_idx.size, dtype=bool))
-        cov[np.ix_(var_idx, var_idx)] = sub
+        var_free = np.zeros(k, dtype=bool)
+        var_free[var_idx] = True
+        sub, more = covariance_at(inner.bounds, params, var_free, inner.restricted_loglik)
+        cov[np.ix_(var_idx, var_idx)] = sub[np.ix_(var_idx, var_idx)]
         problem = problem or more
     if problem is None:
         cov[:p, var_idx] = 0.0
