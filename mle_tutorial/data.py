@@ -61,7 +61,7 @@ def list_datasets() -> tuple[str, ...]:
     --------
     >>> from mle_tutorial.data import list_datasets
     >>> list_datasets()[:4]
-    ('anes96', 'gehan', 'longley', 'randhie')
+    ('anes96', 'gehan', 'grunfeld', 'longley')
     """
     return _DATASETS
 
