@@ -360,7 +360,7 @@ class GeneralizedLinearMixed(RegressionLikelihood):
               \varphi_\Sigma(b)\,db
 
     by the Laplace approximation (``n_quadrature=1``) or adaptive Gauss-Hermite quadrature. One
-    contribution per **group** (``nobs`` is the number of groups). Built by :func:`fit_glmm`
+    contribution per **group** (``nobs`` is the number of groups). Built by :func:`~mle_tutorial.fit_glmm`
     (``fit.model``); :meth:`random_effects` gives the conditional modes, :meth:`predict` the
     fitted means with and without them, :meth:`on_boundary` the parameters on the edge of their
     space.

@@ -817,7 +817,7 @@ class LinearMixed(RegressionLikelihood):
     clustered by group and the nonparametric bootstrap resamples groups. With ``reml`` the fit
     maximizes the restricted likelihood, but the contract (``loglik_obs``, the scores) stays the
     likelihood of each group: REML's criterion is not a sum over groups. Built by
-    :func:`fit_linear_mixed` (``fit.model``); :meth:`random_effects` gives the BLUPs,
+    :func:`~mle_tutorial.fit_linear_mixed` (``fit.model``); :meth:`random_effects` gives the BLUPs,
     :meth:`predict` the fitted values with and without them, :meth:`on_boundary` the parameters on
     the edge of their space.
     """
@@ -1035,10 +1035,6 @@ class LinearMixed(RegressionLikelihood):
             raise ValueError(f"X_full has {Xm.shape[0]} rows but the fit has {self.n_rows} rows")
         names = coefficient_names(None, columns, Xm.shape[1])
         return self._like(Xm, self.y, self.Z, self.groups, names)
-
-    def design_map(self, restricted):
-        # the rows of a restricted model without groups (a linear regression) are in the data's order
-        return super().design_map(restricted)
 
     # nesting
     def nesting(self, restricted) -> Nesting:
@@ -1258,7 +1254,7 @@ def fit_linear_mixed(
 
     :math:`\beta` and :math:`\sigma` are profiled out: the search is over lme4's relative
     covariance factor alone, with only per-group :math:`q\times q` and :math:`q\times p` systems
-    (see :mod:`mle_tutorial.linear_mixed`).
+    (see the docstring of the module ``mle_tutorial.linear_mixed``).
 
     Parameters
     ----------
@@ -1282,8 +1278,8 @@ def fit_linear_mixed(
     names : sequence of str, optional
         A name for each coefficient (default: the columns of a DataFrame ``X``, else ``beta[j]``).
     options : dict, optional
-        ``max_iter``, the most L-BFGS-B iterations (default 1000), and ``tol``, the largest
-        relative Newton step at which the final Newton steps stop (default 1e-10).
+        ``max_iter``, the most Newton steps of the search (default 200), and ``tol``, the
+        largest relative Newton step at which it stops (default 1e-10).
 
     Returns
     -------
