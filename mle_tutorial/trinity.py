@@ -310,6 +310,13 @@ def score_test(
             )
         big = small.with_design(full)
     nesting = big.nesting(small)
+    if nesting.boundary:
+        raise ValueError(
+            "the restriction holds a parameter on the boundary of its space (a variance at 0): the score "
+            "there is not approximately normal around 0 (for a standard deviation it is exactly 0), so "
+            "the score test has no chi-squared reference; use likelihood_ratio_test, which gives the "
+            "chi-bar-squared p-value, or the parametric bootstrap"
+        )
     C, d = nesting.embedding()
     theta = C @ np.asarray(restricted.params, dtype=float) + d
     df = C.shape[0] - C.shape[1]

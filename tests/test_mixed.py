@@ -182,6 +182,8 @@ def test_lr_test_of_a_variance_uses_the_chi_bar_squared():
         mle.likelihood_ratio_test(linear, slope)
     with pytest.raises(ValueError, match="ML"):
         mle.likelihood_ratio_test(reml_i, slope)
+    with pytest.raises(ValueError, match="boundary"):  # the score of a standard deviation at 0 is 0
+        mle.score_test(linear, intercept)
 
 
 def test_a_fixed_effect_is_tested_as_usual_and_different_groupings_are_refused():
