@@ -159,12 +159,6 @@ results <- list(
 )
 names(results) <- vapply(results, function(r) r$name, "")
 
-# ---- timings, for benchmarks/mixed.py (stored, not tested: they depend on the machine) -------------------
-time_it <- function(expr_fn, repeats = 5) {
-  times <- vapply(seq_len(repeats), function(i) system.time(expr_fn())[["elapsed"]], 0)
-  median(times)
-}
-
 # ---- JSON writer (base R) ---------------------------------------------------------------------------------
 # I(x) marks a vector that must be a JSON array even when it has length 1; a matrix becomes an array of rows.
 json_string <- function(s) {
