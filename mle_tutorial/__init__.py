@@ -34,6 +34,7 @@ from .density import normal_logpdf, normal_pdf
 from .gamma_regression import fit_gamma
 from .generic import CallbackError, fit_mle
 from .glm import PerfectSeparationError, fit_logistic, fit_poisson
+from .glmm import fit_glmm
 from .inference import (
     LikelihoodRatioTest,
     covariance_from_hessian,
@@ -49,6 +50,7 @@ from .likelihood import (
     negative_log_likelihood_hessian,
 )
 from .linear import fit_linear
+from .linear_mixed import fit_linear_mixed
 from .mixture import em_e_step, em_m_step, fit_normal_mixture
 from .model import Likelihood, Nesting
 from .negative_binomial import fit_negative_binomial
@@ -89,8 +91,10 @@ __all__ = [
     "em_e_step",
     "em_m_step",
     "fit_gamma",
+    "fit_glmm",
     "fit_interval_censored",
     "fit_linear",
+    "fit_linear_mixed",
     "fit_logistic",
     "fit_mle",
     "fit_negative_binomial",

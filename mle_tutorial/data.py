@@ -13,6 +13,7 @@ name       rows × cols what
 ========== ========== ===========================================================
 anes96     944 × 11   1996 American National Election Study; binary ``vote``
 gehan      42 × 4     Freireich/Gehan leukaemia remission times (weeks), right-censored
+grunfeld   220 × 5    Grunfeld's investment data: 11 U.S. firms, 1935–1954 (repeated measures)
 longley    16 × 7     Longley's collinear U.S. macroeconomic series (NIST StRD)
 randhie    2000 × 10  RAND Health Insurance Experiment, seeded subsample
 stackloss  21 × 4     Brownlee's stack-loss plant data
@@ -37,6 +38,7 @@ _DIRECTORY = "datasets"  # inside the mle_tutorial package
 _DATASETS: tuple[str, ...] = (
     "anes96",
     "gehan",
+    "grunfeld",
     "longley",
     "randhie",
     "stackloss",
@@ -59,7 +61,7 @@ def list_datasets() -> tuple[str, ...]:
     --------
     >>> from mle_tutorial.data import list_datasets
     >>> list_datasets()[:4]
-    ('anes96', 'gehan', 'longley', 'randhie')
+    ('anes96', 'gehan', 'grunfeld', 'longley')
     """
     return _DATASETS
 

@@ -168,6 +168,10 @@ class LikelihoodRatioTest:
         return text + (f", boundary={self.boundary})" if self.boundary else ")")
 
 
+#: A likelihood-ratio statistic at most this, relative to the log-likelihood, is rounding: 0.
+ROUNDING = 1e-12
+
+
 def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodRatioTest:
     r"""Likelihood-ratio test of a restricted model nested in a fuller one.
 
@@ -245,7 +249,9 @@ def likelihood_ratio_test(restricted: FitResult, full: FitResult) -> LikelihoodR
             f"restricted has a higher log-likelihood ({restricted.loglik:.6g}) than full "
             f"({full.loglik:.6g}): the models are not nested, or a fit did not converge"
         )
-    statistic = max(statistic, 0.0)
+    # a statistic at the rounding level of the log-likelihoods is 0 (the full fit is the restricted one,
+    # as when a variance is estimated on its boundary), whose chi-bar-squared p-value is 1, not 1/2
+    statistic = 0.0 if statistic <= ROUNDING * max(1.0, abs(full.loglik)) else statistic
     return LikelihoodRatioTest(float(statistic), int(df), chi_square_tail(statistic, df, boundary), boundary)
 
 

@@ -330,8 +330,10 @@ def score_test(
         full model of another family, or a restricted estimate that the full model does not
         reproduce), ``X_full`` has the wrong number of rows, no more columns or dependent ones,
         ``full`` is neither a fit nor a design, or the arguments of the :func:`fit_mle` form are
-        missing or wrong; or more than one restriction with one of them on the boundary (use
-        :func:`~mle_tutorial.likelihood_ratio_test`, which has the :math:`\bar\chi^2` tail).
+        missing or wrong; or more than one restriction with one of them on the boundary, or one
+        on a boundary where the full model's score is 0 whatever the data (a standard deviation of
+        a random effect at 0): use :func:`~mle_tutorial.likelihood_ratio_test`, which has the
+        :math:`\bar\chi^2` tail.
 
     Examples
     --------
@@ -383,9 +385,10 @@ def score_test(
                 "full must be the fuller model's fit (a FitResult) or its design X_full, got "
                 f"{type(full).__name__}"
             )
-        if X_full.shape[0] != small.nobs:
+        rows = small.design.shape[0]  # the design's rows (a mixed model's observations are its groups)
+        if X_full.shape[0] != rows:
             raise ValueError(
-                f"X_full has {X_full.shape[0]} rows but restricted was fitted to {small.nobs} observations"
+                f"X_full has {X_full.shape[0]} rows but restricted was fitted to {rows} observations"
             )
         if X_full.shape[1] <= small.n_coef:
             raise ValueError(
@@ -435,6 +438,13 @@ def score_test(
             "p-value is the chi-bar-squared one"
         )
     assert R is not None
+    if abs(float(R[0] @ g)) <= 1e-12 * max(1.0, abs(restricted.loglik)):
+        raise ValueError(
+            "the restriction holds a parameter on the boundary of its space where the full model's score "
+            "is 0 whatever the data (a standard deviation at 0): the score test has no chi-squared "
+            "reference there; use likelihood_ratio_test, which gives the chi-bar-squared p-value, or "
+            "the parametric bootstrap"
+        )
     z = _inward(big, theta, nesting.restrictions()[0]) * _signed_root(g, A, K, R[0], robust)
     statistic = max(z, 0.0) ** 2
     return ScoreTest(statistic, df, chi_square_tail(statistic, df, boundary), robust, boundary)

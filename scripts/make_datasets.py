@@ -34,6 +34,23 @@ for name in ["longley", "stackloss", "anes96", "strikes"]:
     d = getattr(sm.datasets, name).load_pandas().data
     write(name, {c: d[c].to_numpy(np.float64) for c in d.columns})
 
+# Grunfeld (1950) investment data: 11 U.S. firms, each observed every year 1935-1954 (a repeated-measures
+# panel, the random-effects chapters' example); the firm's name becomes its number in statsmodels' order
+# (1 = General Motors ... 11 = American Steel, as listed in the README), the rest as statsmodels has it.
+d = sm.datasets.grunfeld.load_pandas().data
+firms = list(dict.fromkeys(d["firm"]))
+assert len(d) == 220 and len(firms) == 11
+write(
+    "grunfeld",
+    {
+        "invest": d["invest"].to_numpy(np.float64),
+        "value": d["value"].to_numpy(np.float64),
+        "capital": d["capital"].to_numpy(np.float64),
+        "firm": np.array([firms.index(f) + 1 for f in d["firm"]], dtype=np.float64),
+        "year": d["year"].to_numpy(np.float64),
+    },
+)
+
 d = sm.datasets.randhie.load_pandas().data
 assert len(d) == 20190
 idx = np.sort(np.random.RandomState(1974).choice(20190, size=2000, replace=False))

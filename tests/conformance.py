@@ -211,6 +211,51 @@ def _zero_inflated(negbin):
         return {"X": X, "y": np.where(structural, 0.0, counts), "Z": np.ones(n)}
 
     return make
+def _mixed(rng, n):
+    """Groups of five rows, a random intercept of sd 0.8 and a random slope in x of sd 0.4."""
+    X = design(rng, n)
+    G = n // 5
+    g = np.repeat(np.arange(G), 5)
+    b = rng.normal(size=(G, 2)) * [0.8, 0.4]
+    y = X @ [1.0, 0.5, 0.0] + b[g, 0] + b[g, 1] * X[:, 1] + rng.normal(size=n)
+    return {"X": X, "y": y, "groups": g}
+
+
+def _glmm_binary(rng, n):
+    """Groups of five 0/1 outcomes, a random intercept of sd 0.8."""
+    X = design(rng, n)
+    g = np.repeat(np.arange(n // 5), 5)
+    eta = X @ [0.3, 0.8, 0.0] + 0.8 * rng.normal(size=n // 5)[g]
+    return {"X": X, "y": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float), "groups": g}
+
+
+def _glmm_trials(rng, n):
+    """Groups of five binomial counts out of 1 to 8 trials, random intercept and slope in x."""
+    X = design(rng, n)
+    g = np.repeat(np.arange(n // 5), 5)
+    b = rng.normal(size=(n // 5, 2)) * [0.7, 0.4]
+    eta = X @ [-0.2, 0.6, 0.0] + b[g, 0] + b[g, 1] * X[:, 1]
+    trials = rng.integers(1, 9, size=n).astype(float)
+    return {
+        "X": X,
+        "y": rng.binomial(trials.astype(int), 1 / (1 + np.exp(-eta))).astype(float),
+        "groups": g,
+        "trials": trials,
+    }
+
+
+def _glmm_counts(rng, n):
+    """Groups of five Poisson counts, a random intercept of sd 0.5."""
+    X = design(rng, n)
+    g = np.repeat(np.arange(n // 5), 5)
+    eta = X @ [0.5, 0.4, 0.0] + 0.5 * rng.normal(size=n // 5)[g]
+    return {"X": X, "y": rng.poisson(np.exp(eta)).astype(float), "groups": g}
+
+
+def _slope_design(X):
+    """The random effects' design: the intercept and x, the first two columns of X (a DataFrame's
+    columns kept, so that pandas rows stay matched by label)."""
+    return X.iloc[:, :2] if hasattr(X, "iloc") else X[:, :2]
 
 
 def _nll_normal(theta, X, y):
@@ -310,6 +355,28 @@ CASES = [
     Case("truncated normal", _truncated,
          lambda d, names=None: mle.fit_truncated_normal(d["X"], d["y"], lower=0.0, names=names),
          lambda d: mle.fit_truncated_normal(d["X"][:, :2], d["y"], lower=0.0), "beta[2]"),
+    Case("linear mixed, random intercept", _mixed,
+         lambda d, names=None: mle.fit_linear_mixed(d["X"], d["y"], d["groups"], names=names),
+         lambda d: mle.fit_linear_mixed(d["X"][:, :2], d["y"], d["groups"]), "beta[2]"),
+    Case("linear mixed, random slope", _mixed,
+         lambda d, names=None: mle.fit_linear_mixed(d["X"], d["y"], d["groups"], _slope_design(d["X"]),
+                                                    names=names),
+         lambda d: mle.fit_linear_mixed(d["X"][:, :2], d["y"], d["groups"], _slope_design(d["X"])),
+         "beta[2]"),
+    Case("binomial GLMM, Laplace", _glmm_binary,
+         lambda d, names=None: mle.fit_glmm(d["X"], d["y"], d["groups"], names=names),
+         lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"]), "beta[2]"),
+    Case("binomial GLMM with trials and a random slope, Laplace", _glmm_trials,
+         lambda d, names=None: mle.fit_glmm(d["X"], d["y"], d["groups"], trials=d["trials"],
+                                            Z=_slope_design(d["X"]), names=names),
+         lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"], trials=d["trials"],
+                                Z=_slope_design(d["X"])),
+         "beta[2]"),
+    Case("Poisson GLMM, adaptive quadrature", _glmm_counts,
+         lambda d, names=None: mle.fit_glmm(d["X"], d["y"], d["groups"], family="poisson", n_quadrature=5,
+                                            names=names),
+         lambda d: mle.fit_glmm(d["X"][:, :2], d["y"], d["groups"], family="poisson", n_quadrature=5),
+         "beta[2]"),
     Case("normal mixture", _mixture,
          lambda d, names=None: mle.fit_normal_mixture(d["x"], 2, names=names), None, None,
          response="x", design=None, names=2, exact_scale=False, working=_mixture_working(2)),

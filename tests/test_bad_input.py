@@ -49,6 +49,7 @@ def with_value(a, value, index=(3,)):
 ZERO_VAR = np.column_stack([X, np.full(40, 3.0)])  # constant column beside the intercept
 DUPLICATE = np.column_stack([X, X[:, 1]])
 FRAME = pd.DataFrame(X, columns=["const", "x1", "x2"])
+G8 = np.repeat(np.arange(8), 5)  # 8 groups of 5 rows, for the mixed models
 SHIFTED = pd.Series(Y, index=np.arange(1, 41))  # labels 1..40 against X's 0..39
 MASKED_Y = np.ma.masked_array(Y, np.arange(40) == 5)
 GROUP_OF_ZEROS = (np.column_stack([np.ones(6), [0, 0, 1, 1, 2, 2], [1, 1, 0, 0, 0, 0]]), [0, 0, 1, 3, 2, 5])
@@ -348,6 +349,19 @@ ERRORS = [
     ("fit_zero_inflated", "no zero counts", lambda: mle.fit_zero_inflated(X, YCOUNT + 1), "y has no zero counts"),
     ("fit_zero_inflated", "unknown dist", lambda: mle.fit_zero_inflated(X, YCOUNT, dist="negbin"), "dist must be one of"),
     ("fit_zero_inflated", "X and Z labels differ", lambda: mle.fit_zero_inflated(FRAME, YCOUNT, pd.Series(np.ones(40), index=np.arange(1, 41))), "X and Z are pandas objects with different index labels"),
+    # random effects (linear mixed models and GLMMs): 8 groups of 5 rows
+    ("fit_linear_mixed", "a single group", lambda: mle.fit_linear_mixed(X, Y, np.zeros(40)), "a single group"),
+    ("fit_linear_mixed", "random slope, groups of one", lambda: mle.fit_linear_mixed(X, Y, np.arange(40), X[:, :2]),
+     "groups of size one"),
+    ("fit_linear_mixed", "Z is 1-D", lambda: mle.fit_linear_mixed(X, Y, G8, X[:, 1]), "Z must be a 2-D array"),
+    ("fit_linear_mixed", "groups' labels differ from X's",
+     lambda: mle.fit_linear_mixed(FRAME, pd.Series(Y), pd.Series(G8, index=np.arange(1, 41))), "different index labels"),
+    ("fit_glmm", "non-integer counts", lambda: mle.fit_glmm(X, YCOUNT + 0.5, G8, family="poisson"),
+     "non-negative integer counts"),
+    ("fit_glmm", "successes above trials", lambda: mle.fit_glmm(X, YCOUNT, G8, trials=np.ones(40)),
+     "more successes than trials"),
+    ("fit_glmm", "quadrature with a random slope", lambda: mle.fit_glmm(X, Y01, G8, Z=X[:, :2], n_quadrature=3),
+     "single random effect"),
 ]  # fmt: skip
 
 

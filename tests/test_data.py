@@ -24,6 +24,7 @@ SHAPES = {  # name: (rows, columns in CSV order), as documented in the README
         ("popul", "TVnews", "selfLR", "ClinLR", "DoleLR", "PID", "age", "educ", "income", "vote", "logpopul"),
     ),
     "gehan": (42, ("time", "event", "group", "pair")),
+    "grunfeld": (220, ("invest", "value", "capital", "firm", "year")),
     "longley": (16, ("TOTEMP", "GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR")),
     "randhie": (
         2000,
@@ -61,7 +62,7 @@ def _files():
 
 def test_list_datasets():
     assert list_datasets() == (
-        "anes96", "gehan", "longley", "randhie", "stackloss", "strikes", "thurber", "veteran",
+        "anes96", "gehan", "grunfeld", "longley", "randhie", "stackloss", "strikes", "thurber", "veteran",
     )  # fmt: skip
     shipped = sorted(p.name[:-4] for p in _files().iterdir() if p.name.endswith(".csv"))
     assert tuple(shipped) == list_datasets()
@@ -91,6 +92,17 @@ def test_equals_statsmodels(name):
     assert tuple(data) == tuple(original.columns)
     for column in original.columns:
         np.testing.assert_array_equal(data[column], original[column].to_numpy(np.float64), err_msg=column)
+
+
+def test_grunfeld_equals_statsmodels_with_firms_numbered():
+    original = _statsmodels_data("grunfeld")
+    data = load_dataset("grunfeld")
+    firms = list(dict.fromkeys(original["firm"]))
+    assert firms[0] == "General Motors" and firms[-1] == "American Steel" and len(firms) == 11
+    np.testing.assert_array_equal(data["firm"], [firms.index(f) + 1.0 for f in original["firm"]])
+    for column in ("invest", "value", "capital", "year"):
+        np.testing.assert_array_equal(data[column], original[column].to_numpy(np.float64), err_msg=column)
+    np.testing.assert_array_equal(data["year"], np.tile(np.arange(1935.0, 1955.0), 11))
 
 
 def test_randhie_is_the_documented_subsample():
@@ -210,6 +222,7 @@ def test_unknown_name(bad):
 LICENCE_EVIDENCE = {
     "anes96": '"This is public domain."',
     "gehan": "Feist Publications",
+    "grunfeld": '"This is public domain."',
     "longley": '"This is public domain."',
     "randhie": '"This is in the public domain."',
     "stackloss": '"This is public domain."',
@@ -225,7 +238,7 @@ def test_readme_documents_dataset_and_licence(name):
     assert text.startswith(f"## {name}\n")
     assert "**Licence.** Public domain" in text
     assert LICENCE_EVIDENCE[name] in text
-    if name in ("anes96", "longley", "randhie", "stackloss", "strikes"):
+    if name in ("anes96", "grunfeld", "longley", "randhie", "stackloss", "strikes"):
         sm_datasets = pytest.importorskip("statsmodels.datasets")
         assert getattr(sm_datasets, name).COPYRIGHT.strip() in text  # the quote is statsmodels' own words
     for column in SHAPES[name][1]:
