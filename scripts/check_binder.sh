@@ -51,5 +51,5 @@ print("   fit_linear on the running example: beta =", np.round(fit.beta, 2), " s
 assert "site-packages" in mle.__file__, "mle_tutorial was not installed"
 '
 cd "$work/repo"
-pytest -q -p no:cacheprovider --nbval --nbval-current-env book/03_step2_predict.ipynb book/28_performance.ipynb
+pytest -q -p no:cacheprovider --nbval --nbval-current-env book/03_step2_predict.ipynb book/30_performance.ipynb
 echo "Binder's environment works: the package imports and the chapters reproduce their stored outputs"

@@ -50,7 +50,7 @@ def plan() -> dict[str, str]:
 
 def rewrite(path: Path, pattern: re.Pattern, moves: dict[str, str]) -> bool:
     text = path.read_text(encoding="utf-8")
-    new = pattern.sub(lambda m: moves[m.group(1)], text)
+    new = pattern.sub(lambda m: moves[next(g for g in m.groups() if g)], text)
     if new != text:
         path.write_text(new, encoding="utf-8")
         return True
@@ -76,7 +76,20 @@ def main() -> None:
         git_mv(old, f"{old}.renumbering")
     for old, new in moves.items():
         git_mv(f"{old}.renumbering", new)
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(moves, key=len, reverse=True))) + r")\b")
+    # a numbered stem (15_student_t) is a file's name wherever it stands; an unnumbered one (a new
+    # chapter's slug, such as "overdispersion" or "glmm") is also a word, a label or a module's name,
+    # so it is rewritten only where it names the file: {doc}`slug`, {doc}`text <slug>`, book/slug
+    # and "slug" (a test's parameter)
+    numbered = sorted((m for m in moves if re.match(r"\d", m)), key=len, reverse=True)
+    slugs = sorted((m for m in moves if not re.match(r"\d", m)), key=len, reverse=True)
+    alternatives = []
+    if numbered:
+        alternatives.append(r"\b(" + "|".join(map(re.escape, numbered)) + r")\b")
+    if slugs:
+        names = "|".join(map(re.escape, slugs))
+        before, after = r"(?:(?<=\{doc\}`)|(?<=<)|(?<=book/)|(?<=\"))", r"(?=`|>|\.ipynb|\"|\s*$)"
+        alternatives.append(before + "(" + names + ")" + after)
+    pattern = re.compile("|".join(alternatives), re.M)
     paths = sorted((ROOT / "book").glob("*.ipynb"))
     for other in OTHERS:
         target = ROOT / other

@@ -74,11 +74,11 @@ def test_bad_input_appendix_drives_every_public_function():
 
     import mle_tutorial as mle
 
-    notebook = json.loads((BOOK / "29_bad_input.ipynb").read_text())
+    notebook = json.loads((BOOK / "31_bad_input.ipynb").read_text())
     text = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     functions = [n for n in mle.__all__ if inspect.isfunction(getattr(mle, n)) and n != "list_datasets"]
     missing = [n for n in functions if f'"{n}",' not in text]
-    assert not missing, f"add cases for {missing} to book/29_bad_input.ipynb"
+    assert not missing, f"add cases for {missing} to book/31_bad_input.ipynb"
 
 
 def test_introduction_table_lists_every_chapter_in_toc_order():

@@ -67,7 +67,7 @@ PHONE = (390, 844)
 PHONE_SHOTS = {  # pages also saved as <name>-390.png, to see the phone layout
     "book/09_worked_example.html",
     "book/16_student_t.html",
-    "book/27_out_of_core.html",
+    "book/29_out_of_core.html",
     "book/api.html",
 }
 WIDTH_SLACK = 1  # px: rounding of widths to whole pixels
