@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from ._engine import numdiff
 from ._engine.sandwich import meat_of, robust_from
-from ._engine.scale import Unscale
+from ._engine.scale import Unscale, unit_columns
 from .fitting import FREE, fit_likelihood
 from .result import FitResult
 
@@ -363,17 +363,6 @@ class Likelihood:
         return {k: v for k, v in vars(self).items() if not k.startswith("_cache")}
 
 
-def _unit_columns(X: NDArray) -> tuple[NDArray, NDArray]:
-    """``X`` with each column of unit length, and the lengths (0 for a zero column), computed
-    without over- or underflow for columns at 1e300 or 1e-300 (first scaled by a power of two)."""
-    top = np.max(np.abs(X), axis=0)
-    e = np.where(top > 0, np.frexp(top)[1], 0)
-    scaled = np.ldexp(X, -e)
-    norms = np.linalg.norm(scaled, axis=0)
-    unit = scaled / np.where(norms > 0, norms, 1.0)
-    return unit, np.ldexp(norms, e)
-
-
 @dataclass(frozen=True)
 class _Contributions:
     model: Likelihood
@@ -415,10 +404,10 @@ class RegressionLikelihood(Likelihood):
                 f"X_full has {Xf.shape[0]} rows but restricted was fitted to {Xr.shape[0]} observations"
             )
         pf = self.n_coef
-        unit_f, scale_f = _unit_columns(Xf)
+        unit_f, scale_f = unit_columns(Xf)
         if np.any(scale_f == 0) or np.linalg.matrix_rank(unit_f) < pf:
             raise ValueError("X_full is rank deficient: its columns must be linearly independent")
-        unit_r, scale_r = _unit_columns(Xr)
+        unit_r, scale_r = unit_columns(Xr)
         scale_r = np.where(scale_r > 0, scale_r, 1.0)
         coef, *_ = np.linalg.lstsq(unit_f, unit_r, rcond=None)
         gap = np.linalg.norm(unit_r - unit_f @ coef, axis=0)
