@@ -16,12 +16,16 @@ the centred fit, before -> after, on the data below:
     gamma               1.2e-7 -> 1.3e-13  1.7e-3 -> 1.1e-11   0.9 and NaN -> 4e-9
     zero-inflated, Z=X  2e-7 -> 6e-12      1.9e-3 -> 4e-10     (the fit fails, flagged)
 
+(the default OpenBLAS kernel of an AVX-512 machine; at 1e8 the optimizers' fits are the fitters'
+matter, and only the linear fit is tested there).
+
 Now (``RegressionLikelihood.robust_cov``) the sandwich is formed for the same model on the
 orthonormal factor Q of X = QR and mapped back by triangular solves. What is left is the rounding
 of the stored data themselves: x_i'beta is computed with an error of about eps * c * |beta_1|, so
 the residuals (and every score) carry a relative error of about eps * c, and so do the errors above
-(worst seen 2.8 eps c here, 3.1 eps c over 240 random examples of the property test). The floors
-are 3000 eps c: three digits of margin.
+(worst seen 2.8 eps c here, 3.4 eps c over 240 random examples of the property test, across the
+configurations of the portability check: the Nehalem kernel). The floors are 3000 eps c: three
+digits of margin.
 
 Truths: the same fit on the centred column (the product, on a well-conditioned design: the slopes'
 errors do not depend on the shift, the intercept's follows by the exact linear map), and the
@@ -46,7 +50,7 @@ SHIFTS = (1e4, 1e6, 1e8)
 
 def floor(c: float) -> float:
     """3000 times the relative rounding of the stored data, eps * |c| (at least eps): worst seen
-    3.1 eps |c| (the property test's examples), 3.5 eps at c = 0 (mpmath)."""
+    3.4 eps |c| (the property test's examples, Nehalem kernel), 3.5 eps at c = 0 (mpmath)."""
     return 3e3 * EPS * max(abs(c), 1.0)
 
 
@@ -116,18 +120,17 @@ def shift_error(centred, moved, pairs, c, groups):
     return float(np.max(np.abs(moved.robust(groups).stderr / truth - 1)))
 
 
-@pytest.mark.parametrize("c", SHIFTS)
-@pytest.mark.parametrize("name", FITTERS)
+@pytest.mark.parametrize("name, c", [(name, c) for c in (1e4, 1e6) for name in FITTERS] + [("linear", 1e8)])
 def test_robust_errors_of_a_shifted_design_are_those_of_the_centred_fit(name, c):
-    """Before: off by up to 4e-3 at 1e6 and 1.2 at 1e8 (the table above). At 1e8 the optimizers' fits
-    mostly fail, and say so (that is the fitters' matter, not the sandwich's): then there is nothing
-    to compare."""
+    """Before: off by up to 4e-3 at 1e6 and by all digits at 1e8 (the table above). At 1e8 only
+    the linear fit (a closed form) is tested: the optimizers' fits there stop short of the maximum,
+    flagged on most kernels, but not always (on the Sandybridge kernel the negative binomial fit
+    passes its convergence check, 1e-6 in a Newton step, and its robust errors are 5e-6 off with
+    it): that is the fitters' matter, not the sandwich's."""
     fitter, pairs = FITTERS[name]
     centred, flagged = fit_quietly(fitter, X0, Y)
     assert not flagged
     moved, flagged = fit_quietly(fitter, shifted(X0, c), Y)
-    if c == 1e8 and name != "linear" and flagged:  # the fit fails, and says so
-        return
     assert not flagged and moved.converged
     for groups in (None, GROUPS):
         assert shift_error(centred, moved, pairs, c, groups) < floor(c)
@@ -147,7 +150,7 @@ def test_robust_errors_are_equivariant_under_a_shift_of_a_column(seed, name, c, 
     product, as before, which loses up to about eps times the information's condition number, by
     design at most 1e6 eps), to 2**20 (beyond, the optimizers' own fits begin to stop short of the
     maximum: a Weibull fit 2e-7 off at 3.3e6, its robust errors with it). Worst seen over 240
-    random examples: 3.1 eps c."""
+    random examples: 3.4 eps c (Nehalem kernel; 3.1 eps c with the default one)."""
     c = -float(c) if negative else float(c)
     X, groups, y = make_data(seed, 200)
     assert sandwich.design_basis(shifted(X, c)) is not None
@@ -234,7 +237,8 @@ def mp_student_t(X, y, params, nu, groups=None):
 @pytest.mark.parametrize("c", [0.0, *SHIFTS])
 def test_linear_robust_errors_are_the_40_digit_sandwich(c):
     """Against the sandwich at the fit's own estimate: before 3e-5 at 1e6 and all digits at 1e8
-    (robust: a negative variance, NaN). Worst seen 0.19 eps c (3.5 eps at c = 0)."""
+    (robust: a negative variance, NaN). Worst seen 0.26 eps c (Sandybridge kernel; 3.5 eps at
+    c = 0)."""
     X = shifted(X0, c)
     fit = mle.fit_linear(X, Y["normal"])
     for groups in (None, GROUPS):
@@ -244,7 +248,7 @@ def test_linear_robust_errors_are_the_40_digit_sandwich(c):
 
 @pytest.mark.parametrize("c", [0.0, 1e4, 1e6])
 def test_student_t_robust_errors_are_the_40_digit_sandwich(c):
-    """Before 9e-4 at 1e6; worst seen 0.7 eps c (3 eps at c = 0)."""
+    """Before 9e-4 at 1e6; worst seen 0.77 eps c (Sandybridge kernel; 3 eps at c = 0)."""
     X = shifted(X0, c)
     fit = mle.fit_student_t(X, Y["t"], df=4.0)
     for groups in (None, GROUPS):
@@ -272,7 +276,8 @@ def test_nu_run_off_keeps_its_nan_and_the_others_their_sandwich_with_nu_held():
 def test_negative_binomial_on_the_boundary_is_the_poisson_sandwich():
     """Underdispersed counts: the negative binomial's MLE is the Poisson fit (alpha = 0, its
     covariance NaN); the coefficients' robust errors on the shifted design are those of
-    fit_poisson's sandwich (the GLM's own well-conditioned route): before 1.5e-3 apart, now 0.3 eps c."""
+    fit_poisson's sandwich (the GLM's own well-conditioned route): before 1.5e-3 apart, now
+    0.6 eps c (Sandybridge kernel)."""
     rng = np.random.default_rng(1)
     c = 1e6
     X = shifted(X0, c)
