@@ -43,7 +43,7 @@ from ._engine.lazy import linalg, special
 from ._engine.lstsq import check_full_rank, check_full_rank_over_chunks, tsqr_combine
 from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, ill_conditioned, newton
 from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
-from ._engine.sandwich import meat_of, robust_from
+from ._engine.sandwich import SANDWICH_RCOND, meat_of, robust_from
 from ._engine.scale import Unscale, shifts, unshift
 from .fitting import FREE, Estimate, finish
 from .model import RowsRegression
@@ -60,12 +60,6 @@ __all__ = [
     "fit_poisson",
     "glm_stats",
 ]
-
-#: The robust (sandwich) covariance :math:`AKA` is formed as a product only where the column-scaled
-#: Cholesky factor of the information has a reciprocal condition number above this (the product
-#: loses about eps times the information's condition number, here at most 1e6, to cancellation);
-#: beyond it, from the R factor of :math:`\sqrt W X` (:meth:`GeneralizedLinear.robust_cov`).
-SANDWICH_RCOND = 1e-3
 
 #: A zero count whose fitted mean is below exp(-this) times the largest fitted mean makes the fit
 #: check whether the Poisson MLE exists (a divergence drives such means to 0).
@@ -727,7 +721,8 @@ class GeneralizedLinear(RowsRegression):
 
     def robust_cov(self, params, cov, groups=None):
         r"""The sandwich :math:`A K A`, :math:`A = (X^\top W X)^{-1}`. Where the information is ill
-        conditioned (an uncentred covariate: :data:`SANDWICH_RCOND`) the product :math:`AKA` cancels
+        conditioned (an uncentred covariate:
+        :data:`~mle_tutorial._engine.sandwich.SANDWICH_RCOND`) the product :math:`AKA` cancels
         digits, so it is formed from the R factor of :math:`\sqrt W X` instead: with the scores
         whitened, :math:`T = S R^{-1}` (well conditioned), :math:`AKA = R^{-1}(T^\top T)R^{-\top}`
         (cluster sums of :math:`T` for ``groups``)."""

@@ -370,6 +370,14 @@ class FitResult:
         model-based fit for them, or :func:`~mle_tutorial.bootstrap`. Over Dask row chunks the
         meat costs one extra pass (cluster-robust needs the data in memory).
 
+        A regression with an uncentred covariate (a column far from 0 next to an intercept, say
+        ``x + 1e6``) has an ill-conditioned information, and the sandwich formed as a product
+        would cancel digits. It is formed in a well-conditioned basis instead (the same model on
+        the orthonormal factor :math:`Q` of its design :math:`X = QR`; for a GLM, from the R
+        factor of :math:`\sqrt W X`), so that the slopes' robust errors are those of the
+        centred fit to rounding. Over Dask row chunks only a GLM's is: for the other
+        regressions there, centre such a column first.
+
         Parameters
         ----------
         groups : array_like, shape (n,), optional

@@ -59,6 +59,7 @@ from ._engine.lstsq import check_full_rank
 from ._engine.optimize import maximize, newton
 from ._engine.profiles import OptimizerProfile
 from ._engine.rows import InMemoryRows, data_key, fingerprint_sum, is_dask
+from ._engine.sandwich import design_basis
 from ._engine.scale import Unscale, column_maxima, shifted, shifts
 from ._engine.transforms import BoundsTransform
 from .fitting import FREE, POSITIVE, Estimate, finish
@@ -366,6 +367,23 @@ class ZeroInflated(RegressionLikelihood):
         p = design.X.shape[1]
         names = (*coefficient_names(None, design.columns, p, reserved=("alpha",)), *self.names[d.p :])
         return self._like(ZIData(design.X, d.Z, design.y, d.offset, d.negbin), self.key, names)
+
+    def sandwich_basis(self):
+        """As for every regression (the count design ``X`` on its orthonormal factor), and the zero
+        design ``Z`` too where it is ill conditioned (by default ``Z`` is ``X``): the gamma block
+        of :math:`T` is then the R factor of ``Z``."""
+        d = self.data
+        bases = (design_basis(d.X), design_basis(d.Z))
+        if bases[0] is None and bases[1] is None:
+            return None
+        X, Z, blocks = d.X, d.Z, []
+        if bases[0] is not None:
+            X, R = bases[0]
+            blocks.append((0, R))
+        if bases[1] is not None:
+            Z, R = bases[1]
+            blocks.append((d.p, R))
+        return self._like(ZIData(X, Z, d.y, d.offset, d.negbin), self.key), blocks
 
     # nesting
     def nesting(self, restricted) -> Nesting:

@@ -6,6 +6,13 @@ sum of the per-observation scores :math:`s_i = \nabla\ell_i`. Their sum of outer
 :math:`I^{-1} K I^{-1}` (Huber 1967, White 1982); summed within clusters first, the
 cluster-robust meat. Models give the scores (``Likelihood.score_obs``) or, over Dask row
 chunks, the meat itself.
+
+Where the information is ill conditioned (an uncentred covariate next to an intercept), the product
+:math:`I^{-1} K I^{-1}` cancels digits: the entries of :math:`I^{-1}` and :math:`K` are far larger
+than the result. It is then formed in a basis where it is well conditioned (a GLM: the scores
+whitened by the R factor of :math:`\sqrt W X`; a regression: the same model on the orthonormal
+factor :math:`Q` of its design, :func:`design_basis`) and mapped back by triangular solves
+(:func:`from_basis`).
 """
 
 from __future__ import annotations
@@ -14,6 +21,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import read_groups
+from .lazy import linalg
+from .optimize import ill_conditioned
+from .scale import unit_columns
+
+#: The robust (sandwich) covariance :math:`AKA` is formed as a product only where the column-scaled
+#: Cholesky factor of the information (of a regression: of its design's Gram matrix) has a
+#: reciprocal condition number above this (the product loses about eps times the information's
+#: condition number, here at most 1e6, to cancellation); beyond it, in a well-conditioned basis
+#: (:meth:`GeneralizedLinear.robust_cov <mle_tutorial.glm.GeneralizedLinear.robust_cov>`,
+#: :meth:`RegressionLikelihood.robust_cov <mle_tutorial.model.RegressionLikelihood.robust_cov>`).
+SANDWICH_RCOND = 1e-3
 
 
 def cluster_meat(S: NDArray, groups: NDArray) -> tuple[NDArray, int]:
@@ -57,3 +75,29 @@ def robust_from(cov: NDArray, meat_fn, bread_fn=None) -> tuple[NDArray, NDArray]
         out[np.ix_(ok, ok)] = sandwich(bread[np.ix_(ok, ok)], meat[np.ix_(ok, ok)])
     with np.errstate(invalid="ignore"):
         return out, np.sqrt(np.diag(out))
+
+
+def design_basis(X: NDArray) -> tuple[NDArray, NDArray] | None:
+    r"""``(Q, R)`` with :math:`X = QR` (:math:`Q` with orthonormal columns, :math:`R` upper
+    triangular) where the design ``X`` is too ill conditioned for the sandwich to be formed as a
+    product: the Gram matrix of its columns scaled to unit length is :func:`ill_conditioned
+    <mle_tutorial._engine.optimize.ill_conditioned>` at :data:`SANDWICH_RCOND` (so that units do
+    not count); None where it is not (then nothing else is computed)."""
+    unit, lengths = unit_columns(X)
+    if not ill_conditioned(unit.T @ unit, SANDWICH_RCOND):
+        return None
+    Q, R_unit = np.linalg.qr(unit)
+    return Q, R_unit * lengths
+
+
+def from_basis(cov: NDArray, blocks: list[tuple[int, NDArray]]) -> NDArray:
+    r""":math:`T^{-1} C T^{-\top}`: a covariance ``cov`` of the parameters :math:`T\theta` as one of
+    :math:`\theta`, for :math:`T` block diagonal with the upper triangular ``R`` of each
+    ``(start, R)`` of ``blocks`` from row ``start`` on and the identity elsewhere (the inverse of
+    each ``R`` by a triangular solve)."""
+    t_inv = np.eye(cov.shape[0])
+    for start, R in blocks:
+        stop = start + R.shape[0]
+        t_inv[start:stop, start:stop] = linalg.solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
+    out = t_inv @ cov @ t_inv.T
+    return 0.5 * (out + out.T)

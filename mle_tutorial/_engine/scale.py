@@ -112,3 +112,14 @@ class Scaling:
     @property
     def identity(self) -> bool:
         return not any(self.exponents) and self.loglik_shift == 0.0
+
+
+def unit_columns(X: NDArray) -> tuple[NDArray, NDArray]:
+    """``X`` with each column of unit length, and the lengths (0 for a zero column), computed
+    without over- or underflow for columns at 1e300 or 1e-300 (first scaled by a power of two)."""
+    top = np.max(np.abs(X), axis=0)
+    e = np.where(top > 0, np.frexp(top)[1], 0)
+    scaled = np.ldexp(X, -e)
+    norms = np.linalg.norm(scaled, axis=0)
+    unit = scaled / np.where(norms > 0, norms, 1.0)
+    return unit, np.ldexp(norms, e)
