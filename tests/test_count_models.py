@@ -70,7 +70,7 @@ def test_negative_binomial_terms_match_mpmath(y, alpha):
 
 @pytest.mark.parametrize("y", [0, 1, 5, 30])
 def test_negative_binomial_at_alpha_zero_is_the_poisson_limit(y):
-    """At alpha = 0 the terms are the limits: the Poisson log pmf, the classic 15_overdispersion score
+    """At alpha = 0 the terms are the limits: the Poisson log pmf, the classic overdispersion score
     ((y - mu)^2 - y)/2 and -y(y-1)(2y-1)/6 + y mu^2 - 2 mu^3/3, which small alpha approaches."""
     eta = np.log(np.array([0.3, 2.0, 9.0]))
     mu = np.exp(eta)
@@ -102,7 +102,7 @@ def poisson_counts(seed):
 
 
 def test_underdispersed_counts_put_alpha_on_the_boundary_with_a_warning():
-    X, y = poisson_counts(4)  # a Poisson sample whose 15_overdispersion slope is negative (-33)
+    X, y = poisson_counts(4)  # a Poisson sample whose overdispersion slope is negative (-33)
     pois = mle.fit_poisson(X, y)
     mu = np.exp(X @ pois.params)
     assert 0.5 * np.sum((y - mu) ** 2 - y) < 0
