@@ -63,6 +63,9 @@ MONOTONE_SLACK = 1e-12
 
 KINDS = ("weight", "mu", "sigma")
 
+#: The methods of :func:`fit_normal_mixture`: EM accelerated by SQUAREM (the default), or plain EM.
+METHODS = ("SQUAREM", "EM")
+
 
 # --- the likelihood, and the two steps --------------------------------------------------------------
 def log_joint(x: NDArray, weights: NDArray, means: NDArray, sds: NDArray) -> NDArray:
@@ -111,40 +114,114 @@ class Run:
     point: float | None = None
 
 
+def _e(x: NDArray, w: NDArray, mu: NDArray, sd: NDArray) -> tuple[NDArray, NDArray, float]:
+    """The E step of :func:`run`: responsibilities, each observation's log-likelihood and their sum
+    (as :func:`e_step`, with fewer temporaries: EM's time on small data is the calls' overhead)."""
+    z = (x - mu[:, None]) / sd[:, None]
+    a = (np.log(w) - np.log(sd) - _HALF_LOG_2PI)[:, None] - 0.5 * z * z
+    top = np.maximum.reduce(a, axis=0)
+    e = np.exp(a - top)
+    total = np.add.reduce(e, axis=0)
+    log_f = top + np.log(total)
+    return e / total, log_f, float(np.add.reduce(log_f))
+
+
+def _m(x: NDArray, resp: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """The M step of :func:`run` (as :func:`m_step`)."""
+    nk = np.add.reduce(resp, axis=1)
+    means = (resp @ x) / nk
+    d = x - means[:, None]
+    return nk / x.shape[0], means, np.sqrt(np.add.reduce(resp * d * d, axis=1) / nk)
+
+
 def run(
-    x: NDArray, weights: NDArray, means: NDArray, sds: NDArray, *, max_iter: int, tol: float, floor: float
-) -> Run:
-    """EM from one start until the parameters move by at most ``tol`` (weights absolutely, means
-    and sigmas relative to sigma) and the log-likelihood by at most ``tol`` relative, for at most
-    ``max_iter`` iterations; stopped early if a component collapses (sigma <= ``floor`` or less
-    than one observation's weight)."""
-    resp, log_f = e_step(x, weights, means, sds)
-    ll = float(np.sum(log_f))
-    for it in range(1, max_iter + 1):
-        new_w, new_mu, new_sd = m_step(x, resp)
-        bad = ~(new_sd > floor) | ~(new_w * x.shape[0] >= 1.0)
-        if np.any(bad):
-            j = int(np.flatnonzero(bad)[0])
-            point = float(new_mu[j]) if np.isfinite(new_mu[j]) else float(means[j])
-            return Run(new_w, new_mu, new_sd, np.inf, it, False, collapsed=j, point=point)
-        resp, log_f = e_step(x, new_w, new_mu, new_sd)
-        new_ll = float(np.sum(log_f))
-        slack = MONOTONE_SLACK * float(np.sum(np.abs(log_f)))
-        if not new_ll >= ll - slack:
-            raise AssertionError(
-                f"EM lowered the log-likelihood from {ll!r} to {new_ll!r} at iteration {it}, by more "
-                "than rounding: EM never does that, so this is a bug"
+    x: NDArray, weights: NDArray, means: NDArray, sds: NDArray, *, max_iter: int, tol: float, floor: float,
+    accelerate: bool = True,
+) -> Run:  # fmt: skip
+    """EM from one start until an EM step moves the parameters by at most ``tol`` (weights
+    absolutely, means and sigmas relative to sigma) and the log-likelihood by at most ``tol``
+    relative, for at most ``max_iter`` EM steps (each an E and an M step); stopped early if a
+    component collapses (sigma <= ``floor`` or less than one observation's weight).
+
+    With ``accelerate`` (the default) the steps are grouped by SQUAREM (Varadhan and Roland, 2008,
+    scheme S3): from :math:`\\theta_0`, two EM steps give :math:`\\theta_1, \\theta_2`,
+    :math:`r = \\theta_1 - \\theta_0`, :math:`v = \\theta_2 - 2\\theta_1 + \\theta_0`,
+    :math:`\\alpha = \\min(-\\|r\\|/\\|v\\|, -1)`, and one more EM step from
+    :math:`\\theta_0 - 2\\alpha r + \\alpha^2 v` (in the unconstrained coordinates of :func:`pack`,
+    so every point is a valid mixture) ends the cycle; if that step's log-likelihood is below
+    :math:`\\ell(\\theta_2)`, or a component collapses there, the cycle ends at :math:`\\theta_2`
+    instead, as plain EM would. So :math:`\\ell` never falls from one cycle to the next, and every
+    plain EM step is checked as before. The stopping rule is EM's own: a plain step from the current
+    point moves nothing by more than ``tol``."""
+    n, m = x.shape[0], weights.shape[0]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        resp, log_f, ll = _e(x, weights, means, sds)
+        steps = 0
+
+        def em(w, mu, sd, resp, ll, checked=True):
+            """One EM step from (w, mu, sd) whose E step (resp, ll) is done: the new parameters with
+            their E step, and whether the stopping rule passed; or a collapsed Run."""
+            new_w, new_mu, new_sd = _m(x, resp)
+            bad = ~(new_sd > floor) | ~(new_w * n >= 1.0)
+            if bad.any():
+                j = int(np.flatnonzero(bad)[0])
+                point = float(new_mu[j]) if np.isfinite(new_mu[j]) else float(mu[j])
+                return Run(new_w, new_mu, new_sd, np.inf, steps, False, collapsed=j, point=point)
+            new_resp, new_log_f, new_ll = _e(x, new_w, new_mu, new_sd)
+            if checked and not new_ll >= ll - MONOTONE_SLACK * float(np.add.reduce(np.abs(new_log_f))):
+                raise AssertionError(
+                    f"EM lowered the log-likelihood from {ll!r} to {new_ll!r} at iteration {steps}, by "
+                    "more than rounding: EM never does that, so this is a bug"
+                )
+            change = max(
+                float(np.maximum.reduce(np.abs(new_w - w))),
+                float(np.maximum.reduce(np.abs(new_mu - mu) / new_sd)),
+                float(np.maximum.reduce(np.abs(new_sd - sd) / new_sd)),
             )
-        change = max(
-            float(np.max(np.abs(new_w - weights))),
-            float(np.max(np.abs(new_mu - means) / new_sd)),
-            float(np.max(np.abs(new_sd - sds) / new_sd)),
-        )
-        rise = (new_ll - ll) / abs(new_ll)
-        weights, means, sds, ll = new_w, new_mu, new_sd, new_ll
-        if change <= tol and rise <= tol:
-            return _sorted(Run(weights, means, sds, ll, it, True))
-    return _sorted(Run(weights, means, sds, ll, max_iter, False))
+            done = change <= tol and (new_ll - ll) <= tol * abs(new_ll)
+            return (new_w, new_mu, new_sd, new_resp, new_ll), done
+
+        state = (weights, means, sds, resp, ll)
+        while steps < max_iter:
+            steps += 1
+            out = em(*state)
+            if isinstance(out, Run):
+                return out
+            one, done = out
+            if done:
+                return _sorted(Run(one[0], one[1], one[2], one[4], steps, True))
+            if not accelerate or steps + 2 > max_iter:
+                state = one
+                continue
+            steps += 1
+            out = em(*one)
+            if isinstance(out, Run):
+                return out
+            two, done = out
+            if done:
+                return _sorted(Run(two[0], two[1], two[2], two[4], steps, True))
+            t0, t1, t2 = pack(*state[:3]), pack(*one[:3]), pack(*two[:3])
+            r, v = t1 - t0, t2 - 2.0 * t1 + t0
+            norm_v = float(np.sqrt(v @ v))
+            state = two
+            if not norm_v > 0.0:
+                continue
+            alpha = min(-float(np.sqrt(r @ r)) / norm_v, -1.0)
+            w_, mu_, sd_ = unpack(t0 - 2.0 * alpha * r + alpha * alpha * v, m)
+            if not (np.all(sd_ > floor) and np.all(np.isfinite(mu_))):
+                continue
+            resp_, _, ll_ = _e(x, w_, mu_, sd_)
+            if not np.isfinite(ll_):
+                continue
+            steps += 1
+            out = em(w_, mu_, sd_, resp_, ll_, checked=False)  # EM from the extrapolated point
+            if isinstance(out, Run):
+                continue  # a collapse seen only from the extrapolated point: keep plain EM's theta_2
+            three, _ = out
+            if three[4] >= state[4]:
+                state = three
+        w, mu, sd, _, ll = state
+        return _sorted(Run(w, mu, sd, ll, steps, False))
 
 
 def _sorted(r: Run) -> Run:
@@ -166,9 +243,9 @@ def _group_start(x: NDArray, labels: NDArray, centers: NDArray, m: int) -> tuple
 
 
 def starts(x: NDArray, m: int, n_starts: int, seed: int) -> list[tuple[NDArray, NDArray, NDArray]]:
-    """Deterministic starts: the first splits the sorted data into ``m`` equal-count groups
-    (quantiles); the others pick centres k-means++-style (each next centre drawn with probability
-    proportional to its squared distance from the nearest centre so far, from
+    """The broad starts, deterministic: the first splits the sorted data into ``m`` equal-count
+    groups (quantiles); the others pick centres k-means++-style (each next centre drawn with
+    probability proportional to its squared distance from the nearest centre so far, from
     ``numpy.random.default_rng(seed)``) and take the groups of the nearest centre."""
     order = np.argsort(x, kind="stable")
     labels = np.empty(x.shape[0], dtype=int)
@@ -185,6 +262,67 @@ def starts(x: NDArray, m: int, n_starts: int, seed: int) -> list[tuple[NDArray, 
         centers = np.sort(np.array(picked))
         labels = np.argmin(np.abs(x[:, None] - centers), axis=1)
         out.append(_group_start(x, labels, centers, m))
+    return out
+
+
+def data_starts(x: NDArray, m: int, count: int, seed: int) -> list[tuple[NDArray, NDArray, NDArray]]:
+    """Starts "random from data": ``m`` distinct observations drawn uniformly as centres (from
+    ``numpy.random.default_rng([seed, 1])``, a stream of its own), and the groups of the nearest
+    centre."""
+    rng = np.random.default_rng([seed, 1])
+    out = []
+    for _ in range(count):
+        centers = np.sort(rng.choice(x, size=m, replace=False))
+        labels = np.argmin(np.abs(x[:, None] - centers), axis=1)
+        out.append(_group_start(x, labels, centers, m))
+    return out
+
+
+#: A narrow start puts a component on the :data:`NARROW_K` + 1 observations nearest a point.
+NARROW_K = 3
+
+
+def narrow_starts(x: NDArray, best: Run, count: int) -> list[tuple[NDArray, NDArray, NDArray]]:
+    """Starts with one narrow component, from the best broad maximum ``best``: at the ``count``
+    distinct values of ``x`` where the data are densest compared with that fit (the ratio of the
+    local density, :math:`n_k/(2 n d_k)` with :math:`d_k` the distance to the k-th nearest
+    observation and :math:`n_k` the observations within it, to the fitted density), each at least :math:`d_k` from the others, the
+    component whose mean is nearest is moved there, with standard deviation :math:`d_k` and the
+    weight of the observations within :math:`d_k`. These reach the maxima with a narrow component
+    (a cluster of a few close values) that broad starts rarely do."""
+    values, counts = np.unique(x, return_counts=True)
+    k = NARROW_K
+    if count <= 0 or values.shape[0] <= k + 1:
+        return []
+    cum = np.concatenate([[0], np.cumsum(counts)])
+    n = x.shape[0]
+    xs = np.sort(x)
+    d_obs = np.full(n, np.inf)
+    for j in range(k + 1):  # the k nearest observations lie in a window of k + 1 sorted values
+        lo = np.arange(n) - j
+        ok = (lo >= 0) & (lo + k < n)
+        i = np.flatnonzero(ok)
+        d_obs[i] = np.minimum(d_obs[i], np.maximum(xs[i] - xs[lo[ok]], xs[lo[ok] + k] - xs[i]))
+    d = d_obs[cum[:-1]]
+    gaps = np.diff(values)
+    nearest = np.minimum(np.append(gaps, np.inf), np.insert(gaps, 0, np.inf))
+    d = np.where(d > 0, d, nearest)  # k or more ties: as wide as the gap to the next value
+    within = cum[np.searchsorted(values, values + d, side="right")] - cum[np.searchsorted(values, values - d)]
+    with np.errstate(divide="ignore"):
+        fitted = e_step(values, best.weights, best.means, best.sds)[1]
+        score = np.log(within / (2.0 * n * d)) - fitted
+    out = []
+    chosen: list[int] = []
+    for i in np.argsort(-score, kind="stable"):
+        if len(out) == count:
+            break
+        if any(abs(values[i] - values[c]) <= max(d[i], d[c]) for c in chosen):
+            continue
+        chosen.append(int(i))
+        w, mu, sd = best.weights.copy(), best.means.copy(), best.sds.copy()
+        j = int(np.argmin(np.abs(mu - values[i])))
+        mu[j], sd[j], w[j] = values[i], d[i], within[i] / n
+        out.append((w / w.sum(), mu, sd))
     return out
 
 
@@ -362,58 +500,186 @@ class _Held:
         return value, -np.concatenate([g_gamma, g_mu, g_ls])
 
 
-def collapse_error(runs: list[Run], x: NDArray, what: str) -> ValueError:
+def collapse_error(runs: list[Run], center: float, scale: float, what: str) -> ValueError:
     r = next(r for r in runs if r.collapsed is not None)
+    point = center + scale * float(r.point if r.point is not None else np.nan)
     return ValueError(
-        f"{what} collapsed: component {r.collapsed}'s sigma went to 0 on a single point (x = {r.point:.6g}), "
+        f"{what} collapsed: component {r.collapsed}'s sigma went to 0 on a single point (x = {point:.6g}), "
         "where the likelihood is unbounded (it rises to +inf as sigma -> 0); that degenerate 'maximum' is "
         "not an estimate. Try other starts (more n_starts, another seed) or fewer components"
     )
 
 
-def _fit(model: NormalMixture, start_list: list, max_iter: int, tol: float, caller: str) -> FitResult:
-    """EM from every start; the best start that did not collapse gives the result (its components,
-    in order of increasing mean)."""
+#: Every start first runs EM to this tolerance (or the fit's own, if looser); only the best is then
+#: run on to the fit's ``tol``. Enough to tell the maxima apart (their log-likelihoods are then
+#: within about 1e-9 relative of their limits), at a fraction of the cost of converging every start.
+SCREEN_TOL = 1e-7
+
+#: A component of a maximum is *narrow* if it holds less than this many observations' weight...
+NARROW_COUNT = 2.0
+#: ... or its sigma is below this fraction of the largest sigma.
+NARROW_RATIO = 0.05
+
+
+def standardized(x: NDArray) -> tuple[NDArray, float, float]:
+    r"""``(u, c, s)`` with :math:`u = (x - c)/s`: ``c`` the middle value of the sorted data (a value of
+    ``x``, so that :math:`x - c` is exact for the values near it) and ``s`` the power of two at or
+    above the largest :math:`|x - c|`. EM runs on ``u``: its sums neither overflow (data near
+    :math:`10^{300}`) nor underflow (near :math:`10^{-300}`), and a shift (data near
+    :math:`10^{10}`) does not drown the spread in rounding; the fit is mapped back exactly for the
+    scale (a power of two) and with one rounding for the shift."""
+    c = float(np.sort(x)[x.shape[0] // 2])
+    with np.errstate(over="ignore"):
+        d = x - c
+    if not np.all(np.isfinite(d)):  # values of both signs near the largest float: halve first
+        c = 0.0
+        d = x
+    top = float(np.max(np.abs(d)))
+    s = float(np.ldexp(1.0, int(np.frexp(top)[1]))) if top > 0 else 1.0
+    return d / s, c, s
+
+
+def _distinct_maxima(runs: list[Run]) -> list[tuple[float, int]]:
+    """The log-likelihoods of the maxima the runs reached, highest first, with how many runs reached
+    each (maxima within 1e-6 relative counted as one)."""
+    out: list[list] = []
+    for ll in sorted((r.loglik for r in runs), reverse=True):
+        if out and out[-1][0] - ll <= 1e-6 * max(1.0, abs(ll)):
+            out[-1][1] += 1
+        else:
+            out.append([ll, 1])
+    return [(float(a), int(b)) for a, b in out]
+
+
+def narrow_components(r: Run, n: int) -> NDArray:
+    """Which components of a maximum are narrow (:data:`NARROW_COUNT`, :data:`NARROW_RATIO`)."""
+    return (n * r.weights < NARROW_COUNT) | (r.sds < NARROW_RATIO * np.max(r.sds))
+
+
+def _narrow_text(r: Run, n: int) -> str:
+    narrow = narrow_components(r, n)
+    j = int(np.flatnonzero(narrow)[0])
+    return (
+        f"a narrow component ({n * r.weights[j]:.1f} observations' weight, sigma "
+        f"{r.sds[j] / np.max(r.sds):.2g} of the widest)"
+    )
+
+
+def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: float, caller: str) -> FitResult:
+    """EM (accelerated by SQUAREM, see :func:`run`) from every start, on the standardized data
+    (:func:`standardized`); the best start that did not collapse gives the result (its components,
+    in order of increasing mean). ``start_list`` None: the model's own starts, ``n_starts`` broad
+    ones (:func:`starts`), and ``n_starts // 2`` each random from the data (:func:`data_starts`)
+    and narrow (:func:`narrow_starts`, from the best broad maximum without a narrow component)."""
     x, m = model.x, model.m
-    floor = SD_COLLAPSE * float(np.std(x))
-    runs = [run(x, *s, max_iter=max_iter, tol=tol, floor=floor) for s in start_list]
+    n = x.shape[0]
+    u, c, s = standardized(x)
+    floor = SD_COLLAPSE * float(np.std(u))
+    screen = max(tol, SCREEN_TOL)
+
+    def go(start, tolerance, iterations):
+        return run(u, *start, max_iter=iterations, tol=tolerance, floor=floor, accelerate=model.accelerate)
+
+    if start_list is None:
+        extra = model.n_starts // 2
+        broad = starts(u, m, model.n_starts, model.seed) + data_starts(u, m, extra, model.seed)
+        runs = [go(start, screen, max_iter) for start in broad]
+        good = [r for r in runs if r.collapsed is None]
+        if good:
+            base = [r for r in good if not np.any(narrow_components(r, n))] or good
+            runs += [go(start, screen, max_iter) for start in narrow_starts(u, max(base, key=lambda r: r.loglik), extra)]
+    else:
+        runs = [go((w, (mu - c) / s, sd / s), screen, max_iter) for w, mu, sd in start_list]
     good = [r for r in runs if r.collapsed is None]
     if not good:
         what = "the start" if len(runs) == 1 else f"every one of the {len(runs)} starts"
-        raise collapse_error(runs, x, what)
-    best = max(good, key=lambda r: r.loglik)
+        raise collapse_error(runs, c, s, what)
+    highest = max(good, key=lambda r: r.loglik)
+    plain = [r for r in good if not np.any(narrow_components(r, n))]
+    best = highest if model.allow_narrow or not plain else max(plain, key=lambda r: r.loglik)
+    passed_over = None if best is highest else highest
+    if screen > tol and best.converged and best.n_iter < max_iter:
+        more = go((best.weights, best.means, best.sds), tol, max_iter - best.n_iter)
+        if more.collapsed is None:
+            best = Run(more.weights, more.means, more.sds, more.loglik, best.n_iter + more.n_iter, more.converged)
+    maxima = _distinct_maxima(good)
     n_collapsed = len(runs) - len(good)
-    lower = sum(r.loglik < best.loglik - 1e-6 * max(1.0, abs(best.loglik)) for r in good)
+    shift = -n * np.log(s)  # the log-likelihood of x is that of u less n log s
     message = (
-        f"EM from {len(runs)} start(s): the best reached log-likelihood {best.loglik:.6f} "
+        f"EM (SQUAREM) from {len(runs)} start(s): the best reached log-likelihood {best.loglik + shift:.6f} "
+        if model.accelerate else f"EM from {len(runs)} start(s): the best reached log-likelihood "
+        f"{best.loglik + shift:.6f} "
+    ) + (  # fmt: skip
         f"({'converged' if best.converged else f'not converged in {max_iter} iterations'}); "
-        f"{lower} stopped at a lower local maximum; {n_collapsed} collapsed onto a single point "
-        "(sigma -> 0, unbounded likelihood) and were discarded."
+        f"{len(good) - maxima[0][1]} stopped at a lower local maximum; {n_collapsed} collapsed onto a "
+        "single point (sigma -> 0, unbounded likelihood) and were discarded."
     )
+    if len(maxima) > 1:
+        listed = ", ".join(f"{ll + shift:.3f} ({k})" for ll, k in maxima[:5])
+        message += (
+            f" The starts disagree: they reached {len(maxima)} distinct maxima, log-likelihood "
+            f"(starts) {listed}{', ...' if len(maxima) > 5 else ''}."
+        )
+    if passed_over is not None:
+        message += (
+            f" A higher maximum, log-likelihood {passed_over.loglik + shift:.6f}, has "
+            f"{_narrow_text(passed_over, n)}: it may describe a few close values rather than a group (a "
+            "spurious maximum), so the estimate is the best maximum without a narrow component "
+            "(allow_narrow=True takes the highest)."
+        )
+    elif np.any(narrow_components(best, n)):
+        message += (
+            f" The best maximum has {_narrow_text(best, n)}: it may describe a few close values rather "
+            "than a group (a spurious maximum); look at it."
+        )
     theta = pack(best.weights, best.means, best.sds)
-    cov_theta, problem = covariance.from_hessian(nll_hessian(theta, x, m))
+    cov_theta, problem = covariance.from_hessian(nll_hessian(theta, u, m))
     J = natural_jacobian(best.weights, best.sds)
-    cov = J @ cov_theta @ J.T
-    params = np.column_stack([best.weights, best.means, best.sds]).reshape(-1)
+    cov_u = J @ cov_theta @ J.T
+    D = np.tile([1.0, s, s], m)
+    cov = cov_u * np.outer(D, D)
+    means = c + s * best.means
+    sds = s * best.sds
+    params = np.column_stack([best.weights, means, sds]).reshape(-1)
     failure = None
     if not best.converged:
         failure = (
             f"{caller} did not converge: EM ran {max_iter} iterations without its stopping rule "
             f"passing (parameters and log-likelihood moving by at most {tol:g}). Raise max_iter. {message}"
         )
+    profile: MixtureProfile | StandardizedProfile = MixtureProfile(u, best.weights, best.means, best.sds)
+    if c != 0.0 or s != 1.0:
+        profile = StandardizedProfile(profile, c, s, n)
     est = Estimate(
         params=params,
-        loglik=best.loglik,
+        loglik=best.loglik + shift,
         converged=best.converged,
         n_iter=best.n_iter,
         method="EM",
         message=message,
         cov=cov,
         problem=problem,
-        profile=MixtureProfile(x, best.weights, best.means, best.sds),
+        profile=profile,
         failure=failure,
     )
     return finish(model, est)
+
+
+@dataclass(frozen=True)
+class StandardizedProfile:
+    """The profile of a fit to :math:`u = (x - c)/s` (:func:`standardized`) in the parameters of
+    ``x``: a held mean ``value`` is :math:`(value - c)/s` of ``u``, a held sigma :math:`value/s`,
+    and the log-likelihood of ``x`` is that of ``u`` less :math:`n\\log s`."""
+
+    inner: MixtureProfile
+    center: float
+    scale: float
+    n: int
+
+    def __call__(self, j: int, value: float) -> float:
+        kind = int(j) % 3
+        v = (value - self.center) / self.scale if kind == 1 else value / self.scale if kind == 2 else value
+        return self.inner(j, v) - self.n * np.log(self.scale)
 
 
 # --- the model ---------------------------------------------------------------------------------------------
@@ -443,8 +709,11 @@ class NormalMixture(Likelihood):
     constraints = 1
 
     def __init__(self, x: NDArray, components: Sequence[str], *, n_starts: int = 10, seed: int = 0,
-                 start=None, max_iter: int = 10_000, tol: float = 1e-10):  # fmt: skip
+                 start=None, max_iter: int = 10_000, tol: float = 1e-10, accelerate: bool = True,
+                 allow_narrow: bool = False):  # fmt: skip
         self.x = x
+        self.accelerate = accelerate
+        self.allow_narrow = allow_narrow
         self.components = tuple(components)
         self.n_starts = n_starts
         self.seed = seed
@@ -454,7 +723,7 @@ class NormalMixture(Likelihood):
 
     @classmethod
     def from_data(cls, x, n_components=2, *, n_starts=10, seed=0, start=None, max_iter=None, tol=None,
-                  names=None, options=None) -> NormalMixture:  # fmt: skip
+                  names=None, options=None, method="SQUAREM", allow_narrow=False) -> NormalMixture:  # fmt: skip
         """Check the data and settings (as :func:`fit_normal_mixture` does) and build the model."""
         x = _check_x(x)
         m = positive_int(n_components, "n_components")
@@ -489,11 +758,15 @@ class NormalMixture(Likelihood):
         components = tuple(str(j) for j in range(m))
         if names is not None:
             components = tuple(coefficient_names(names, None, m, against="n_components is {k}"))
-        return cls(x, components, n_starts=n_starts, seed=int(seed), start=start, max_iter=max_iter, tol=tol)
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        return cls(x, components, n_starts=n_starts, seed=int(seed), start=start, max_iter=max_iter, tol=tol,
+                   accelerate=method == "SQUAREM", allow_narrow=bool(allow_narrow))  # fmt: skip
 
     def _like(self, x: NDArray) -> NormalMixture:
         return NormalMixture(x, self.components, n_starts=self.n_starts, seed=self.seed,
-                             start=self.start_values, max_iter=self.max_iter, tol=self.tol)  # fmt: skip
+                             start=self.start_values, max_iter=self.max_iter, tol=self.tol,
+                             accelerate=self.accelerate, allow_narrow=self.allow_narrow)  # fmt: skip
 
     @property
     def m(self) -> int:
@@ -560,8 +833,9 @@ class NormalMixture(Likelihood):
         return np.column_stack([w, mu, sd]).reshape(-1)
 
     def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
-        if method not in (None, "EM"):
-            raise ValueError(f"a normal mixture is fitted by EM; method must be 'EM', got {method!r}")
+        if method not in (None, *METHODS):
+            raise ValueError(f"a normal mixture is fitted by EM; method must be one of {METHODS}, got {method!r}")
+        model = self if method is None or (method == "SQUAREM") == self.accelerate else self._switched()
         opts = check_options(options, COMMON_OPTIONS, "fit_normal_mixture")
         max_iter = opts.get("max_iter", self.max_iter)
         tol = opts.get("tol", self.tol)
@@ -571,8 +845,14 @@ class NormalMixture(Likelihood):
         elif self.start_values is not None:
             start_list = [self.start_values]
         else:
-            start_list = starts(self.x, self.m, self.n_starts, self.seed)
-        return _fit(self, start_list, max_iter, tol, "fit_normal_mixture")
+            start_list = None
+        return _fit(model, start_list, max_iter, tol, "fit_normal_mixture")
+
+    def _switched(self) -> NormalMixture:
+        """The same model fitted by the other method (plain EM or SQUAREM)."""
+        return NormalMixture(self.x, self.components, n_starts=self.n_starts, seed=self.seed,
+                             start=self.start_values, max_iter=self.max_iter, tol=self.tol,
+                             accelerate=not self.accelerate, allow_narrow=self.allow_narrow)  # fmt: skip
 
     def simulate(self, params, rng):
         weights, means, sds = self._split(params)
@@ -741,6 +1021,8 @@ def fit_normal_mixture(
     tol: float | None = None,
     names: Sequence[str] | None = None,
     options: dict | None = None,
+    method: str = "SQUAREM",
+    allow_narrow: bool = False,
 ) -> FitResult:
     r"""Maximum likelihood fit of a mixture of normals by EM, from several starts.
 
@@ -821,6 +1103,6 @@ def fit_normal_mixture(
     """
     model = NormalMixture.from_data(
         x, n_components, n_starts=n_starts, seed=seed, start=start, max_iter=max_iter, tol=tol,
-        names=names, options=options,
+        names=names, options=options, method=method, allow_narrow=allow_narrow,
     )  # fmt: skip
     return model.fit()
