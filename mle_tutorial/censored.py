@@ -62,11 +62,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance
+from ._engine.ascent import ascend
 from ._engine.checks import as_float_array, check_rows, read_matrix, shape_message
 from ._engine.lazy import special
 from ._engine.lstsq import solve
 from ._engine.objectives import Objective
-from ._engine.ascent import ascend
 from ._engine.optimize import (
     COMMON_OPTIONS,
     DECREMENT_TOL,
@@ -327,7 +327,7 @@ class _Midpoint:
         self.log_p = np.log(2.0 * self.h) + logf + self.h * self.h * self.c2 / 6.0
 
     def sums(self):
-        m, h, h2, psi, dpsi = self.m, self.h, self.h * self.h, self.psi, self.dpsi
+        m, h2, psi, dpsi = self.m, self.h * self.h, self.psi, self.dpsi
         dc2 = self.d2psi + 2.0 * psi * dpsi
         d2c2 = self.d3psi + 2.0 * dpsi * dpsi + 2.0 * psi * self.d2psi
         L_m = psi + h2 * dc2 / 6.0
@@ -375,7 +375,7 @@ class Kinds:
                 where.append(slice(int(index[0]), int(index[-1]) + 1))
             else:
                 where.append(index)
-        return cls(*where, *present)
+        return cls(where[0], where[1], where[2], where[3], present[0], present[1], present[2], present[3])
 
 
 @dataclass(frozen=True, eq=False)
@@ -879,7 +879,9 @@ def _fit(model: CensoredRegression, options: dict | None) -> FitResult:
     start = least_squares_start(data.X, y0, data.fixed_log_scale is not None)
     sorted_data = data.by_kind()
     try:
-        found = ascend(NewtonPass(sorted_data), start, opts.get("max_iter", 100), opts.get("tol", DECREMENT_TOL))
+        found = ascend(
+            NewtonPass(sorted_data), start, opts.get("max_iter", 100), opts.get("tol", DECREMENT_TOL)
+        )
     except StartNotFinite as exc:
         raise ValueError(
             f"{caller}: the log-likelihood is not finite at the least-squares start (an observation "
@@ -891,7 +893,9 @@ def _fit(model: CensoredRegression, options: dict | None) -> FitResult:
     distance = newton_distance(-found.stats["score"], found.info, theta)
     converged = found.converged and not found.diverging and distance <= OPTIMALITY_TOL
     if converged:
-        message = "Newton's method converged: a further step would change the log-likelihood by less than rounding."
+        message = (
+            "Newton's method converged: a further step would change the log-likelihood by less than rounding."
+        )
     elif found.diverging:
         message = (
             f"Newton's steps shrink only by a constant factor after {found.n_iter} iterations: the "
@@ -999,7 +1003,9 @@ def _blocks(data: CensoredData, beta: NDArray, tau: float, sigma: float):
             index = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
             for start in range(0, index.shape[0], BLOCK_ROWS):
                 if isinstance(rows, slice):
-                    block: slice | NDArray = slice(rows.start + start, min(rows.start + start + BLOCK_ROWS, rows.stop))
+                    block: slice | NDArray = slice(
+                        rows.start + start, min(rows.start + start + BLOCK_ROWS, rows.stop)
+                    )
                 else:
                     block = index[start : start + BLOCK_ROWS]
                 Xb = data.X[block]

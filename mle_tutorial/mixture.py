@@ -14,7 +14,9 @@ conditional expectation: the **E step** (:func:`em_e_step`) computes the respons
 iteration never lowers :math:`\ell`.
 
 Two warnings come with mixtures. The likelihood has local maxima, so
-:func:`fit_normal_mixture` runs EM from several starts. And it is unbounded: a component
+:func:`fit_normal_mixture` runs EM (accelerated by SQUAREM) from several starts, and takes the
+highest maximum without a narrow component (see its docstring: "which maximum"). And it is
+unbounded: a component
 sitting on one observation with :math:`\sigma_j \to 0` sends :math:`\ell \to \infty`. That
 degenerate solution is detected and discarded, never returned.
 
@@ -126,14 +128,6 @@ def _e(x: NDArray, w: NDArray, mu: NDArray, sd: NDArray) -> tuple[NDArray, NDArr
     return e / total, log_f, float(np.add.reduce(log_f))
 
 
-def _m(x: NDArray, resp: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-    """The M step of :func:`run` (as :func:`m_step`)."""
-    nk = np.add.reduce(resp, axis=1)
-    means = (resp @ x) / nk
-    d = x - means[:, None]
-    return nk / x.shape[0], means, np.sqrt(np.add.reduce(resp * d * d, axis=1) / nk)
-
-
 def run(
     x: NDArray, weights: NDArray, means: NDArray, sds: NDArray, *, max_iter: int, tol: float, floor: float,
     accelerate: bool = True,
@@ -155,13 +149,13 @@ def run(
     point moves nothing by more than ``tol``."""
     n, m = x.shape[0], weights.shape[0]
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        resp, log_f, ll = _e(x, weights, means, sds)
+        resp, _, ll = _e(x, weights, means, sds)
         steps = 0
 
         def em(w, mu, sd, resp, ll, checked=True):
             """One EM step from (w, mu, sd) whose E step (resp, ll) is done: the new parameters with
             their E step, and whether the stopping rule passed; or a collapsed Run."""
-            new_w, new_mu, new_sd = _m(x, resp)
+            new_w, new_mu, new_sd = m_step(x, resp)
             bad = ~(new_sd > floor) | ~(new_w * n >= 1.0)
             if bad.any():
                 j = int(np.flatnonzero(bad)[0])
@@ -286,7 +280,8 @@ def narrow_starts(x: NDArray, best: Run, count: int) -> list[tuple[NDArray, NDAr
     """Starts with one narrow component, from the best broad maximum ``best``: at the ``count``
     distinct values of ``x`` where the data are densest compared with that fit (the ratio of the
     local density, :math:`n_k/(2 n d_k)` with :math:`d_k` the distance to the k-th nearest
-    observation and :math:`n_k` the observations within it, to the fitted density), each at least :math:`d_k` from the others, the
+    observation and :math:`n_k` the observations within it, to the fitted density), each at least
+    :math:`d_k` from the others, the
     component whose mean is nearest is moved there, with standard deviation :math:`d_k` and the
     weight of the observations within :math:`d_k`. These reach the maxima with a narrow component
     (a cluster of a few close values) that broad starts rarely do."""
@@ -311,7 +306,7 @@ def narrow_starts(x: NDArray, best: Run, count: int) -> list[tuple[NDArray, NDAr
     with np.errstate(divide="ignore"):
         fitted = e_step(values, best.weights, best.means, best.sds)[1]
         score = np.log(within / (2.0 * n * d)) - fitted
-    out = []
+    out: list[tuple[NDArray, NDArray, NDArray]] = []
     chosen: list[int] = []
     for i in np.argsort(-score, kind="stable"):
         if len(out) == count:
@@ -587,7 +582,10 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
         good = [r for r in runs if r.collapsed is None]
         if good:
             base = [r for r in good if not np.any(narrow_components(r, n))] or good
-            runs += [go(start, screen, max_iter) for start in narrow_starts(u, max(base, key=lambda r: r.loglik), extra)]
+            runs += [
+                go(start, screen, max_iter)
+                for start in narrow_starts(u, max(base, key=lambda r: r.loglik), extra)
+            ]
     else:
         runs = [go((w, (mu - c) / s, sd / s), screen, max_iter) for w, mu, sd in start_list]
     good = [r for r in runs if r.collapsed is None]
@@ -601,16 +599,16 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
     if screen > tol and best.converged and best.n_iter < max_iter:
         more = go((best.weights, best.means, best.sds), tol, max_iter - best.n_iter)
         if more.collapsed is None:
-            best = Run(more.weights, more.means, more.sds, more.loglik, best.n_iter + more.n_iter, more.converged)
+            best = Run(
+                more.weights, more.means, more.sds, more.loglik, best.n_iter + more.n_iter, more.converged
+            )
     maxima = _distinct_maxima(good)
     n_collapsed = len(runs) - len(good)
     shift = -n * np.log(s)  # the log-likelihood of x is that of u less n log s
+    status = "converged" if best.converged else f"not converged in {max_iter} iterations"
     message = (
-        f"EM (SQUAREM) from {len(runs)} start(s): the best reached log-likelihood {best.loglik + shift:.6f} "
-        if model.accelerate else f"EM from {len(runs)} start(s): the best reached log-likelihood "
-        f"{best.loglik + shift:.6f} "
-    ) + (  # fmt: skip
-        f"({'converged' if best.converged else f'not converged in {max_iter} iterations'}); "
+        f"{'EM (SQUAREM)' if model.accelerate else 'EM'} from {len(runs)} start(s): the best reached "
+        f"log-likelihood {best.loglik + shift:.6f} ({status}); "
         f"{len(good) - maxima[0][1]} stopped at a lower local maximum; {n_collapsed} collapsed onto a "
         "single point (sigma -> 0, unbounded likelihood) and were discarded."
     )
@@ -647,9 +645,8 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
             f"{caller} did not converge: EM ran {max_iter} iterations without its stopping rule "
             f"passing (parameters and log-likelihood moving by at most {tol:g}). Raise max_iter. {message}"
         )
-    profile: MixtureProfile | StandardizedProfile = MixtureProfile(u, best.weights, best.means, best.sds)
-    if c != 0.0 or s != 1.0:
-        profile = StandardizedProfile(profile, c, s, n)
+    inner = MixtureProfile(u, best.weights, best.means, best.sds)
+    profile = inner if c == 0.0 and s == 1.0 else StandardizedProfile(inner, c, s, n)
     est = Estimate(
         params=params,
         loglik=best.loglik + shift,
@@ -723,7 +720,8 @@ class NormalMixture(Likelihood):
 
     @classmethod
     def from_data(cls, x, n_components=2, *, n_starts=10, seed=0, start=None, max_iter=None, tol=None,
-                  names=None, options=None, method="SQUAREM", allow_narrow=False) -> NormalMixture:  # fmt: skip
+                  names=None, options=None, method="SQUAREM",
+                  allow_narrow=False) -> NormalMixture:  # fmt: skip
         """Check the data and settings (as :func:`fit_normal_mixture` does) and build the model."""
         x = _check_x(x)
         m = positive_int(n_components, "n_components")
@@ -834,7 +832,9 @@ class NormalMixture(Likelihood):
 
     def fit(self, start=None, *, method: str | None = None, options: dict | None = None) -> FitResult:
         if method not in (None, *METHODS):
-            raise ValueError(f"a normal mixture is fitted by EM; method must be one of {METHODS}, got {method!r}")
+            raise ValueError(
+                f"a normal mixture is fitted by EM; method must be one of {METHODS}, got {method!r}"
+            )
         model = self if method is None or (method == "SQUAREM") == self.accelerate else self._switched()
         opts = check_options(options, COMMON_OPTIONS, "fit_normal_mixture")
         max_iter = opts.get("max_iter", self.max_iter)
@@ -1028,13 +1028,25 @@ def fit_normal_mixture(
 
     .. math:: \ell(w, \mu, \sigma) = \sum_{i=1}^n \log\sum_{j=1}^m w_j\,f(x_i; \mu_j, \sigma_j)
 
-    EM (:func:`em_e_step`, :func:`em_m_step`) runs from each start until, in one iteration, no
-    weight moves by more than ``tol``, no mean or standard deviation by more than ``tol`` times
-    its standard deviation, and the log-likelihood by no more than ``tol`` relative. The code
-    checks at every iteration that the log-likelihood did not decrease (beyond rounding). A
-    start on which a component collapses onto a single point (:math:`\sigma_j \to 0`, where the
-    likelihood is unbounded) is stopped and discarded; the answer is the highest maximum among
-    the others.
+    EM (:func:`em_e_step`, :func:`em_m_step`), accelerated by SQUAREM (Varadhan and Roland,
+    2008: an extrapolation along two EM steps, then one more EM step, kept only if the
+    log-likelihood did not fall), runs from each start until, in one EM step, no weight moves by
+    more than ``tol``, no mean or standard deviation by more than ``tol`` times its standard
+    deviation, and the log-likelihood by no more than ``tol`` relative. The code checks at every
+    plain EM step that the log-likelihood did not decrease (beyond rounding). A start on which a
+    component collapses onto a single point (:math:`\sigma_j \to 0`, where the likelihood is
+    unbounded) is stopped and discarded. The fit runs on the data shifted by their middle value
+    and scaled by a power of two, and maps the answer back, so that data near :math:`10^{10}`,
+    :math:`10^{300}` or :math:`10^{-300}` are fitted as well as data near 1.
+
+    **Which maximum.** The likelihood has local maxima, and some are *spurious*: a component on a
+    few close values with a tiny :math:`\sigma_j`, higher than every proper maximum. A component
+    is *narrow* if it holds less than two observations' weight (:math:`n w_j < 2`) or its
+    :math:`\sigma_j` is below 1/20 of the largest. The estimate is the highest maximum the starts
+    reached without a narrow component (if every one has a narrow component, the highest, flagged
+    in ``message``); a higher maximum with a narrow component is named in ``message`` with its
+    log-likelihood, and ``allow_narrow=True`` returns it instead. ``message`` also says when the
+    starts disagree (the distinct maxima they reached, and how many reached each).
 
     Parameters
     ----------
@@ -1043,8 +1055,12 @@ def fit_normal_mixture(
     n_components : int
         Number of components :math:`m`, at least 2.
     n_starts : int
-        Number of starts: the first splits the sorted data into equal-count groups, the others
-        are k-means++-style picks of centres from ``numpy.random.default_rng(seed)``.
+        Number of broad starts: the first splits the sorted data into equal-count groups, the
+        others are k-means++-style picks of centres from ``numpy.random.default_rng(seed)``.
+        ``n_starts // 2`` more take centres drawn from the data, and ``n_starts // 2`` more are
+        *narrow*: from the best broad maximum, a component moved onto the few observations nearest
+        a value where the data are densest next to that fit (they reach the maxima with a
+        narrow component, which broad starts rarely do).
     seed : int
         Seed of those picks (the fit is deterministic).
     start : (weights, means, sds), optional
@@ -1057,6 +1073,11 @@ def fit_normal_mixture(
         A name for each component, in order of increasing mean (default: 0, 1, ...).
     options : dict, optional
         ``max_iter`` and ``tol``, as above; an unknown key is an error.
+    method : {"SQUAREM", "EM"}
+        SQUAREM-accelerated EM (default) or plain EM (whose iterations the mixture chapter
+        counts); both stop at EM's fixed point.
+    allow_narrow : bool
+        Return the highest maximum even if it has a narrow component (see "Which maximum").
 
     Returns
     -------
@@ -1066,8 +1087,9 @@ def fit_normal_mixture(
         ``constraints = 1`` (the weights sum to 1, so ``k``, AIC and BIC count :math:`3m - 1`
         free parameters); ``stderr`` from the
         observed information (analytic Hessian of the log-likelihood in unconstrained
-        coordinates, carried to these by the delta method); ``n_iter`` the EM iterations of the
-        chosen start; ``message`` what the starts found; a ``profile`` for
+        coordinates, carried to these by the delta method); ``n_iter`` the EM steps of the
+        chosen start (with SQUAREM, the EM steps its cycles took); ``message`` what the starts
+        found; a ``profile`` for
         ``conf_int(method="profile")``; ``model`` (a :class:`NormalMixture`, ``name``
         ``"normal_mixture"``) and a ``data_key`` of ``x``. ``robust()`` gives the sandwich in
         the unconstrained coordinates, carried to these by the delta method.

@@ -83,7 +83,9 @@ def ascend(pass_fn: Callable[[NDArray], dict], theta: NDArray, max_iter: int = 1
             return NewtonResult(theta, stats, it, False, decrement, tail >= LINEAR_TAIL)
         decrement = float(stats["score"] @ step)
         tail = tail + 1 if definite and full and 0.1 * previous < decrement < 0.1 else 0
-        stalled = definite and full and decrement <= FULL_STEP_DECREMENT and decrement > STALL_RATIO * previous
+        stalled = (
+            definite and full and decrement <= FULL_STEP_DECREMENT and decrement > STALL_RATIO * previous
+        )
         if definite and (decrement <= tol or stalled):
             # converged: polish, as every fitter with an analytic Hessian does (optimize.polish),
             # so that where the loop stopped does not decide the last digits
@@ -92,7 +94,8 @@ def ascend(pass_fn: Callable[[NDArray], dict], theta: NDArray, max_iter: int = 1
                 new = pass_fn(theta + step)
                 ll = stats["loglik"]
                 if np.isfinite(new["loglik"]) and (
-                    new["loglik"] >= ll - 4 * np.finfo(float).eps * abs(ll) or decrement <= FULL_STEP_DECREMENT
+                    new["loglik"] >= ll - 4 * np.finfo(float).eps * abs(ll)
+                    or decrement <= FULL_STEP_DECREMENT
                 ):
                     polished += 1
                     previous, full = decrement, True
