@@ -48,6 +48,7 @@ from ._engine.checks import align, as_float_array, coefficient_names, positive_i
 from ._engine.optimize import COMMON_OPTIONS, check_options
 from ._engine.rows import data_key, fingerprint_sum
 from ._engine.sandwich import meat_of, robust_from
+from ._engine.scale import Unscale
 from .fitting import FREE, POSITIVE, Estimate, finish
 from .model import Likelihood, Nesting
 from .result import FitResult
@@ -633,12 +634,10 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
     theta = pack(best.weights, best.means, best.sds)
     cov_theta, problem = covariance.from_hessian(nll_hessian(theta, u, m))
     J = natural_jacobian(best.weights, best.sds)
-    cov_u = J @ cov_theta @ J.T
-    D = np.tile([1.0, s, s], m)
-    cov = cov_u * np.outer(D, D)
-    means = c + s * best.means
-    sds = s * best.sds
-    params = np.column_stack([best.weights, means, sds]).reshape(-1)
+    cov = J @ cov_theta @ J.T
+    e = int(np.frexp(s)[1]) - 1  # s = 2**e: the parameters of x / s map back exactly (finish)
+    shift_u = c / s
+    params = np.column_stack([best.weights, shift_u + best.means, best.sds]).reshape(-1)
     failure = None
     if not best.converged:
         failure = (
@@ -646,10 +645,10 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
             f"passing (parameters and log-likelihood moving by at most {tol:g}). Raise max_iter. {message}"
         )
     inner = MixtureProfile(u, best.weights, best.means, best.sds)
-    profile = inner if c == 0.0 and s == 1.0 else StandardizedProfile(inner, c, s, n)
+    profile = inner if c == 0.0 else ShiftedProfile(inner, shift_u)
     est = Estimate(
         params=params,
-        loglik=best.loglik + shift,
+        loglik=best.loglik,
         converged=best.converged,
         n_iter=best.n_iter,
         method="EM",
@@ -658,25 +657,22 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
         problem=problem,
         profile=profile,
         failure=failure,
+        unscale=Unscale((0, e, e) * m, -n * e * float(np.log(2.0))),
     )
     return finish(model, est)
 
 
 @dataclass(frozen=True)
-class StandardizedProfile:
+class ShiftedProfile:
     """The profile of a fit to :math:`u = (x - c)/s` (:func:`standardized`) in the parameters of
-    ``x``: a held mean ``value`` is :math:`(value - c)/s` of ``u``, a held sigma :math:`value/s`,
-    and the log-likelihood of ``x`` is that of ``u`` less :math:`n\\log s`."""
+    :math:`x/s` (``finish`` then maps those to ``x``'s by the power of two :math:`s`): a held
+    mean ``value`` is ``value - shift`` of ``u`` (``shift`` :math:`= c/s`)."""
 
     inner: MixtureProfile
-    center: float
-    scale: float
-    n: int
+    shift: float
 
     def __call__(self, j: int, value: float) -> float:
-        kind = int(j) % 3
-        v = (value - self.center) / self.scale if kind == 1 else value / self.scale if kind == 2 else value
-        return self.inner(j, v) - self.n * np.log(self.scale)
+        return self.inner(j, value - self.shift if int(j) % 3 == 1 else value)
 
 
 # --- the model ---------------------------------------------------------------------------------------------
