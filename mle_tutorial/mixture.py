@@ -757,6 +757,19 @@ class NormalMixture(Likelihood):
         return cls(x, components, n_starts=n_starts, seed=int(seed), start=start, max_iter=max_iter, tol=tol,
                    accelerate=method == "SQUAREM", allow_narrow=bool(allow_narrow))  # fmt: skip
 
+    def rescaled(self) -> tuple[NormalMixture, Unscale]:
+        r"""The model on :math:`x/s`, with :math:`s` the power of two of :func:`standardized` (the
+        scale the fit works on: it fits :math:`(x - c)/s` and reports the parameters of :math:`x/s`
+        scaled back by :math:`s`), and how its parameters scale back: the means and sigmas by
+        :math:`s`, the weights not at all. Dividing by a power of two is exact, and the scores
+        depend on the data only through :math:`x_i - \mu_j`, exact for :math:`x_i` near
+        :math:`\mu_j`, so the sandwich built on :math:`x/s` and scaled back is that of ``x``, for
+        data of any size (near :math:`10^{300}` its sums would overflow on ``x`` itself)."""
+        s = standardized(self.x)[2]
+        e = int(np.frexp(s)[1]) - 1  # s = 2**e
+        n = self.x.shape[0]
+        return self._like(self.x / s), Unscale((0, e, e) * self.m, -n * e * float(np.log(2.0)))
+
     def _like(self, x: NDArray) -> NormalMixture:
         return NormalMixture(x, self.components, n_starts=self.n_starts, seed=self.seed,
                              start=self.start_values, max_iter=self.max_iter, tol=self.tol,

@@ -50,8 +50,10 @@ def polish(x, w, mu, sd):
 
 
 def main() -> None:
-    import sklearn  # noqa: PLC0415 - in main only: the tests collect this file, and sklearn is no dependency
-    from sklearn.mixture import GaussianMixture  # noqa: PLC0415
+    # Imported here, not at the top: the doctest collection imports this file, and scikit-learn
+    # is no dependency of the project.
+    import sklearn
+    from sklearn.mixture import GaussianMixture
 
     out = {"sklearn": sklearn.__version__, "numpy": np.__version__, "cases": {}}
     for name, (file, unit, m) in CASES.items():
