@@ -754,6 +754,8 @@ class NormalMixture(Likelihood):
             components = tuple(coefficient_names(names, None, m, against="n_components is {k}"))
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if not isinstance(allow_narrow, (bool, np.bool_)):
+            raise ValueError(f"allow_narrow must be True or False, got {allow_narrow!r}")
         return cls(x, components, n_starts=n_starts, seed=int(seed), start=start, max_iter=max_iter, tol=tol,
                    accelerate=method == "SQUAREM", allow_narrow=bool(allow_narrow))  # fmt: skip
 
@@ -1110,8 +1112,10 @@ def fit_normal_mixture(
     ------
     ValueError
         Bad ``x`` (NaN, inf, a masked value, not 1-D), ``n_components`` < 2 or more than the
-        distinct values of ``x`` allow, a bad ``start`` or ``names``; or every start collapsing
-        onto a single point (the degenerate solution: no MLE among them).
+        distinct values of ``x`` allow, a bad ``start`` or ``names``, a ``method`` other than
+        ``"SQUAREM"`` or ``"EM"``, an ``allow_narrow`` that is not ``True`` or ``False``, an
+        unknown ``options`` key; or every start collapsing onto a single point (the degenerate
+        solution: no MLE among them).
 
     Warns
     -----
