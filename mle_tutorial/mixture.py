@@ -14,13 +14,13 @@ conditional expectation: the **E step** (:func:`em_e_step`) computes the respons
 iteration never lowers :math:`\ell`.
 
 Two warnings come with mixtures. The likelihood has local maxima, so
-:func:`fit_normal_mixture` runs EM (accelerated by SQUAREM) from several starts, and takes the
-highest maximum without a narrow component (see its docstring: "which maximum"). And it is
-unbounded: a component
-sitting on one observation with :math:`\sigma_j \to 0` sends :math:`\ell \to \infty`. That
-degenerate solution is detected and discarded, never returned.
+:func:`fit_normal_mixture` runs EM (accelerated by SQUAREM and Newton steps) from several
+starts, and takes the highest maximum without a narrow component (see its docstring: "which
+maximum"). And it is unbounded: a component sitting on one observation with
+:math:`\sigma_j \to 0` sends :math:`\ell \to \infty`. That degenerate solution is detected and
+discarded, never returned.
 
-The model is :class:`NormalMixture`. EM never lowers :math:`\ell`: :func:`run` checks that at
+The model is :class:`NormalMixture`. EM never lowers :math:`\ell`: :func:`run_many` checks that at
 every iteration and raises ``AssertionError`` if it happens by more than rounding (it would be a
 bug). A start whose component collapses (:math:`\sigma_j` below :data:`SD_COLLAPSE` times the
 spread of the data, or less than one observation's worth of weight) is stopped and reported;
@@ -66,7 +66,8 @@ MONOTONE_SLACK = 1e-12
 
 KINDS = ("weight", "mu", "sigma")
 
-#: The methods of :func:`fit_normal_mixture`: EM accelerated by SQUAREM (the default), or plain EM.
+#: The methods of :func:`fit_normal_mixture`: EM accelerated by SQUAREM and Newton steps (the
+#: default), or plain EM.
 METHODS = ("SQUAREM", "EM")
 
 
@@ -91,16 +92,17 @@ def e_step(x: NDArray, weights: NDArray, means: NDArray, sds: NDArray) -> tuple[
 
 def m_step(x: NDArray, resp: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     """Weights, means and standard deviations that maximize the expected complete-data
-    log-likelihood given the responsibilities (m, n) (a component with no weight gives NaN)."""
-    nk = resp.sum(axis=1)
+    log-likelihood given the responsibilities (m, n) (a component with no weight gives NaN);
+    responsibilities (S, m, n) of S parameter sets at once give (S, m) each."""
+    nk = resp.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = (resp @ x) / nk
-        d = x - means[:, None]
-        var = np.sum(resp * d * d, axis=1) / nk
+        d = x - means[..., None]
+        var = np.sum(resp * d * d, axis=-1) / nk
     return nk / x.shape[0], means, np.sqrt(var)
 
 
-# --- one run of EM ------------------------------------------------------------------------------------
+# --- EM from many starts at once --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Run:
     """Where EM from one start ended: the parameters (sorted by mean unless collapsed), the
@@ -117,106 +119,283 @@ class Run:
     point: float | None = None
 
 
-def _e(x: NDArray, w: NDArray, mu: NDArray, sd: NDArray) -> tuple[NDArray, NDArray, float]:
-    """The E step of :func:`run`: responsibilities, each observation's log-likelihood and their sum
-    (as :func:`e_step`, with fewer temporaries: EM's time on small data is the calls' overhead)."""
-    z = (x - mu[:, None]) / sd[:, None]
-    a = (np.log(w) - np.log(sd) - _HALF_LOG_2PI)[:, None] - 0.5 * z * z
-    top = np.maximum.reduce(a, axis=0)
-    e = np.exp(a - top)
-    total = np.add.reduce(e, axis=0)
+def _e(x: NDArray, w: NDArray, mu: NDArray, sd: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """The E step of :func:`run_many` for S parameter sets at once (``w``, ``mu``, ``sd`` of shape
+    (S, m)): responsibilities (S, m, n), each observation's log-likelihood (S, n) and their sums
+    (S,), as :func:`e_step` computes them for one."""
+    z = (x - mu[..., None]) / sd[..., None]
+    a = (np.log(w) - np.log(sd) - _HALF_LOG_2PI)[..., None] - 0.5 * z * z
+    top = np.maximum.reduce(a, axis=1)
+    e = np.exp(a - top[:, None])
+    total = np.add.reduce(e, axis=1)
     log_f = top + np.log(total)
-    return e / total, log_f, float(np.add.reduce(log_f))
+    return e / total[:, None], log_f, np.add.reduce(log_f, axis=1)
+
+
+def _pack_many(w: NDArray, mu: NDArray, sd: NDArray) -> NDArray:
+    """:func:`pack` of S parameter sets (rows)."""
+    return np.concatenate([np.log(w[:, 1:] / w[:, :1]), mu, np.log(sd)], axis=1)
+
+
+def _unpack_many(theta: NDArray, m: int) -> tuple[NDArray, NDArray, NDArray]:
+    """:func:`unpack` of S parameter sets (rows)."""
+    alpha = np.concatenate([np.zeros((theta.shape[0], 1)), theta[:, : m - 1]], axis=1)
+    w = np.exp(alpha - np.max(alpha, axis=1, keepdims=True))
+    return w / np.sum(w, axis=1, keepdims=True), theta[:, m - 1 : 2 * m - 1], np.exp(theta[:, 2 * m - 1 :])
 
 
 def run(
     x: NDArray, weights: NDArray, means: NDArray, sds: NDArray, *, max_iter: int, tol: float, floor: float,
     accelerate: bool = True,
 ) -> Run:  # fmt: skip
-    """EM from one start until an EM step moves the parameters by at most ``tol`` (weights
-    absolutely, means and sigmas relative to sigma) and the log-likelihood by at most ``tol``
-    relative, for at most ``max_iter`` EM steps (each an E and an M step); stopped early if a
-    component collapses (sigma <= ``floor`` or less than one observation's weight).
+    """EM from one start (weights, means, sds of shape (m,)): :func:`run_many` with one row."""
+    return run_many(
+        x,
+        weights[None],
+        means[None],
+        sds[None],
+        max_iter=max_iter,
+        tol=tol,
+        floor=floor,
+        accelerate=accelerate,
+    )[0]
 
-    With ``accelerate`` (the default) the steps are grouped by SQUAREM (Varadhan and Roland, 2008,
-    scheme S3): from :math:`\\theta_0`, two EM steps give :math:`\\theta_1, \\theta_2`,
-    :math:`r = \\theta_1 - \\theta_0`, :math:`v = \\theta_2 - 2\\theta_1 + \\theta_0`,
-    :math:`\\alpha = \\min(-\\|r\\|/\\|v\\|, -1)`, and one more EM step from
-    :math:`\\theta_0 - 2\\alpha r + \\alpha^2 v` (in the unconstrained coordinates of :func:`pack`,
-    so every point is a valid mixture) ends the cycle; if that step's log-likelihood is below
-    :math:`\\ell(\\theta_2)`, or a component collapses there, the cycle ends at :math:`\\theta_2`
-    instead, as plain EM would. So :math:`\\ell` never falls from one cycle to the next, and every
-    plain EM step is checked as before. The stopping rule is EM's own: a plain step from the current
-    point moves nothing by more than ``tol``."""
-    n, m = x.shape[0], weights.shape[0]
-    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        resp, _, ll = _e(x, weights, means, sds)
-        steps = 0
 
-        def em(w, mu, sd, resp, ll, checked=True):
-            """One EM step from (w, mu, sd) whose E step (resp, ll) is done: the new parameters with
-            their E step, and whether the stopping rule passed; or a collapsed Run."""
-            new_w, new_mu, new_sd = m_step(x, resp)
-            bad = ~(new_sd > floor) | ~(new_w * n >= 1.0)
-            if bad.any():
-                j = int(np.flatnonzero(bad)[0])
-                point = float(new_mu[j]) if np.isfinite(new_mu[j]) else float(mu[j])
-                return Run(new_w, new_mu, new_sd, np.inf, steps, False, collapsed=j, point=point)
-            new_resp, new_log_f, new_ll = _e(x, new_w, new_mu, new_sd)
-            if checked and not new_ll >= ll - MONOTONE_SLACK * float(np.add.reduce(np.abs(new_log_f))):
+def run_many(
+    x: NDArray, weights: NDArray, means: NDArray, sds: NDArray, *, max_iter: int, tol: float, floor: float,
+    accelerate: bool = True,
+) -> list[Run]:  # fmt: skip
+    """EM from S starts at once (the rows of ``weights``, ``means``, ``sds``, shape (S, m)), each
+    until an EM step moves its parameters by at most ``tol`` (weights absolutely, means and
+    sigmas relative to sigma) and its log-likelihood by at most ``tol`` relative, for at most
+    ``max_iter`` EM steps (each an E and an M step); a start is stopped early if a component
+    collapses (sigma <= ``floor`` or less than one observation's weight). One :class:`Run` per
+    start, in order.
+
+    The starts are independent: each row follows the path it would alone, and a row that stops
+    leaves the batch. Running them together makes every E and M step one array operation over all
+    the rows still running, so the cost of a step (on small data, the overhead of the NumPy calls)
+    is shared by the starts.
+
+    With ``accelerate`` (the default) the steps are grouped in cycles. SQUAREM (Varadhan and
+    Roland, 2008, scheme S3): from :math:`\\theta_0`, two EM steps give
+    :math:`\\theta_1, \\theta_2`, :math:`r = \\theta_1 - \\theta_0`,
+    :math:`v = \\theta_2 - 2\\theta_1 + \\theta_0`, :math:`\\alpha = \\min(-\\|r\\|/\\|v\\|, -1)`,
+    and one more EM step from :math:`\\theta_0 - 2\\alpha r + \\alpha^2 v` (in the unconstrained
+    coordinates of :func:`pack`, so every point is a valid mixture). Newton: where the second EM
+    step moved the parameters by less than :data:`NEWTON_NEAR` (EM's slow linear end) and the
+    observed information at :math:`\\theta_2` is positive definite, Newton's step from
+    :math:`\\theta_2` (:func:`_newton_many`). The cycle ends at the highest of :math:`\\theta_2`,
+    SQUAREM's point and Newton's, each taken only if its log-likelihood is at least
+    :math:`\\ell(\\theta_2)` and no component collapses there. So :math:`\\ell` never falls from
+    one cycle to the next, and every plain EM step is checked (``AssertionError`` if it lowers
+    :math:`\\ell` by more than rounding: EM never does). The stopping rule is EM's own, at every
+    plain EM step: it moved nothing by more than ``tol``."""
+    n, m = x.shape[0], weights.shape[1]
+    out: list[Run | None] = [None] * weights.shape[0]
+
+    def em(state, checked):
+        """One EM step from every row of ``state`` (w, mu, sd, resp, log_f, ll: parameters with their
+        E step done): the new state, the rows that collapsed, the components that did, the rows
+        whose stopping rule passed, and how far each row moved."""
+        w, mu, sd, resp, _, ll = state
+        new_w, new_mu, new_sd = m_step(x, resp)
+        bad = ~(new_sd > floor) | ~(new_w * n >= 1.0)
+        collapsed = np.any(bad, axis=1)
+        new = (new_w, new_mu, new_sd, *_e(x, new_w, new_mu, new_sd))
+        new_ll = new[5]
+        if checked is not None:
+            slack = MONOTONE_SLACK * np.add.reduce(np.abs(new[4]), axis=1)
+            low = checked & ~collapsed & ~(new_ll >= ll - slack)
+            if np.any(low):
+                i = int(np.flatnonzero(low)[0])
                 raise AssertionError(
-                    f"EM lowered the log-likelihood from {ll!r} to {new_ll!r} at iteration {steps}, by "
-                    "more than rounding: EM never does that, so this is a bug"
+                    f"EM lowered the log-likelihood from {ll[i]!r} to {new_ll[i]!r} at iteration "
+                    f"{steps[i]}, by more than rounding: EM never does that, so this is a bug"
                 )
-            change = max(
-                float(np.maximum.reduce(np.abs(new_w - w))),
-                float(np.maximum.reduce(np.abs(new_mu - mu) / new_sd)),
-                float(np.maximum.reduce(np.abs(new_sd - sd) / new_sd)),
-            )
-            done = change <= tol and (new_ll - ll) <= tol * abs(new_ll)
-            return (new_w, new_mu, new_sd, new_resp, new_ll), done
+        change = np.maximum.reduce(
+            np.concatenate(
+                [np.abs(new_w - w), np.abs(new_mu - mu) / new_sd, np.abs(new_sd - sd) / new_sd], axis=1
+            ),
+            axis=1,
+        )
+        done = ~collapsed & (change <= tol) & (new_ll - ll <= tol * np.abs(new_ll))
+        return new, collapsed, bad, done, change
 
-        state = (weights, means, sds, resp, ll)
-        while steps < max_iter:
+    def settle(before, new, collapsed, bad, done, among):
+        """Record the rows (of those in ``among``) whose step from ``before`` to ``new`` collapsed or
+        passed the stopping rule; None if there are none, else the mask of the rows that go on."""
+        stopped = among & (collapsed | done)
+        if not np.any(stopped):
+            return None
+        for i in np.flatnonzero(stopped):
+            if collapsed[i]:
+                j = int(np.flatnonzero(bad[i])[0])
+                mu_j = new[1][i, j]
+                point = float(mu_j) if np.isfinite(mu_j) else float(before[1][i, j])
+                out[rows[i]] = Run(new[0][i], new[1][i], new[2][i], np.inf, int(steps[i]), False, j, point)
+            else:
+                out[rows[i]] = _sorted(
+                    Run(new[0][i], new[1][i], new[2][i], float(new[5][i]), int(steps[i]), True)
+                )
+        return ~stopped
+
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        rows = np.arange(weights.shape[0])  # the starts still running, as indices of out
+        state: tuple[NDArray, ...] = (weights, means, sds, *_e(x, weights, means, sds))
+        steps = np.zeros(rows.shape[0], dtype=np.int64)
+        while rows.size:
+            over = steps >= max_iter
+            if np.any(over):
+                for i in np.flatnonzero(over):
+                    run_i = Run(
+                        state[0][i], state[1][i], state[2][i], float(state[5][i]), int(steps[i]), False
+                    )
+                    out[rows[i]] = _sorted(run_i)
+                keep = ~over
+                rows, steps, state = rows[keep], steps[keep], tuple(a[keep] for a in state)
+                if not rows.size:
+                    break
+            everyone = np.ones(rows.shape[0], dtype=bool)
             steps += 1
-            out = em(*state)
-            if isinstance(out, Run):
-                return out
-            one, done = out
-            if done:
-                return _sorted(Run(one[0], one[1], one[2], one[4], steps, True))
-            if not accelerate or steps + 2 > max_iter:
+            one, collapsed, bad, done, _ = em(state, everyone)
+            keep = settle(state, one, collapsed, bad, done, everyone)
+            if keep is not None:
+                rows, steps = rows[keep], steps[keep]
+                state, one = tuple(a[keep] for a in state), tuple(a[keep] for a in one)
+                if not rows.size:
+                    break
+            acc = (steps + 2 <= max_iter) if accelerate else np.zeros(rows.shape[0], dtype=bool)
+            if not np.any(acc):
                 state = one
                 continue
-            steps += 1
-            out = em(*one)
-            if isinstance(out, Run):
-                return out
-            two, done = out
-            if done:
-                return _sorted(Run(two[0], two[1], two[2], two[4], steps, True))
-            t0, t1, t2 = pack(*state[:3]), pack(*one[:3]), pack(*two[:3])
+            steps += acc
+            two, collapsed, bad, done, change = em(one, acc)
+            keep = settle(one, two, collapsed, bad, done, acc)
+            if keep is not None:
+                rows, steps, acc, change = rows[keep], steps[keep], acc[keep], change[keep]
+                state, one, two = (tuple(a[keep] for a in s) for s in (state, one, two))
+                if not rows.size:
+                    break
+            # SQUAREM's extrapolation, for the rows that took both steps
+            t0, t1, t2 = _pack_many(*state[:3]), _pack_many(*one[:3]), _pack_many(*two[:3])
             r, v = t1 - t0, t2 - 2.0 * t1 + t0
-            norm_v = float(np.sqrt(v @ v))
+            norm_v = np.sqrt(np.add.reduce(v * v, axis=1))
+            alpha = np.minimum(-np.sqrt(np.add.reduce(r * r, axis=1)) / norm_v, -1.0)[:, None]
+            w_, mu_, sd_ = _unpack_many(t0 - 2.0 * alpha * r + alpha * alpha * v, m)
+            jump = _e(x, w_, mu_, sd_)
+            tried = acc & (norm_v > 0.0) & np.all(sd_ > floor, axis=1) & np.all(np.isfinite(mu_), axis=1)
+            tried &= np.isfinite(jump[2])
+            steps += tried
+            three, collapsed, _, _, _ = em((w_, mu_, sd_, *jump), None)  # EM from the extrapolated point
+            # the new state: theta_2 (theta_1 where only one step was taken), replaced row by row
             state = two
-            if not norm_v > 0.0:
-                continue
-            alpha = min(-float(np.sqrt(r @ r)) / norm_v, -1.0)
-            w_, mu_, sd_ = unpack(t0 - 2.0 * alpha * r + alpha * alpha * v, m)
-            if not (np.all(sd_ > floor) and np.all(np.isfinite(mu_))):
-                continue
-            resp_, _, ll_ = _e(x, w_, mu_, sd_)
-            if not np.isfinite(ll_):
-                continue
-            steps += 1
-            out = em(w_, mu_, sd_, resp_, ll_, checked=False)  # EM from the extrapolated point
-            if isinstance(out, Run):
-                continue  # a collapse seen only from the extrapolated point: keep plain EM's theta_2
-            three, _ = out
-            if three[4] >= state[4]:
-                state = three
-        w, mu, sd, _, ll = state
-        return _sorted(Run(w, mu, sd, ll, steps, False))
+            if not np.all(acc):
+                state = tuple(np.where(_rows_of(acc, a), a, b) for a, b in zip(two, one, strict=True))
+            better = tried & ~collapsed & (three[5] >= two[5])
+            if np.any(better):
+                state = tuple(np.where(_rows_of(better, c), c, a) for a, c in zip(state, three, strict=True))
+            # Newton: near a maximum (EM's slow end), or where SQUAREM's jump failed (a saddle?)
+            near = np.flatnonzero(acc & ((change < NEWTON_NEAR) | ~better))
+            if near.size:
+                k = NEWTON_LENGTHS.shape[0]
+                step = _newton_many(x, *(a[near] for a in two[:4]))
+                trial = (t2[near][:, None] + NEWTON_LENGTHS[:, None] * step[:, None]).reshape(-1, t2.shape[1])
+                w_, mu_, sd_ = _unpack_many(trial, m)
+                newton = (w_, mu_, sd_, *_e(x, w_, mu_, sd_))
+                fine = (
+                    np.all(sd_ > floor, axis=1)
+                    & np.all(w_ * n >= 1.0, axis=1)
+                    & np.all(np.isfinite(mu_), axis=1)
+                )
+                higher = (fine & (newton[5] >= np.repeat(state[5][near], k))).reshape(-1, k)
+                found = np.any(higher, axis=1)
+                if np.any(found):  # the longest step that rises, for each row where one does
+                    pick = np.flatnonzero(found) * k + np.argmax(higher[found], axis=1)
+                    state = tuple(a.copy() for a in state)
+                    for a, b in zip(state, newton, strict=True):
+                        a[near[found]] = b[pick]
+    assert all(r is not None for r in out)
+    return [r for r in out if r is not None]
+
+
+def _rows_of(mask: NDArray, a: NDArray) -> NDArray:
+    """``mask`` (one value per row) shaped to broadcast against the rows of ``a``."""
+    return mask.reshape((-1,) + (1,) * (a.ndim - 1))
+
+
+#: Newton's step (:func:`_newton_many`) is tried from the rows whose last EM step moved the
+#: parameters by less than this (the stopping rule's measure), where EM's convergence is linear
+#: and slow and Newton's quadratic, and from the rows where SQUAREM's jump failed; elsewhere EM and
+#: SQUAREM make good progress, and a Hessian would cost more than it saves.
+NEWTON_NEAR = 1e-2
+
+
+def _score_hessian_many(
+    x: NDArray, w: NDArray, mu: NDArray, sd: NDArray, resp: NDArray
+) -> tuple[NDArray, NDArray]:
+    r"""The score (S, 3m - 1) and Hessian (S, 3m - 1, 3m - 1) of :math:`\ell` in the coordinates of
+    :func:`pack` at S parameter sets at once (rows of ``w``, ``mu``, ``sd``, with their
+    responsibilities ``resp``, (S, m, n)): the formula of :func:`nll_hessian`, with the sums over
+    the components done as array products."""
+    m, n = resp.shape[1:]
+    k = 3 * m - 1
+    z = (x - mu[..., None]) / sd[..., None]
+    u, v = z / sd[..., None], z * z - 1.0
+    ru, rv = resp * u, resp * v
+    G = np.concatenate([resp[:, 1:] - w[:, 1:, None], ru, rv], axis=1)  # (S, k, n): the scores
+    g = np.add.reduce(G, axis=2)
+    H = -(G @ G.transpose(0, 2, 1))
+    nk = np.add.reduce(resp, axis=2)
+    A = np.eye(m)[None, :, 1:] - w[:, None, 1:]  # row j: e_j - w, in the logits of components 1..m-1
+    a, b, c = slice(0, m - 1), slice(m - 1, 2 * m - 1), slice(2 * m - 1, k)
+    w1 = w[:, 1:]
+    H[:, a, a] += (A.transpose(0, 2, 1) * nk[:, None, :]) @ A - n * (
+        w1[:, :, None] * np.eye(m - 1) - w1[:, :, None] * w1[:, None, :]
+    )
+    s_u, s_v = np.add.reduce(ru, axis=2), np.add.reduce(rv, axis=2)
+    H[:, a, b] += A.transpose(0, 2, 1) * s_u[:, None, :]
+    H[:, b, a] += A * s_u[:, :, None]
+    H[:, a, c] += A.transpose(0, 2, 1) * s_v[:, None, :]
+    H[:, c, a] += A * s_v[:, :, None]
+    j = np.arange(m)
+    rz = np.add.reduce(resp * z, axis=2)
+    cross = np.add.reduce(ru * v, axis=2) - 2.0 * rz / sd
+    H[:, m - 1 + j, m - 1 + j] += np.add.reduce(ru * u, axis=2) - nk / (sd * sd)
+    H[:, m - 1 + j, 2 * m - 1 + j] += cross
+    H[:, 2 * m - 1 + j, m - 1 + j] += cross
+    H[:, 2 * m - 1 + j, 2 * m - 1 + j] += np.add.reduce(rv * v, axis=2) - 2.0 * np.add.reduce(
+        resp * z * z, axis=2
+    )
+    return g, H
+
+
+def _newton_many(x: NDArray, w: NDArray, mu: NDArray, sd: NDArray, resp: NDArray) -> NDArray:
+    r"""The modified Newton step :math:`A^{-1}\nabla\ell` in the coordinates of :func:`pack` from S
+    parameter sets at once (see :func:`_score_hessian_many`), shape (S, 3m - 1): :math:`A` is the
+    observed information :math:`-\nabla^2\ell` with its eigenvalues :math:`\lambda_j` replaced by
+    :math:`\max(|\lambda_j|, \epsilon\max_k|\lambda_k|)` (:data:`EIGEN_FLOOR`), as in the censored
+    fits' ascent: Newton's step where the information is positive definite, and where it is not
+    (near a saddle, where EM crawls) an ascent direction that moves fast along the direction of
+    positive curvature. NaN in the rows where the information is not finite."""
+    g, H = _score_hessian_many(x, w, mu, sd, resp)
+    step = np.full(g.shape, np.nan)
+    ok = np.all(np.isfinite(H), axis=(1, 2))
+    if np.any(ok):
+        values, vectors = np.linalg.eigh(-H[ok])
+        top = np.max(np.abs(values), axis=1, keepdims=True)
+        values = np.maximum(np.abs(values), EIGEN_FLOOR * top)
+        along = (vectors.transpose(0, 2, 1) @ g[ok, :, None])[..., 0] / values
+        step[ok] = (vectors @ along[..., None])[..., 0]
+    return step
+
+
+#: The smallest eigenvalue of the information, relative to the largest, that :func:`_newton_many`
+#: keeps.
+EIGEN_FLOOR = 1e-8
+
+#: The step lengths tried along :func:`_newton_many`'s step, longest first.
+NEWTON_LENGTHS = np.array([1.0, 0.25, 0.0625])
 
 
 def _sorted(r: Run) -> Run:
@@ -562,7 +741,7 @@ def _narrow_text(r: Run, n: int) -> str:
 
 
 def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: float, caller: str) -> FitResult:
-    """EM (accelerated by SQUAREM, see :func:`run`) from every start, on the standardized data
+    """EM (accelerated by SQUAREM and Newton, see :func:`run_many`) from every start, on the standardized data
     (:func:`standardized`); the best start that did not collapse gives the result (its components,
     in order of increasing mean). ``start_list`` None: the model's own starts, ``n_starts`` broad
     ones (:func:`starts`), and ``n_starts // 2`` each random from the data (:func:`data_starts`)
@@ -573,22 +752,25 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
     floor = SD_COLLAPSE * float(np.std(u))
     screen = max(tol, SCREEN_TOL)
 
-    def go(start, tolerance, iterations):
-        return run(u, *start, max_iter=iterations, tol=tolerance, floor=floor, accelerate=model.accelerate)
+    def go(start_list, tolerance, iterations):
+        if not start_list:
+            return []
+        w, mu, sd = (np.array(a) for a in zip(*start_list, strict=True))
+        return run_many(
+            u, w, mu, sd, max_iter=iterations, tol=tolerance, floor=floor, accelerate=model.accelerate
+        )
 
     if start_list is None:
         extra = model.n_starts // 2
-        broad = starts(u, m, model.n_starts, model.seed) + data_starts(u, m, extra, model.seed)
-        runs = [go(start, screen, max_iter) for start in broad]
+        runs = go(
+            starts(u, m, model.n_starts, model.seed) + data_starts(u, m, extra, model.seed), screen, max_iter
+        )
         good = [r for r in runs if r.collapsed is None]
         if good:
             base = [r for r in good if not np.any(narrow_components(r, n))] or good
-            runs += [
-                go(start, screen, max_iter)
-                for start in narrow_starts(u, max(base, key=lambda r: r.loglik), extra)
-            ]
+            runs += go(narrow_starts(u, max(base, key=lambda r: r.loglik), extra), screen, max_iter)
     else:
-        runs = [go((w, (mu - c) / s, sd / s), screen, max_iter) for w, mu, sd in start_list]
+        runs = go([(w, (mu - c) / s, sd / s) for w, mu, sd in start_list], screen, max_iter)
     good = [r for r in runs if r.collapsed is None]
     if not good:
         what = "the start" if len(runs) == 1 else f"every one of the {len(runs)} starts"
@@ -598,7 +780,7 @@ def _fit(model: NormalMixture, start_list: list | None, max_iter: int, tol: floa
     best = highest if model.allow_narrow or not plain else max(plain, key=lambda r: r.loglik)
     passed_over = None if best is highest else highest
     if screen > tol and best.converged and best.n_iter < max_iter:
-        more = go((best.weights, best.means, best.sds), tol, max_iter - best.n_iter)
+        more = go([(best.weights, best.means, best.sds)], tol, max_iter - best.n_iter)[0]
         if more.collapsed is None:
             best = Run(
                 more.weights, more.means, more.sds, more.loglik, best.n_iter + more.n_iter, more.converged
@@ -1040,8 +1222,11 @@ def fit_normal_mixture(
     .. math:: \ell(w, \mu, \sigma) = \sum_{i=1}^n \log\sum_{j=1}^m w_j\,f(x_i; \mu_j, \sigma_j)
 
     EM (:func:`em_e_step`, :func:`em_m_step`), accelerated by SQUAREM (Varadhan and Roland,
-    2008: an extrapolation along two EM steps, then one more EM step, kept only if the
-    log-likelihood did not fall), runs from each start until, in one EM step, no weight moves by
+    2008: an extrapolation along two EM steps, then one more EM step) and by Newton's step on
+    the observed information (near a maximum, where EM slows down, and where the extrapolation
+    fails, as near a saddle; the information's eigenvalues made positive), each kept only if the
+    log-likelihood did not fall, runs from all the starts at once (every EM step one array
+    computation over the starts still running), from each until, in one EM step, no weight moves by
     more than ``tol``, no mean or standard deviation by more than ``tol`` times its standard
     deviation, and the log-likelihood by no more than ``tol`` relative. The code checks at every
     plain EM step that the log-likelihood did not decrease (beyond rounding). A start on which a
@@ -1085,8 +1270,8 @@ def fit_normal_mixture(
     options : dict, optional
         ``max_iter`` and ``tol``, as above; an unknown key is an error.
     method : {"SQUAREM", "EM"}
-        SQUAREM-accelerated EM (default) or plain EM (whose iterations the mixture chapter
-        counts); both stop at EM's fixed point.
+        EM accelerated by SQUAREM and Newton steps (default) or plain EM (whose iterations the
+        mixture chapter counts); both stop at EM's fixed point.
     allow_narrow : bool
         Return the highest maximum even if it has a narrow component (see "Which maximum").
 
