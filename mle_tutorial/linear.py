@@ -159,11 +159,11 @@ class NormalLinear(RegressionLikelihood):
 
     name = "normal"
 
-    def __init__(self, rows, names: Sequence[str], key: str, *, method: str = "exact",
+    def __init__(self, rows, names: Sequence[str], key: str | None, *, method: str = "exact",
                  start=None, options: dict | None = None, working=None):  # fmt: skip
         self.rows = rows
         self.names = tuple(names)
-        self.key = key
+        self._key = key  # None: the fingerprint of y in memory, computed when first read
         self.method = method
         self.start_values = start
         self.options = options
@@ -178,8 +178,7 @@ class NormalLinear(RegressionLikelihood):
             columns, key = None, working.key
         else:
             design = read_design(X, y)
-            rows, columns, working = InMemoryRows(design.X, design.y), design.columns, None
-            key = data_key(rows.n, fingerprint_sum(design.y))
+            rows, columns, working, key = InMemoryRows(design.X, design.y), design.columns, None, None
         names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
         return cls(rows, names, key, method=method, start=start, options=options, working=working)
 
@@ -203,6 +202,14 @@ class NormalLinear(RegressionLikelihood):
         return self.rows.n
 
     @property
+    def key(self) -> str:
+        """The fingerprint of the data (:attr:`data_key`), computed when first read (a pass over
+        ``y`` that a fit does not need: only the likelihood-ratio test and the like read it)."""
+        if self._key is None:
+            self._key = data_key(self.rows.n, fingerprint_sum(self.rows.y))
+        return self._key
+
+    @property
     def data_key(self) -> str:
         return self.key
 
@@ -218,7 +225,7 @@ class NormalLinear(RegressionLikelihood):
         """The rows as the fitter computes on them: columns (and y) far from 1 scaled by powers of
         two (see :mod:`~mle_tutorial._engine.scale`)."""
         if self._cache_working is None:
-            self._cache_working = InMemoryRows.scaled(self.rows.X, self.rows.y)
+            self._cache_working = InMemoryRows.scaled(self.rows.X, self.rows.y, gram=True)
         return self._cache_working
 
     def unscale(self) -> Unscale:
@@ -439,7 +446,7 @@ def _fit_exact(model: NormalLinear) -> FitResult:
     coefficients = Projections(rows.X, rows.y) if rows.in_memory else Sums(sol.beta, sol.xtx_inv)
     cov, problem = covariance.normal_linear(sol.xtx_inv, sigma, n)
     est = Estimate(
-        params=np.append(sol.beta, sigma),
+        params=np.concatenate((sol.beta, (sigma,))),
         loglik=normal_max_loglik(n, sigma=sigma),
         converged=sol.converged,
         n_iter=sol.n_refine,

@@ -151,7 +151,7 @@ def as_float_array(
     if kind is not None:
         arr = _pandas_values(value, name, kind)
     else:
-        if isinstance(value, np.ma.MaskedArray):
+        if isinstance(value, _MASKED):
             value = unmasked(value, name)
         try:
             arr = np.asarray(value)
@@ -193,12 +193,22 @@ def check_numeric(arr, name: str) -> None:
         )
 
 
+#: Arrays of at most this many entries are checked for NaN and inf entry by entry (see
+#: :func:`count_not_finite`).
+SMALL = 1 << 12
+
+_MASKED = np.ma.MaskedArray
+
+
 def count_not_finite(arr: NDArray) -> int:
     """How many entries are NaN or infinite, in one pass and with no n x p temporary when none is.
 
     A sum is finite if every entry is (an overflowing sum of huge finite values is the rare false
     alarm, and the exact count clears it).
     """
+    if arr.size <= SMALL:  # a temporary of booleans costs less than the floating-point state's switch
+        finite = np.isfinite(arr)
+        return 0 if finite.all() else int(arr.size - np.count_nonzero(finite))
     with np.errstate(over="ignore", invalid="ignore"):
         total = arr.sum()
     if np.isfinite(total):
