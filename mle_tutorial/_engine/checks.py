@@ -147,9 +147,11 @@ def as_float_array(
     """Return ``value`` as a finite float64 array, or raise a clear ``ValueError`` (see the rules
     in the module docstring: numbers only, no masked values, pandas read by position). With
     ``infinite``, ``-inf`` and ``inf`` are allowed (a limit that is not there); NaN never is."""
-    kind = pandas_kind(value)
+    kind = None if type(value) is np.ndarray else pandas_kind(value)  # (an ndarray: the common case)
     if kind is not None:
         arr = _pandas_values(value, name, kind)
+    elif type(value) is np.ndarray and value.dtype == np.float64:  # nothing to convert or check
+        arr = value
     else:
         if isinstance(value, _MASKED):
             value = unmasked(value, name)

@@ -189,7 +189,7 @@ def _fast_path(
         xtr = xt_r_extended(X, r)
         beta = beta + cho_solve(factor, xtr / scale) / scale
         steps = 2
-    if np.sqrt(y @ y) > 64.0 * np.sqrt(r @ r):
+    if math.sqrt(y @ y) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
         r = residual_extended(X, beta, y)
     elif residuals:
