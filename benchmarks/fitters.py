@@ -130,7 +130,8 @@ _bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_survival(d[:, 0], d[:
 suppressMessages(library(survival)); d <- read.csv(DATA, header = FALSE)
 names(d) <- c("time", "event", paste0("x", 1:5))
 bench(function() survreg(Surv(time, event) ~ x1 + x2 + x3 + x4 + x5, data = d, dist = "weibull")$loglik[2],
-      REPEATS, paste("R", R.version$major, R.version$minor, "survival", packageVersion("survival")))""",
+      REPEATS, paste0("R ", R.version$major, ".", R.version$minor, ", survival ",
+                      packageVersion("survival")))""",
             ),
         ],
         goal=0.2,
