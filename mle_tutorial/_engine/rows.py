@@ -152,7 +152,9 @@ class InMemoryRows:
         max_y = max(float(y.max()), -float(y.min()))
         G = None
         if gram and not always:
-            with np.errstate(over="ignore", under="ignore"):  # columns near 2**+-512: out of range
+            # columns beyond 2**+-512 over- or underflow here (inf, or inf - inf = NaN with some
+            # BLAS kernels): out of range, and scaled below
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
                 G = X.T @ X
         within = G is not None and sums_within_range(G.diagonal())
         if not within and (always or not columns_within_range(X)):  # (the maxima are slower)
