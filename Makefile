@@ -89,6 +89,7 @@ notebooks: env
 
 bench: env
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.fitters  # R survreg and scikit-learn ($$SKLEARN_PYTHON) where installed
 
 lab: env
 	$(BIN)/python -m pip install --quiet "jupyterlab==4.*"

@@ -53,19 +53,29 @@ either tail keeps its digits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance
+from ._engine.ascent import ascend
 from ._engine.checks import as_float_array, check_rows, read_matrix, shape_message
 from ._engine.lazy import special
 from ._engine.lstsq import solve
 from ._engine.objectives import Objective
-from ._engine.optimize import maximize
+from ._engine.optimize import (
+    COMMON_OPTIONS,
+    DECREMENT_TOL,
+    OPTIMALITY_TOL,
+    StartNotFinite,
+    check_options,
+    newton_distance,
+    optimality_message,
+)
 from ._engine.profiles import OptimizerProfile
 from ._engine.rows import data_key, fingerprint_sum
 from ._engine.scale import Unscale, column_maxima, normal_unscale, shifted, shifts
@@ -122,6 +132,33 @@ class Standard:
     def ppf(self, u: NDArray) -> NDArray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def higher(self, w: NDArray) -> tuple[NDArray, NDArray]:
+        r""":math:`\psi''` and :math:`\psi'''`, for the expansion of a narrow interval's probability
+        (:data:`NARROW`); a family without them (``has_higher`` False) computes every interval as
+        a difference of tails."""
+        raise NotImplementedError
+
+    @property
+    def has_higher(self) -> bool:
+        """Whether the family gives :meth:`higher`."""
+        return type(self).higher is not Standard.higher
+
+    def right_terms(self, w: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        r""":math:`\log S(w)` and its first two derivatives, :math:`-r` and :math:`-\psi r - r^2`
+        with :math:`r = f/S` (the hazard of W)."""
+        logs = self.logsf(w)
+        logf, psi, _ = self.point(w)
+        r = np.exp(logf - logs)
+        return logs, -r, -psi * r - r * r
+
+    def left_terms(self, w: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        r""":math:`\log F(w)` and its first two derivatives, :math:`r` and :math:`\psi r - r^2`
+        with :math:`r = f/F`."""
+        logc = self.logcdf(w)
+        logf, psi, _ = self.point(w)
+        r = np.exp(logf - logc)
+        return logc, r, psi * r - r * r
+
 
 @dataclass(frozen=True)
 class _Normal(Standard):
@@ -138,6 +175,10 @@ class _Normal(Standard):
 
     def ppf(self, u):
         return special.ndtri(u)
+
+    def higher(self, w):
+        zero = np.zeros_like(w)
+        return zero, zero
 
 
 @dataclass(frozen=True)
@@ -163,6 +204,15 @@ class _Extreme(Standard):
     def ppf(self, u):
         return np.log(-np.log1p(-u))
 
+    def higher(self, w):
+        e = -np.exp(w)
+        return e, e
+
+    def right_terms(self, w):
+        """log S = -exp(w), and both its derivatives are -exp(w) too."""
+        e = -np.exp(w)
+        return e, e, e
+
 
 @dataclass(frozen=True)
 class _Logistic(Standard):
@@ -183,6 +233,21 @@ class _Logistic(Standard):
     def ppf(self, u):
         return special.logit(u)
 
+    def higher(self, w):
+        t = np.tanh(0.5 * w)
+        q = 1.0 - t * t
+        return 0.5 * t * q, 0.25 * (1.0 - 3.0 * t * t) * q
+
+    def right_terms(self, w):
+        """log S = -softplus(w); its derivatives are -F(w) and -F(w)S(w)."""
+        F = special.expit(w)
+        return -_softplus(w), -F, -F * special.expit(-w)
+
+    def left_terms(self, w):
+        """log F = -softplus(-w); its derivatives are S(w) and -F(w)S(w)."""
+        S = special.expit(-w)
+        return -_softplus(-w), S, -S * special.expit(w)
+
 
 NORMAL, EXTREME, LOGISTIC_W = _Normal(), _Extreme(), _Logistic()
 
@@ -198,7 +263,8 @@ SURVIVAL_DISTRIBUTIONS = {
 
 def log_probability(family: Standard, lo: NDArray, hi: NDArray) -> NDArray:
     r""":math:`\log P(lo < W \le hi)`, from the smaller tail; ``lo`` may be :math:`-\infty` and
-    ``hi`` :math:`+\infty`."""
+    ``hi`` :math:`+\infty`. A narrow interval (see :func:`narrow_rows`) is integrated around its
+    midpoint instead, where the difference of the two tails would cancel."""
     out = np.zeros(np.broadcast(lo, hi).shape)
     lo, hi = np.broadcast_to(lo, out.shape), np.broadcast_to(hi, out.shape)
     open_lo, open_hi = np.isneginf(lo), np.isposinf(hi)
@@ -209,14 +275,109 @@ def log_probability(family: Standard, lo: NDArray, hi: NDArray) -> NDArray:
     out[left] = family.logcdf(hi[left])
     a, b = lo[both], hi[both]
     upper_tail = a > 0.0
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         sa, sb = family.logsf(a), family.logsf(b)
         fa, fb = family.logcdf(a), family.logcdf(b)
-        out[both] = np.where(upper_tail, sa + log1mexp(sb - sa), fb + log1mexp(fa - fb))
+        value = np.where(upper_tail, sa + log1mexp(sb - sa), fb + log1mexp(fa - fb))
+        narrow = narrow_rows(family, a, b)
+        if np.any(narrow):
+            value[narrow] = _Midpoint(family, a[narrow], b[narrow]).log_p
+    out[both] = value
     return out
 
 
+#: An interval :math:`(a, b]` of W is *narrow* when its half-width :math:`h` is at most this, and
+#: :math:`h\,(|\psi| + |\psi'|^{1/2})` at its midpoint too (the density changes by a fraction of
+#: that across it): there :math:`F(b) - F(a)` would cancel (the relative error of the difference of
+#: the two tails is about :math:`\epsilon/h`, and :math:`r_{hi} - r_{lo}` in the score loses
+#: everything), so :math:`\log P` and its derivatives come from the expansion about the midpoint
+#: :math:`m`, :math:`P = 2h f(m)\{1 + h^2 c_2(m)/6 + O(h^4)\}`, :math:`c_2 = f''/f = \psi' + \psi^2`,
+#: whose neglected terms are below :math:`10^{-12}` relative.
+NARROW = 1e-3
+
+
+def narrow_rows(family: Standard, lo: NDArray, hi: NDArray) -> NDArray:
+    """Which finite intervals ``(lo, hi]`` are narrow (:data:`NARROW`), for a family that gives the
+    higher derivatives of its log density (else none)."""
+    h = 0.5 * (hi - lo)
+    candidate = h <= NARROW
+    if not family.has_higher or not np.any(candidate):
+        return np.zeros(h.shape, dtype=bool)
+    m = 0.5 * (lo[candidate] + hi[candidate])
+    _, psi, dpsi = family.point(m)
+    out = np.zeros(h.shape, dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out[candidate] = h[candidate] * (np.abs(psi) + np.sqrt(np.abs(dpsi))) <= NARROW
+    return out
+
+
+class _Midpoint:
+    r""":math:`L = \log P` of narrow intervals as a function of their midpoint :math:`m` and
+    half-width :math:`h` (see :data:`NARROW`), :math:`L = \log 2h + \log f(m) + h^2 c_2(m)/6`,
+    and the chain-rule sums of :func:`_probability_terms` from its derivatives in :math:`(m, h)`:
+    :math:`A = L_m`, :math:`A_W = mL_m + hL_h`, :math:`B = L_{mm}`,
+    :math:`B_W = mL_{mm} + hL_{mh}`, :math:`B_{WW} = m^2L_{mm} + 2mhL_{mh} + h^2L_{hh}`. No
+    difference of nearly equal numbers is formed."""
+
+    def __init__(self, family: Standard, lo: NDArray, hi: NDArray):
+        self.m, self.h = 0.5 * (lo + hi), 0.5 * (hi - lo)
+        logf, self.psi, self.dpsi = family.point(self.m)
+        self.d2psi, self.d3psi = family.higher(self.m)
+        self.c2 = self.dpsi + self.psi * self.psi
+        self.log_p = np.log(2.0 * self.h) + logf + self.h * self.h * self.c2 / 6.0
+
+    def sums(self):
+        m, h2, psi, dpsi = self.m, self.h * self.h, self.psi, self.dpsi
+        dc2 = self.d2psi + 2.0 * psi * dpsi
+        d2c2 = self.d3psi + 2.0 * dpsi * dpsi + 2.0 * psi * self.d2psi
+        L_m = psi + h2 * dc2 / 6.0
+        hL_h = 1.0 + h2 * self.c2 / 3.0  # h * L_h
+        L_mm = dpsi + h2 * d2c2 / 6.0
+        hL_mh = h2 * dc2 / 3.0  # h * L_mh
+        h2L_hh = -1.0 + h2 * self.c2 / 3.0  # h^2 * L_hh
+        return L_m, m * L_m + hL_h, L_mm, m * L_mm + hL_mh, m * m * L_mm + 2.0 * m * hL_mh + h2L_hh
+
+
 # --- the data of a fit ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kinds:
+    """The rows of each kind of observation: exact, right-censored (``[lo, inf)``), left-censored
+    (``(-inf, hi]``) and interval-censored (both ends finite), each a slice where its rows are
+    contiguous, else an index array; and whether each kind occurs."""
+
+    exact: slice | NDArray
+    right: slice | NDArray
+    left: slice | NDArray
+    interval: slice | NDArray
+    has_exact: bool
+    has_right: bool
+    has_left: bool
+    has_interval: bool
+
+    @staticmethod
+    def codes(lower: NDArray, upper: NDArray) -> NDArray:
+        """0 exact, 1 right-, 2 left-, 3 interval-censored."""
+        return np.where(
+            lower == upper, 0, np.where(np.isposinf(upper), 1, np.where(np.isneginf(lower), 2, 3))
+        )
+
+    @classmethod
+    def of(cls, lower: NDArray, upper: NDArray) -> Kinds:
+        code = cls.codes(lower, upper)
+        where: list[slice | NDArray] = []
+        present: list[bool] = []
+        for k in range(4):
+            index = np.flatnonzero(code == k)
+            present.append(index.size > 0)
+            if index.size == 0:
+                where.append(slice(0, 0))
+            elif index[-1] - index[0] + 1 == index.size:
+                where.append(slice(int(index[0]), int(index[-1]) + 1))
+            else:
+                where.append(index)
+        return cls(where[0], where[1], where[2], where[3], present[0], present[1], present[2], present[3])
+
+
 @dataclass(frozen=True, eq=False)
 class CensoredData:
     """What a censored or truncated fit sees, on the working scale.
@@ -241,11 +402,25 @@ class CensoredData:
     def exact(self) -> NDArray:
         return self.lower == self.upper
 
+    @cached_property
+    def kinds(self) -> Kinds:
+        """Where the rows of each kind are (see :class:`Kinds`), computed once."""
+        return Kinds.of(self.lower, self.upper)
+
+    def by_kind(self) -> CensoredData:
+        """The same data with the rows sorted by kind (exact, right-, left-, interval-censored), so
+        that each kind is a slice: what the fit's Newton passes read (a sum does not depend on the
+        order of its terms beyond rounding)."""
+        code = Kinds.codes(self.lower, self.upper)
+        if np.all(code[1:] >= code[:-1]):
+            return self
+        return self.rows(np.argsort(code, kind="stable"))
+
     @property
     def n_params(self) -> int:
         return self.X.shape[1] + (self.fixed_log_scale is None)
 
-    @property
+    @cached_property
     def jacobian(self) -> float:
         """The sum of log t over the exact observations (0 on a response scale)."""
         return float(np.sum(self.lower[self.exact])) if self.log_time else 0.0
@@ -292,7 +467,8 @@ def _split(theta: NDArray, data: CensoredData) -> tuple[NDArray, float]:
 
 
 def _probability_terms(family: Standard, wlo: NDArray, whi: NDArray):
-    """log P and the chain-rule sums (A, AW, B, BW, BWW) of log(F(whi) - F(wlo))."""
+    """log P and the chain-rule sums (A, AW, B, BW, BWW) of log(F(whi) - F(wlo)); a narrow
+    interval's from its midpoint (see :data:`NARROW`)."""
     log_p = log_probability(family, wlo, whi)
     fin_lo, fin_hi = np.isfinite(wlo), np.isfinite(whi)
     wl, wh = np.where(fin_lo, wlo, 0.0), np.where(fin_hi, whi, 0.0)
@@ -309,50 +485,89 @@ def _probability_terms(family: Standard, wlo: NDArray, whi: NDArray):
     B = b_ll + 2.0 * b_lh + b_hh
     BW = b_ll * wl + b_lh * (wh + wl) + b_hh * wh
     BWW = b_ll * wl * wl + 2.0 * b_lh * wl * wh + b_hh * wh * wh
+    both = fin_lo & fin_hi
+    if np.any(both):
+        narrow = np.zeros(both.shape, dtype=bool)
+        narrow[both] = narrow_rows(family, wlo[both], whi[both])
+        if np.any(narrow):
+            for arr, value in zip((A, AW, B, BW, BWW), _Midpoint(family, wlo[narrow], whi[narrow]).sums(),
+                                  strict=True):  # fmt: skip
+                arr[narrow] = value
     return log_p, A, AW, B, BW, BWW
 
 
 def terms(theta: NDArray, data: CensoredData, order: int = 0):
     r"""The log-scale log-likelihood of each observation and, for ``order`` 1 or 2, its
     derivatives with respect to :math:`\eta_i` and :math:`\tau`: ``(ll, d_eta, d_tau)`` and
-    then ``(d_eta_eta, d_eta_tau, d_tau_tau)``, each an array over the observations."""
+    then ``(d_eta_eta, d_eta_tau, d_tau_tau)``, each an array over the observations.
+
+    One vectorised pass: each kind of observation (exact, right-, left-, interval-censored:
+    :attr:`CensoredData.kinds`) has its special functions evaluated once, on its own rows (a
+    slice where the rows of a kind are contiguous, as in the fit's sorted copy), giving the sums
+    :math:`A = \sum_k a_k`, :math:`A_W = \sum_k a_k w_k`, :math:`B`, :math:`B_W`, :math:`B_{WW}`
+    of the module docstring; the derivatives follow from them in one expression each."""
     eta, tau = _split(theta, data)
     sigma = np.exp(tau)
     family = data.family
-    exact = data.exact
-    other = ~exact
+    kinds = data.kinds
+    n = eta.shape[0]
+    ll = np.empty(n)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        w = (data.lower[exact] - eta[exact]) / sigma
-        wlo = (data.lower[other] - eta[other]) / sigma
-        whi = (data.upper[other] - eta[other]) / sigma
-        if data.truncation is not None:
-            a = (data.truncation[0] - eta) / sigma
-            b = (data.truncation[1] - eta) / sigma
-        ll = np.empty(eta.shape[0])
-        if order == 0:  # the value only
-            ll[exact] = family.point(w)[0] - tau
-            ll[other] = log_probability(family, wlo, whi)
+        z = (data.lower - eta) / sigma  # w of an exact or left-open row's lower end
+        if order == 0:
+            rows = kinds.exact
+            ll[rows] = family.point(z[rows])[0] - tau
+            rows = kinds.right
+            ll[rows] = family.logsf(z[rows])
+            rows = kinds.left
+            ll[rows] = family.logcdf((data.upper[rows] - eta[rows]) / sigma)
+            rows = kinds.interval
+            ll[rows] = log_probability(family, z[rows], (data.upper[rows] - eta[rows]) / sigma)
             if data.truncation is not None:
-                ll -= log_probability(family, a, b)
+                ll -= log_probability(family, (data.truncation[0] - eta) / sigma,
+                                      (data.truncation[1] - eta) / sigma)  # fmt: skip
             return ll
-        d = [np.empty(eta.shape[0]) for _ in range(5)]
-        logf, psi, dpsi = family.point(w)  # log f(w) - tau: a = psi, b = psi', c = 1
-        ll[exact] = logf - tau
-        d[0][exact] = -psi / sigma
-        d[1][exact] = -psi * w - 1.0
-        d[2][exact] = dpsi / sigma**2
-        d[3][exact] = (dpsi * w + psi) / sigma
-        d[4][exact] = dpsi * w * w + psi * w
-        log_p, A, AW, B, BW, BWW = _probability_terms(family, wlo, whi)
-        ll[other] = log_p
-        for k, value in enumerate((-A / sigma, -AW, B / sigma**2, (BW + A) / sigma, BWW + AW)):
-            d[k][other] = value
+        A, AW, B = np.empty(n), np.empty(n), np.empty(n)
+        BW, BWW = np.empty(n), np.empty(n)
+        rows = kinds.exact  # log f(w) - tau: a = psi, b = psi', c = 1
+        if kinds.has_exact:
+            w = z[rows]
+            logf, a, b = family.point(w)
+            ll[rows] = logf - tau
+            _single(rows, w, a, b, A, AW, B, BW, BWW)
+        rows = kinds.right  # log S(w) of the lower end
+        if kinds.has_right:
+            w = z[rows]
+            ll[rows], a, b = family.right_terms(w)
+            _single(rows, w, a, b, A, AW, B, BW, BWW)
+        rows = kinds.left  # log F(w) of the upper end
+        if kinds.has_left:
+            w = (data.upper[rows] - eta[rows]) / sigma
+            ll[rows], a, b = family.left_terms(w)
+            _single(rows, w, a, b, A, AW, B, BW, BWW)
+        rows = kinds.interval
+        if kinds.has_interval:
+            sums = _probability_terms(family, z[rows], (data.upper[rows] - eta[rows]) / sigma)
+            for arr, value in zip((ll, A, AW, B, BW, BWW), sums, strict=True):
+                arr[rows] = value
         if data.truncation is not None:
-            log_p, A, AW, B, BW, BWW = _probability_terms(family, a, b)
-            ll -= log_p
-            for k, value in enumerate((-A / sigma, -AW, B / sigma**2, (BW + A) / sigma, BWW + AW)):
-                d[k] -= value
-    return (ll, *d)
+            sums = _probability_terms(family, (data.truncation[0] - eta) / sigma,
+                                      (data.truncation[1] - eta) / sigma)  # fmt: skip
+            for arr, value in zip((ll, A, AW, B, BW, BWW), sums, strict=True):
+                arr -= value
+        d_eta = A / -sigma
+        d_tau = -AW
+        if kinds.has_exact:
+            d_tau[kinds.exact] -= 1.0
+        if order == 1:
+            return ll, d_eta, d_tau
+        return ll, d_eta, d_tau, B / sigma**2, (BW + A) / sigma, BWW + AW
+
+
+def _single(rows, w, a, b, A, AW, B, BW, BWW) -> None:
+    """The sums of a contribution with one w (exact or one-sided), written into ``rows``."""
+    aw, bw = a * w, b * w
+    A[rows], AW[rows], B[rows], BW[rows], BWW[rows] = a, aw, b, bw, bw * w
 
 
 def nll(theta: NDArray, data: CensoredData) -> float:
@@ -650,15 +865,49 @@ def _working_response(lower: NDArray, upper: NDArray) -> NDArray:
 
 
 def _fit(model: CensoredRegression, options: dict | None) -> FitResult:
-    """Maximize the censored/truncated likelihood by Newton (trust-exact, and the package's Newton
-    polish) on (beta, log sigma), from least squares of the working response on X, on data scaled
-    by :func:`scaled`; sigma is reported on its own scale by the delta method."""
+    """Maximize the censored/truncated likelihood by Newton's method on (beta, log sigma), one
+    vectorised pass over the data per iteration (:func:`newton_pass`,
+    :func:`~mle_tutorial._engine.ascent.ascend`: the Newton step where the information is positive
+    definite, a modified one where it is not, step halving), from least squares of the working
+    response on X, on data scaled by :func:`scaled`; sigma is reported on its own scale by the delta
+    method. Converged means Newton's decrement fell to ``tol`` (or to the rounding level) at a
+    point that also passes the package's optimality check; a run whose steps shrink only by a
+    constant factor (a coefficient or sigma running off to infinity) has not converged."""
     data, y0, unscale = model.working()
     caller = model.caller
+    opts = check_options(options, COMMON_OPTIONS, caller)
     start = least_squares_start(data.X, y0, data.fixed_log_scale is not None)
-    objective = Objective(nll, (data,), nll_gradient, nll_hessian)
-    found = maximize(objective, start, "Newton", options, caller)
-    theta, converged, message = found.theta, found.converged, found.message
+    sorted_data = data.by_kind()
+    try:
+        found = ascend(
+            NewtonPass(sorted_data), start, opts.get("max_iter", 100), opts.get("tol", DECREMENT_TOL)
+        )
+    except StartNotFinite as exc:
+        raise ValueError(
+            f"{caller}: the log-likelihood is not finite at the least-squares start (an observation "
+            "has probability 0 there, or a value overflows); check the data for intervals or limits "
+            "that exclude each other"
+        ) from exc
+    theta = found.beta
+    hessian = -found.info  # of the log-likelihood; the negative log-likelihood's is found.info
+    distance = newton_distance(-found.stats["score"], found.info, theta)
+    converged = found.converged and not found.diverging and distance <= OPTIMALITY_TOL
+    if converged:
+        message = (
+            "Newton's method converged: a further step would change the log-likelihood by less than rounding."
+        )
+    elif found.diverging:
+        message = (
+            f"Newton's steps shrink only by a constant factor after {found.n_iter} iterations: the "
+            "log-likelihood keeps rising towards a limit it never reaches."
+        )
+    elif found.converged:
+        message = "Newton's method stopped." + optimality_message(distance)
+    else:
+        message = (
+            f"Newton's method stopped after {found.n_iter} iterations without converging "
+            f"(Newton decrement {found.decrement:.1e})."
+        )
     p = data.X.shape[1]
     beta = theta[:p].copy()
     scale_free = data.fixed_log_scale is None
@@ -668,7 +917,8 @@ def _fit(model: CensoredRegression, options: dict | None) -> FitResult:
     failure = None
     if not converged:
         failure = f"{caller} did not converge ({found.n_iter} iterations): {message}{NO_MLE_ADVICE}"
-    cov, problem = covariance.from_hessian(found.hessian, jacobian)
+    cov, problem = covariance.from_hessian(-hessian, jacobian)
+    objective = Objective(nll, (data,), nll_gradient, nll_hessian)
     transform = BoundsTransform(tuple(model.bounds))
     profile = OptimizerProfile(
         objective,
@@ -679,7 +929,7 @@ def _fit(model: CensoredRegression, options: dict | None) -> FitResult:
     )
     est = Estimate(
         params=params,
-        loglik=-found.value,
+        loglik=float(found.loglik),
         converged=converged,
         n_iter=found.n_iter,
         method="Newton",
@@ -693,6 +943,107 @@ def _fit(model: CensoredRegression, options: dict | None) -> FitResult:
         unscale=unscale,
     )
     return finish(model, est)
+
+
+#: Rows per block of a Newton pass: every temporary of a block stays in cache (and below the size
+#: at which an allocation goes to the operating system, whose fresh pages cost more than the
+#: arithmetic), so a pass reads X once.
+BLOCK_ROWS = 1 << 13
+
+
+@dataclass(frozen=True, eq=False)
+class NewtonPass:
+    r"""One pass over censored data at ``theta``: the log-likelihood (on the time scale for survival
+    times), its score and the information :math:`-H`. The rows of each kind of observation
+    (:attr:`CensoredData.kinds`, slices of the fit's sorted copy) are read in blocks of
+    :data:`BLOCK_ROWS`; each block's special functions are evaluated once, giving its sums
+    :math:`A, A_W, B, B_W, B_{WW}` (module docstring), which go straight into
+    :math:`X_b^\top A`, :math:`X_b^\top\mathrm{diag}(B)X_b`, ...: no n-vector is formed. A
+    truncated sample, whose every row has two terms, goes through :func:`terms`."""
+
+    data: CensoredData
+
+    def __call__(self, theta: NDArray) -> dict:
+        data = self.data
+        X = data.X
+        p = X.shape[1]
+        k = data.n_params
+        score, H = np.zeros(k), np.zeros((k, k))
+        beta = theta[:p]
+        tau = float(theta[p]) if data.fixed_log_scale is None else data.fixed_log_scale
+        sigma = float(np.exp(tau))
+        loglik = -data.jacobian
+        blocks: Iterator[tuple[NDArray, float, NDArray, NDArray, NDArray, NDArray, NDArray]]
+        if data.truncation is not None:
+            ll, d_eta, d_tau, d_ee, d_et, d_tt = terms(theta, data, order=2)
+            blocks = iter([(X, float(np.sum(ll)), d_eta, d_tau, d_ee, d_et, d_tt)])
+        else:
+            blocks = _blocks(data, beta, tau, sigma)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for Xb, ll_sum, d_eta, d_tau, d_ee, d_et, d_tt in blocks:
+                loglik += ll_sum
+                score[:p] += d_eta @ Xb
+                H[:p, :p] += (Xb.T * d_ee) @ Xb
+                if data.fixed_log_scale is None:
+                    score[p] += np.sum(d_tau)
+                    H[:p, p] += d_et @ Xb
+                    H[p, p] += np.sum(d_tt)
+        if data.fixed_log_scale is None:
+            H[p, :p] = H[:p, p]
+        if not (np.isfinite(loglik) and np.all(np.isfinite(score)) and np.all(np.isfinite(H))):
+            loglik = -np.inf
+        return {"loglik": loglik, "score": score, "info": -H}
+
+
+def _blocks(data: CensoredData, beta: NDArray, tau: float, sigma: float):
+    """For each block of rows of one kind: its rows of X, the sum of its contributions, and the
+    derivatives of each contribution in eta and tau (see :func:`terms`)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for rows, kind in _each_kind(data.kinds):
+            index = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+            for start in range(0, index.shape[0], BLOCK_ROWS):
+                if isinstance(rows, slice):
+                    block: slice | NDArray = slice(
+                        rows.start + start, min(rows.start + start + BLOCK_ROWS, rows.stop)
+                    )
+                else:
+                    block = index[start : start + BLOCK_ROWS]
+                Xb = data.X[block]
+                eta = Xb @ beta
+                lo = (data.lower[block] - eta) / sigma
+                hi = (data.upper[block] - eta) / sigma
+                ll, A, AW, B, BW, BWW = _kind_sums(data.family, kind, lo, hi)
+                ll_sum = float(np.sum(ll))
+                d_tau = -AW
+                if kind == "exact":
+                    ll_sum -= tau * ll.shape[0]
+                    d_tau -= 1.0
+                yield Xb, ll_sum, A / -sigma, d_tau, B / sigma**2, (BW + A) / sigma, BWW + AW
+
+
+def _each_kind(kinds: Kinds):
+    """(rows, kind) for each kind of observation present."""
+    for kind in ("exact", "right", "left", "interval"):
+        if getattr(kinds, f"has_{kind}"):
+            yield getattr(kinds, kind), kind
+
+
+def _kind_sums(family: Standard, kind: str, lo: NDArray, hi: NDArray):
+    """The contributions of rows of one kind (without the exact rows' :math:`-\\tau`) and their
+    sums :math:`A, A_W, B, B_W, B_{WW}`, from the w of their lower and upper ends."""
+    if kind == "interval":
+        return _probability_terms(family, lo, hi)
+    if kind == "exact":
+        w = lo
+        ll, a, b = family.point(w)
+    elif kind == "right":
+        w = lo
+        ll, a, b = family.right_terms(w)
+    else:
+        w = hi
+        ll, a, b = family.left_terms(w)
+    aw, bw = a * w, b * w
+    return ll, a, aw, b, bw, bw * w
 
 
 # --- input checks shared by the censored and truncated fitters ---------------------------------------

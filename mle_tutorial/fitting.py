@@ -103,8 +103,12 @@ def finish(model, est: Estimate) -> FitResult:
         if text is not None:
             warn(sentence(text), category)
     params = np.asarray(est.params, dtype=float)
-    with np.errstate(invalid="ignore"):
-        stderr = np.sqrt(np.diag(covariance_))
+    variances = covariance_.diagonal()
+    if (variances >= 0.0).all():
+        stderr = np.sqrt(variances)
+    else:  # NaN (a singular Hessian, an exact fit) or a negative variance: NaN standard errors
+        with np.errstate(invalid="ignore"):
+            stderr = np.sqrt(variances)
     loglik, beta, sigma, profile, scaling = est.loglik, est.beta, est.sigma, est.profile, None
     unscale = est.unscale
     if unscale is not None and not unscale.identity:

@@ -166,11 +166,11 @@ class NormalLinear(RowsRegression):
     def row_labels(self):
         return self.labels
 
-    def __init__(self, rows, names: Sequence[str], key: str, *, method: str = "exact",
+    def __init__(self, rows, names: Sequence[str], key: str | None, *, method: str = "exact",
                  start=None, options: dict | None = None, working=None):  # fmt: skip
         self.rows = rows
         self.names = tuple(names)
-        self.key = key
+        self._key = key  # None: the fingerprint of y in memory, computed when first read
         self.method = method
         self.start_values = start
         self.options = options
@@ -186,8 +186,7 @@ class NormalLinear(RowsRegression):
             columns, key = None, working.key
         else:
             design = read_design(X, y)
-            rows, columns, working = InMemoryRows(design.X, design.y), design.columns, None
-            key = data_key(rows.n, fingerprint_sum(design.y))
+            rows, columns, working, key = InMemoryRows(design.X, design.y), design.columns, None, None
             labels = design.index
         names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
         model = cls(rows, names, key, method=method, start=start, options=options, working=working)
@@ -204,11 +203,19 @@ class NormalLinear(RowsRegression):
     def bounds(self):
         return (FREE,) * self.rows.p + (POSITIVE,)
 
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        """The fingerprint of the data (:attr:`data_key`), computed when first read (a pass over
+        ``y`` that a fit does not need: only the likelihood-ratio test and the like read it)."""
+        if self._key is None:
+            self._key = data_key(self.rows.n, fingerprint_sum(self.rows.y))
+        return self._key
+
     def working_rows(self):
         """The rows as the fitter computes on them: columns (and y) far from 1 scaled by powers of
         two (see :mod:`~mle_tutorial._engine.scale`)."""
         if self._cache_working is None:
-            self._cache_working = InMemoryRows.scaled(self.rows.X, self.rows.y)
+            self._cache_working = InMemoryRows.scaled(self.rows.X, self.rows.y, gram=True)
         return self._cache_working
 
     def unscale(self) -> Unscale:
@@ -436,7 +443,7 @@ def _fit_exact(model: NormalLinear) -> FitResult:
     coefficients = Projections(rows.X, rows.y) if rows.in_memory else Sums(sol.beta, sol.xtx_inv)
     cov, problem = covariance.normal_linear(sol.xtx_inv, sigma, n)
     est = Estimate(
-        params=np.append(sol.beta, sigma),
+        params=np.concatenate((sol.beta, (sigma,))),
         loglik=normal_max_loglik(n, sigma=sigma),
         converged=sol.converged,
         n_iter=sol.n_refine,

@@ -119,9 +119,11 @@ def fit_survival(
         A name for each coefficient (default: the columns of a DataFrame ``X``, else
         ``beta[j]``); not ``"sigma"``.
     options : dict, optional
-        ``max_iter`` and ``tol`` of the trust-region Newton optimizer (its gradient tolerance,
-        relative to the negative log-likelihood at the start), and SciPy's ``trust-exact``
-        options; an unknown key is an error.
+        ``max_iter``, the most Newton iterations (default 100), and ``tol``, the Newton
+        decrement :math:`g^\top I^{-1} g` at which Newton stops (default 1e-20); nothing else.
+        The fit is the package's own Newton loop on :math:`(\beta, \log\sigma)`, not a SciPy
+        optimizer, so SciPy's options (``gtol``, ``maxiter``, ``initial_trust_radius``, ...) are
+        unknown keys, and an unknown key is an error.
 
     Returns
     -------
@@ -143,9 +145,9 @@ def fit_survival(
     ValueError
         ``time`` not > 0, ``event`` not 0/1, lengths that differ, NaN or inf, a masked value,
         a text column, pandas objects whose index labels differ, an unknown ``dist`` or
-        ``censoring``, a rank-deficient ``X``, ``n <= p``, bad ``names``; or no event observed
-        at all (every observation censored), where the likelihood rises without bound towards
-        a degenerate limit and there is no MLE.
+        ``censoring``, a rank-deficient ``X``, ``n <= p``, bad ``names``, an unknown ``options``
+        key (SciPy's among them); or no event observed at all (every observation censored),
+        where the likelihood rises without bound towards a degenerate limit and there is no MLE.
 
     Warns
     -----

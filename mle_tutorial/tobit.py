@@ -104,7 +104,9 @@ def fit_tobit(
         A name for each coefficient (default: the columns of a DataFrame ``X``, else
         ``beta[j]``); not ``"sigma"``.
     options : dict, optional
-        As in :func:`~mle_tutorial.fit_survival`.
+        ``max_iter``, the most Newton iterations (default 100), and ``tol``, the Newton
+        decrement at which Newton stops (default 1e-20), as in
+        :func:`~mle_tutorial.fit_survival`; any other key is an error.
 
     Returns
     -------

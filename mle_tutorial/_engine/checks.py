@@ -167,11 +167,13 @@ def as_float_array(
     """Return ``value`` as a finite float64 array, or raise a clear ``ValueError`` (see the rules
     in the module docstring: numbers only, no masked values, pandas read by position). With
     ``infinite``, ``-inf`` and ``inf`` are allowed (a limit that is not there); NaN never is."""
-    kind = pandas_kind(value)
+    kind = None if type(value) is np.ndarray else pandas_kind(value)  # (an ndarray: the common case)
     if kind is not None:
         arr = _pandas_values(value, name, kind)
+    elif type(value) is np.ndarray and value.dtype == np.float64:  # nothing to convert or check
+        arr = value
     else:
-        if isinstance(value, np.ma.MaskedArray):
+        if isinstance(value, _MASKED):
             value = unmasked(value, name)
         try:
             arr = np.asarray(value)
@@ -214,12 +216,22 @@ def check_numeric(arr, name: str) -> None:
         )
 
 
+#: Arrays of at most this many entries are checked for NaN and inf entry by entry (see
+#: :func:`count_not_finite`).
+SMALL = 1 << 12
+
+_MASKED = np.ma.MaskedArray
+
+
 def count_not_finite(arr: NDArray) -> int:
     """How many entries are NaN or infinite, in one pass and with no n x p temporary when none is.
 
     A sum is finite if every entry is (an overflowing sum of huge finite values is the rare false
     alarm, and the exact count clears it).
     """
+    if arr.size <= SMALL:  # a temporary of booleans costs less than the floating-point state's switch
+        finite = np.isfinite(arr)
+        return 0 if finite.all() else int(arr.size - np.count_nonzero(finite))
     with np.errstate(over="ignore", invalid="ignore"):
         total = arr.sum()
     if np.isfinite(total):

@@ -58,6 +58,8 @@ def residual_extended(X: NDArray, beta: NDArray, y: NDArray, block: int = 1 << 1
     if not _LONG_IS_EXTENDED:
         return residual_dd(X, beta, y)
     beta_l = beta.astype(np.longdouble)
+    if y.shape[0] <= block:  # one block: the same arithmetic, without the loop's slices
+        return (y.astype(np.longdouble) - X.astype(np.longdouble) @ beta_l).astype(np.float64)
     out = np.empty(y.shape[0])
     for start in range(0, y.shape[0], block):
         stop = start + block
@@ -79,6 +81,8 @@ def xt_r_extended(X: NDArray, r: NDArray, block: int = 1 << 14) -> NDArray:
     where the platform has it, exact products and correctly rounded sums elsewhere."""
     if not _LONG_IS_EXTENDED:
         return xt_r_exact(X, r)
+    if r.shape[0] <= block:  # one block: the same arithmetic, without the loop's slices
+        return (X.astype(np.longdouble).T @ r.astype(np.longdouble)).astype(np.float64)
     out = np.zeros(X.shape[1], dtype=np.longdouble)
     for start in range(0, r.shape[0], block):
         stop = start + block

@@ -9,6 +9,7 @@ imported at the first use of one of its attributes (``linalg.cho_factor(...)``).
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 
 class _Module:
@@ -16,9 +17,12 @@ class _Module:
 
     def __init__(self, name: str):
         self._name = name
+        self._module: ModuleType | None = None
 
     def __getattr__(self, attribute: str):
-        return getattr(importlib.import_module(self._name), attribute)
+        if self._module is None:  # (importlib's lookup costs microseconds: done once)
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
 
     def __repr__(self) -> str:
         return f"<{self._name}, imported when first used>"

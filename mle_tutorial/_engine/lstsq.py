@@ -113,6 +113,37 @@ class LeastSquaresSolution:
 LeastSquaresSolution.__module__ = "mle_tutorial.least_squares"  # its documented home
 
 
+_LAPACK: dict = {}
+
+
+def _lapack(name: str):
+    """SciPy's wrapper of the LAPACK routine ``name``, looked up once."""
+    routine = _LAPACK.get(name)
+    if routine is None:
+        routine = _LAPACK[name] = getattr(linalg.lapack, name)
+    return routine
+
+
+def cho_factor(A: NDArray) -> tuple[NDArray, bool]:
+    """``scipy.linalg.cho_factor(A, check_finite=False)``: LAPACK's ``potrf`` called directly, with
+    the same arguments (so the same bits), without SciPy's checks and wrappers, which cost tens of
+    microseconds per call (most of a small fit). ``LinAlgError`` where ``A`` is not positive
+    definite."""
+    c, info = _lapack("dpotrf")(A, lower=0, clean=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
+    return c, False
+
+
+def cho_solve(factor: tuple[NDArray, bool], b: NDArray) -> NDArray:
+    """``scipy.linalg.cho_solve(factor, b, check_finite=False)`` by LAPACK's ``potrs`` directly (see
+    :func:`cho_factor`)."""
+    x, info = _lapack("dpotrs")(factor[0], b, lower=0)
+    if info != 0:
+        raise ValueError(f"illegal value in argument {-info} of potrs")
+    return x
+
+
 def scaled_cholesky(G: NDArray):
     """Power-of-two column scales of X'X (from its diagonal), the Cholesky factor of the scaled
     matrix and LAPACK's condition estimate of the scaled design (``trcon``, 1-norm).
@@ -120,53 +151,63 @@ def scaled_cholesky(G: NDArray):
     Returns ``(scale, factor, cond)``, with ``factor=None`` and ``cond=inf`` where the
     factorization fails, or None when a column is all zeros or its norm overflows.
     """
-    norms = np.sqrt(np.diag(G))
-    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
+    norms = np.sqrt(G.diagonal())
+    if not (np.isfinite(norms).all() and norms.all()):
         return None
     scale = np.exp2(np.round(np.log2(norms)))
     try:
-        factor = linalg.cho_factor(G / np.outer(scale, scale), check_finite=False)
+        factor = cho_factor(G / (scale[:, None] * scale))
     except np.linalg.LinAlgError:
         return scale, None, np.inf
-    rcond, info = linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+    rcond, info = _lapack("dtrcon")(factor[0], norm="1", uplo="U", diag="N")
     cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
     return scale, factor, cond
 
 
-def _fast_path(X: NDArray, y: NDArray, residuals: bool = True) -> LeastSquaresSolution | None:
-    """Normal equations of the scaled design plus one refinement step, if well conditioned."""
+def _fast_path(
+    X: NDArray, y: NDArray, residuals: bool = True, gram: NDArray | None = None
+) -> LeastSquaresSolution | None:
+    """Normal equations of the scaled design plus one refinement step, if well conditioned
+    (``gram``: :math:`X^\top X` if already computed)."""
     p = X.shape[1]
-    G = X.T @ X
+    G = X.T @ X if gram is None else gram
     scaled = scaled_cholesky(G)
     if scaled is None or not scaled[2] < FAST_COND:
         return None  # zero or overflowing column, or ill conditioned: the exact path handles it
     scale, factor, cond = scaled
-    beta = linalg.cho_solve(factor, (X.T @ y) / scale, check_finite=False) / scale
+    beta = cho_solve(factor, (X.T @ y) / scale) / scale
     r = y - X @ beta
-    beta = beta + linalg.cho_solve(factor, (X.T @ r) / scale, check_finite=False) / scale
+    beta = beta + cho_solve(factor, (X.T @ r) / scale) / scale
     steps = 1
     # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
     # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
     # with both formed in extended precision removes that rounding. It costs about sixteen passes
     # over the data: it is always taken when that is cheap (n p <= EXTENDED_SIZE), and otherwise
     # when the bound could leave a small coefficient with fewer than 13 correct digits.
-    z = np.abs(beta * scale)
-    if X.size <= EXTENDED_SIZE or cond * _EPS * np.max(z) > 1e-13 * np.min(z):
+    if X.size <= EXTENDED_SIZE or _refine_again(beta * scale, cond):
         r = residual_extended(X, beta, y)
         xtr = xt_r_extended(X, r)
-        beta = beta + linalg.cho_solve(factor, xtr / scale, check_finite=False) / scale
+        beta = beta + cho_solve(factor, xtr / scale) / scale
         steps = 2
-    if np.sqrt(y @ y) > 64.0 * np.sqrt(r @ r):
+    if math.sqrt(y @ y) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
         r = residual_extended(X, beta, y)
     elif residuals:
         r = y - X @ beta
     # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
-    xtx_inv = linalg.cho_solve(factor, np.eye(p), check_finite=False) / np.outer(scale, scale)
+    outer = scale[:, None] * scale
+    xtx_inv = cho_solve(factor, np.eye(p)) / outer
     rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
-    norms = np.sqrt(np.diag(G))
+    norms = np.sqrt(G.diagonal())
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
+
+
+def _refine_again(z: NDArray, cond: float) -> bool:
+    """Whether the error bound ``cond * eps`` relative to the largest scaled coefficient ``|z|``
+    could leave the smallest with fewer than 13 correct digits."""
+    z = np.abs(z)
+    return bool(cond * _EPS * np.max(z) > 1e-13 * np.min(z))
 
 
 def check_full_rank(X: NDArray) -> None:
@@ -224,10 +265,13 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
     )
 
 
-def solve(X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True) -> LeastSquaresSolution:
-    """:func:`~mle_tutorial.solve_least_squares` on already-validated float arrays."""
+def solve(
+    X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True, gram: NDArray | None = None
+) -> LeastSquaresSolution:
+    """:func:`~mle_tutorial.solve_least_squares` on already-validated float arrays (``gram``:
+    :math:`X^\top X`, if already computed)."""
     if fast:
-        solution = _fast_path(X, y, residuals)
+        solution = _fast_path(X, y, residuals, gram)
         if solution is not None:
             return solution
     n, p = X.shape
@@ -312,7 +356,7 @@ def _solve_by_chunks(rows) -> LeastSquaresSolution:
     if factor is not None and cond < FAST_COND:
         path = "cholesky"
         R = factor[0]
-        z = linalg.cho_solve(factor, xty / scale, check_finite=False)
+        z = cho_solve(factor, xty / scale)
     else:
         # tall-skinny QR of [X/scale | y]: R_aug = [[R, c], [0, rho]], z = R^{-1} c
         R_aug = rows.reduce(tsqr_block, combine=tsqr_combine, scale=scale)
@@ -363,7 +407,7 @@ def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
     level of y, the same on both paths: residuals no bigger than the rounding error in y or in
     X @ beta (``8 eps max(max|y|, max|X| @ |beta|)``) mean an exact fit."""
     if rows.in_memory:
-        solution = solve(rows.X, rows.y, residuals=False)
+        solution = solve(rows.X, rows.y, residuals=False, gram=rows.gram)
     else:
         solution = _solve_by_chunks(rows)
     sigma = float(np.sqrt(solution.rss / rows.n))

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import check_dask_unmasked, check_lengths, check_numeric, count_not_finite
-from .scale import column_maxima, columns_within_range, shifted, shifts
+from .scale import column_maxima, columns_within_range, shift_of, shifted, shifts, sums_within_range
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
 
@@ -124,6 +124,7 @@ class InMemoryRows:
     description = "memory"
     max_x: NDArray | None  # (recorded by scaled)
     max_y: float
+    gram: NDArray | None = None  # X'X, where scaled(gram=True) computed it
 
     def __init__(
         self, X: NDArray, y: NDArray, offset: NDArray | None = None, *, x_shift=None, y_shift: int = 0
@@ -142,16 +143,30 @@ class InMemoryRows:
         *,
         scale_y: bool = True,
         always: bool = False,
+        gram: bool = False,
     ):
         """The rows of validated arrays, with the columns (and ``y`` if ``scale_y``) that lie far
-        from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is)."""
-        max_y = float(np.max(np.abs(y)))
-        if always or not columns_within_range(X):  # (a cheap pass decides; the maxima are slower)
+        from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is). With
+        ``gram``, the range of the columns is read from the diagonal of :math:`X^\top X`, kept as
+        ``gram`` when nothing is scaled (the normal equations need it: one pass for both)."""
+        max_y = max(float(y.max()), -float(y.min()))
+        G = None
+        if gram and not always:
+            # columns beyond 2**+-512 over- or underflow here (inf, or inf - inf = NaN with some
+            # BLAS kernels): out of range, and scaled below
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                G = X.T @ X
+        within = G is not None and sums_within_range(G.diagonal())
+        if not within and (always or not columns_within_range(X)):  # (the maxima are slower)
             max_x = column_maxima(X)
             x_shift = shifts(max_x, always)
         else:
             max_x, x_shift = None, np.zeros(X.shape[1], dtype=np.int64)
-        y_shift = int(shifts(max_y, always)) if scale_y else 0
+        y_shift = shift_of(max_y, always) if scale_y else 0
+        if max_x is None and not y_shift:  # the common case: nothing to scale
+            rows = cls(X, y, offset, x_shift=x_shift)
+            rows.max_x, rows.max_y, rows.gram = None, max_y, G
+            return rows
         rows = cls(shifted(X, x_shift), shifted(y, y_shift), offset, x_shift=x_shift, y_shift=y_shift)
         rows.max_x = None if max_x is None else shifted(max_x, x_shift)
         rows.max_y = float(shifted(max_y, y_shift))

@@ -19,6 +19,7 @@ in any units.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
@@ -42,9 +43,17 @@ def columns_within_range(X: NDArray) -> bool:
     r"""Whether every column's sum of squares lies in [2**-400, 2**400] (one pass, no temporary):
     then no value exceeds :math:`2^{200}`, each column's largest is at least
     :math:`2^{-200}/\sqrt n`, and the data can be used as they are (see the module docstring)."""
-    sumsq = np.einsum("ij,ij->j", X, X)
-    limit = np.ldexp(1.0, 2 * SAFE_EXPONENT)
-    return bool(np.all((sumsq >= 1.0 / limit) & (sumsq <= limit)))
+    return sums_within_range(np.einsum("ij,ij->j", X, X))
+
+
+#: 2**400: the bounds of :func:`sums_within_range`.
+_SUMSQ_LIMIT = 2.0 ** (2 * SAFE_EXPONENT)
+
+
+def sums_within_range(sumsq: NDArray) -> bool:
+    """Whether every column's sum of squares ``sumsq`` lies in [2**-400, 2**400] (see
+    :func:`columns_within_range`; the diagonal of :math:`X^\top X` holds them too)."""
+    return bool(((sumsq >= 1.0 / _SUMSQ_LIMIT) & (sumsq <= _SUMSQ_LIMIT)).all())
 
 
 def shifts(maxima: NDArray | float, always: bool = False) -> NDArray:
@@ -52,6 +61,12 @@ def shifts(maxima: NDArray | float, always: bool = False) -> NDArray:
     ``always``), else 0: the power of two to divide by."""
     exponent = np.frexp(np.asarray(maxima, dtype=float))[1].astype(np.int64)
     return exponent if always else np.where(np.abs(exponent) > SAFE_EXPONENT, exponent, 0)
+
+
+def shift_of(maximum: float, always: bool = False) -> int:
+    """:func:`shifts` of one number, as an int (by :func:`math.frexp`: no array for a scalar)."""
+    exponent = math.frexp(maximum)[1]
+    return exponent if always or abs(exponent) > SAFE_EXPONENT else 0
 
 
 _ArrayOrFloat = TypeVar("_ArrayOrFloat", NDArray, float)
@@ -94,6 +109,8 @@ class Unscale:
 def normal_unscale(x_shift: NDArray, y_shift: int, n: int, extra: int = 0) -> Unscale:
     """Coefficients of ``y / 2**e_y`` on ``X[:, j] / 2**e_j`` are ``beta_j 2**(e_j - e_y)``; sigma
     scales with y; ``extra`` more parameters (degrees of freedom) do not scale."""
+    if not y_shift and not x_shift.any():  # the common case, without the loops below
+        return Unscale((0,) * (x_shift.shape[0] + 1 + extra), 0.0)
     exponents = (*(int(y_shift - e) for e in x_shift), int(y_shift), *(0,) * extra)
     return Unscale(exponents, float(-n * y_shift * np.log(2.0)))
 

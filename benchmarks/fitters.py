@@ -1,0 +1,261 @@
+"""The newer fitters against their peers, each tool in its own process, one BLAS thread.
+
+    python -m benchmarks.fitters               # writes benchmarks/results/fitters.csv
+    python -m benchmarks.fitters --quick       # fewer repeats, to check that everything runs
+
+Every case is one entry of ``CASES``: a name, the goal (the package's time as a fraction of a
+peer's), and for each tool a short program that reads the same data and fits it. Each program runs
+in a fresh process (``python -c`` in this venv, ``Rscript`` for R, the interpreter named by
+``$SKLEARN_PYTHON`` for scikit-learn, which is not a dependency), fits once to warm up, then
+``repeats`` times, and prints the median CPU time of one fit (user + system: the machine is shared,
+so CPU time is steadier than wall time; every tool is single-threaded here), its log-likelihood,
+its peak resident memory (``VmHWM``, the whole process) and its version. A tool that is not
+installed is skipped with a note. A new fitter (negative binomial, gamma, zero-inflated, mixed)
+is one more entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FIELDS = ["case", "tool", "version", "cpu_s", "package_time_share", "goal", "loglik", "peak_mb", "note"]
+
+# --- the timing harness of each language --------------------------------------------------------
+PY_HARNESS = """
+import json, statistics, time, sys
+def _peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+def _bench(fit, repeats, version):
+    ll = fit()
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time(); fit(); times.append(time.process_time() - t0)
+    print(json.dumps({"cpu_s": statistics.median(times), "loglik": float(ll), "peak_mb": _peak(),
+                      "version": version}))
+"""
+
+R_HARNESS = """
+peak <- function() { s <- readLines("/proc/self/status"); as.numeric(strsplit(trimws(sub("VmHWM:", "",
+  s[grepl("^VmHWM", s)])), " ")[[1]][1]) / 1024 }
+bench <- function(fit, repeats, version) {
+  ll <- fit(); ts <- c()
+  for (k in seq_len(repeats)) { t0 <- proc.time(); fit(); d <- proc.time() - t0
+    ts <- c(ts, d[["user.self"]] + d[["sys.self"]]) }
+  cat(sprintf('{"cpu_s": %.6f, "loglik": %.10f, "peak_mb": %.1f, "version": "%s"}\\n', median(ts), ll,
+              peak(), version))
+}
+"""
+
+
+@dataclass
+class Tool:
+    """One way to fit a case: ``language`` "python", "sklearn" or "R", and the program's body (it
+    may read ``DATA``, the path of the case's data, and must call ``_bench``/``bench``)."""
+
+    name: str
+    language: str
+    body: str
+
+
+@dataclass
+class Case:
+    """A workload: how to write its data, the package's program, its peers, and the goal (the
+    package's CPU time at most ``goal`` times the first peer's)."""
+
+    name: str
+    make_data: object
+    tools: list[Tool] = field(default_factory=list)
+    goal: float | None = None
+
+
+def weibull_data(path: Path) -> None:
+    """Weibull AFT, n = 1e5, an intercept and 5 covariates, about 22 % right-censored (issue 23)."""
+    rng = np.random.default_rng(0)
+    n = 100_000
+    X = rng.standard_normal((n, 5))
+    beta = np.array([0.3, -0.2, 0.1, 0.25, -0.15])
+    t = np.exp(1.0 + X @ beta + 0.7 * np.log(rng.exponential(size=n)))
+    c = rng.exponential(np.quantile(t, 0.5) * 4.6, size=n)
+    table = np.column_stack([np.minimum(t, c), (t <= c).astype(float), X])
+    np.savetxt(path, table, delimiter=",", fmt="%.17g")
+
+
+def faithful_data(path: Path) -> None:
+    """The Old Faithful waiting times (tests/data/faithful_waiting.csv), one column, no header."""
+    x = np.loadtxt(ROOT / "tests" / "data" / "faithful_waiting.csv", delimiter=",", skiprows=1)
+    np.savetxt(path, x, fmt="%.17g")
+
+
+def small_linear_data(path: Path) -> None:
+    """n = 100, an intercept and 2 covariates: the fixed cost of a small fit."""
+    rng = np.random.default_rng(1)
+    X = np.column_stack([np.ones(100), rng.standard_normal((100, 2))])
+    y = X @ [1.0, 0.5, -0.3] + rng.standard_normal(100)
+    np.savetxt(path, np.column_stack([y, X]), delimiter=",", fmt="%.17g")
+
+
+CASES = [
+    Case(
+        "weibull_aft_n1e5_p6",
+        weibull_data,
+        [
+            Tool(
+                "mle_tutorial.fit_survival",
+                "python",
+                """
+import numpy as np, mle_tutorial as mle
+d = np.loadtxt(DATA, delimiter=","); X = np.column_stack([np.ones(len(d)), d[:, 2:]])
+_bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_survival(d[:, 0], d[:, 1], X, dist="weibull")),
+       REPEATS, mle.__version__)""",
+            ),
+            Tool(
+                "R survreg",
+                "R",
+                """
+suppressMessages(library(survival)); d <- read.csv(DATA, header = FALSE)
+names(d) <- c("time", "event", paste0("x", 1:5))
+bench(function() survreg(Surv(time, event) ~ x1 + x2 + x3 + x4 + x5, data = d, dist = "weibull")$loglik[2],
+      REPEATS, paste0("R ", R.version$major, ".", R.version$minor, ", survival ",
+                      packageVersion("survival")))""",
+            ),
+        ],
+        goal=0.2,
+    ),
+    Case(
+        "normal_mixture_faithful_m3",
+        faithful_data,
+        [
+            Tool(
+                "mle_tutorial.fit_normal_mixture",
+                "python",
+                """
+import numpy as np, mle_tutorial as mle
+x = np.loadtxt(DATA)
+_bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_normal_mixture(x, 3)),
+       REPEATS, mle.__version__)""",
+            ),
+            Tool(
+                "sklearn GaussianMixture(n_init=10, tol=1e-10)",
+                "sklearn",
+                """
+import numpy as np, sklearn, warnings
+from sklearn.mixture import GaussianMixture
+warnings.simplefilter("ignore"); x = np.loadtxt(DATA)[:, None]
+def fit():
+    gm = GaussianMixture(3, n_init=10, tol=1e-10, random_state=0).fit(x)
+    return gm.score(x) * x.shape[0]
+_bench(fit, REPEATS, "scikit-learn " + sklearn.__version__)""",
+            ),
+        ],
+        goal=0.2,
+    ),
+    Case(
+        "linear_n100_p3",
+        small_linear_data,
+        [
+            Tool(
+                "mle_tutorial.fit_linear",
+                "python",
+                """
+import numpy as np, mle_tutorial as mle
+d = np.loadtxt(DATA, delimiter=","); y, X = d[:, 0], d[:, 1:]
+def fit():
+    total = 0.0
+    for _ in range(200):
+        f = mle.fit_linear(X, y); f.stderr; total = f.loglik
+    return total
+_bench(fit, REPEATS, mle.__version__)""",
+            ),
+            Tool(
+                "statsmodels OLS",
+                "python",
+                """
+import numpy as np, statsmodels, statsmodels.api as sm
+d = np.loadtxt(DATA, delimiter=","); y, X = d[:, 0], d[:, 1:]
+def fit():
+    for _ in range(200):
+        r = sm.OLS(y, X).fit(); r.bse
+    return r.llf
+_bench(fit, REPEATS, "statsmodels " + statsmodels.__version__)""",
+            ),
+        ],
+        goal=0.5,
+    ),
+]
+
+
+def run_tool(tool: Tool, data: Path, repeats: int) -> dict:
+    if tool.language == "R":
+        exe = shutil.which("Rscript")
+        if exe is None:
+            return {"note": "skipped: Rscript not found (apt-get install r-base-core r-cran-survival)"}
+        program = R_HARNESS + f'DATA <- "{data}"; REPEATS <- {repeats}\n' + tool.body
+        command = [exe, "-e", program]
+    else:
+        exe = sys.executable if tool.language == "python" else os.environ.get("SKLEARN_PYTHON", "")
+        if not exe or not Path(exe).exists():
+            return {"note": "skipped: set SKLEARN_PYTHON to a Python with scikit-learn (not a dependency)"}
+        program = PY_HARNESS + f"DATA = {str(data)!r}; REPEATS = {repeats}\n" + tool.body
+        command = [exe, "-c", program]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"note": f"failed: {(done.stderr or done.stdout).strip()[-300:]}"}
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 7
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            data = Path(tmp) / f"{case.name}.csv"
+            case.make_data(data)  # type: ignore[operator]
+            results = [run_tool(tool, data, repeats) for tool in case.tools]
+            ours = results[0].get("cpu_s")
+            for k, (tool, res) in enumerate(zip(case.tools, results, strict=True)):
+                ratio = ours / res["cpu_s"] if ours and res.get("cpu_s") else None
+                rows.append({
+                    "case": case.name, "tool": tool.name, "version": res.get("version", ""),
+                    "cpu_s": f"{res['cpu_s']:.6f}" if "cpu_s" in res else "",
+                    "package_time_share": "" if ratio is None else f"{ratio:.3f}",
+                    "goal": "" if k == 0 or case.goal is None else f"<= {case.goal:g}",
+                    "loglik": f"{res['loglik']:.6f}" if "loglik" in res else "",
+                    "peak_mb": f"{res['peak_mb']:.0f}" if "peak_mb" in res else "",
+                    "note": res.get("note", ""),
+                })  # fmt: skip
+                print(
+                    {key: rows[-1][key] for key in ("case", "tool", "cpu_s", "package_time_share", "loglik")}
+                )
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "fitters.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {args.out / 'fitters.csv'}")
+
+
+if __name__ == "__main__":
+    main()
