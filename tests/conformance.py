@@ -211,6 +211,8 @@ def _zero_inflated(negbin):
         return {"X": X, "y": np.where(structural, 0.0, counts), "Z": np.ones(n)}
 
     return make
+
+
 def _mixed(rng, n):
     """Groups of five rows, a random intercept of sd 0.8 and a random slope in x of sd 0.4."""
     X = design(rng, n)
