@@ -56,7 +56,7 @@ def numerical_gradient(f: Callable[[NDArray], float], x: NDArray) -> NDArray[np.
               D_j(h) = \frac{f(x + he_j) - f(x - he_j)}{2h},
 
     with :math:`h = \epsilon^{1/5}\max(1, |x_j|)` (and :math:`|x_j|` in place of 1 where that
-    estimate is poor for a small :math:`x_j`: see :mod:`mle_tutorial._engine.numdiff`).
+    estimate is poor for a small :math:`x_j`: see the module ``mle_tutorial._engine.numdiff``).
 
     Parameters
     ----------
