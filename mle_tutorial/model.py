@@ -110,8 +110,8 @@ class Likelihood:
     where each may go, and the fit works on an unconstrained scale (:math:`\log\sigma`, the
     logit of a probability) and reports the covariance on the natural one by the delta method.
 
-    Methods
-    -------
+    .. rubric:: Methods
+
     loglik_obs(params)
         Required: the log-likelihood contribution :math:`\ell_i` of each observation, an array of
         shape (n,), n >= 2. Everything else has a default.
