@@ -397,10 +397,25 @@ class CensoredData:
     fixed_log_scale: float | None = None
     truncation: tuple[NDArray, NDArray] | None = None
     log_time: bool = False
+    #: For each row recorded as an interval too narrow to be kept on the working scale (its two ends
+    #: would round together there), and so fitted as an exact value at its midpoint: the log of
+    #: its width, whose probability is the density times the width; NaN for the other rows. None
+    #: where there is no such row. See :func:`~mle_tutorial.survival.fit_interval_censored`.
+    log_width: NDArray | None = None
 
     @property
     def exact(self) -> NDArray:
         return self.lower == self.upper
+
+    @cached_property
+    def exact_offset(self) -> NDArray:
+        """What each row's log-likelihood on the reported scale subtracts from its working-scale
+        value: log t for an exact survival time (the Jacobian of :math:`t \\mapsto \\log t`),
+        minus the log of its width for an interval fitted as its midpoint, 0 elsewhere."""
+        out = np.where(self.exact, self.lower, 0.0) if self.log_time else np.zeros(self.lower.shape)
+        if self.log_width is not None:
+            out = np.where(np.isnan(self.log_width), out, -self.log_width)
+        return out
 
     @cached_property
     def kinds(self) -> Kinds:
@@ -422,15 +437,20 @@ class CensoredData:
 
     @cached_property
     def jacobian(self) -> float:
-        """The sum of log t over the exact observations (0 on a response scale)."""
-        return float(np.sum(self.lower[self.exact])) if self.log_time else 0.0
+        """The sum of :attr:`exact_offset`: of log t over the exact observations (0 on a response
+        scale), less the log widths of the intervals fitted as their midpoints."""
+        if not self.log_time and self.log_width is None:
+            return 0.0
+        return float(np.sum(self.exact_offset))
 
     def rows(self, index: NDArray) -> CensoredData:
         """The data of the observations ``index``."""
         limits = None if self.truncation is None else tuple(a[index] for a in self.truncation)
+        width = None if self.log_width is None else self.log_width[index]
         return replace(
-            self, X=self.X[index], lower=self.lower[index], upper=self.upper[index], truncation=limits
-        )
+            self, X=self.X[index], lower=self.lower[index], upper=self.upper[index], truncation=limits,
+            log_width=width,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -749,8 +769,8 @@ class CensoredRegression(RegressionLikelihood):
 
     def loglik_obs(self, params):
         ll = terms(self._theta(params), self.data)
-        if self.data.log_time:
-            ll = ll - np.where(self.data.exact, self.data.lower, 0.0)
+        if self.data.log_time or self.data.log_width is not None:
+            ll = ll - self.data.exact_offset
         return ll
 
     def loglik(self, params) -> float:
@@ -806,11 +826,11 @@ class CensoredRegression(RegressionLikelihood):
             a, b = ((limit - eta) / sigma for limit in self.data.truncation)
             fa, fb = np.exp(family.logcdf(a)), np.exp(family.logcdf(b))
             y = eta + sigma * family.ppf(fa + rng.random(n) * (fb - fa))
-            data = replace(self.data, lower=y, upper=y)
+            data = replace(self.data, lower=y, upper=y, log_width=None)
         else:
             y = eta + sigma * family.ppf(rng.random(n))
             lower, upper = self.censoring.record(y)
-            data = replace(self.data, lower=lower, upper=upper)
+            data = replace(self.data, lower=lower, upper=upper, log_width=None)
         y0 = _working_response(data.lower, data.upper)
         return self._like(data, y0, self.censoring)
 
