@@ -44,7 +44,7 @@ from ._engine.lstsq import check_full_rank, check_full_rank_over_chunks, tsqr_co
 from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, ill_conditioned, newton
 from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
 from ._engine.sandwich import SANDWICH_RCOND, meat_of, robust_from
-from ._engine.scale import Unscale, shifts, unshift
+from ._engine.scale import Unscale, identity_unscale, plain, shifts, unshift
 from .fitting import FREE, Estimate, finish
 from .model import RowsRegression
 from .result import FitResult
@@ -649,6 +649,8 @@ class GeneralizedLinear(RowsRegression):
 
     def unscale(self) -> Unscale:
         w = self.working_rows()
+        if plain(w, self.rows):  # the common case, without reading the shifts
+            return identity_unscale(self.rows.p)
         return Unscale(tuple(int(v) for v in (self.rows.x_shift - w.x_shift)))
 
     def rescaled(self):

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import check_rows
-from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
+from .extended import residual_and_xt_r_extended, residual_dd, residual_extended, xt_r_exact
 from .lazy import linalg
 from .rows import InMemoryRows, data_key, screen_stats
 from .scale import column_maxima, shifts, unshift, unshift_cov
@@ -151,17 +151,26 @@ def scaled_cholesky(G: NDArray):
     Returns ``(scale, factor, cond)``, with ``factor=None`` and ``cond=inf`` where the
     factorization fails, or None when a column is all zeros or its norm overflows.
     """
-    norms = np.sqrt(G.diagonal())
-    if not (np.isfinite(norms).all() and norms.all()):
+    found = _scaled_factor(G)
+    return None if found is None else found[:3]
+
+
+def _scaled_factor(G: NDArray):
+    """:func:`scaled_cholesky`'s ``(scale, factor, cond)``, then the outer product of the scales
+    and the column norms, for the fast path (which needs both again)."""
+    # every diagonal entry finite and > 0 (NaN fails the comparison): read as Python floats, which
+    # costs less than NumPy's reductions over a few entries
+    if not all(0.0 < v < math.inf for v in G.diagonal().tolist()):
         return None
+    norms = np.sqrt(G.diagonal())
     scale = np.exp2(np.round(np.log2(norms)))
-    try:
-        factor = cho_factor(G / (scale[:, None] * scale))
-    except np.linalg.LinAlgError:
-        return scale, None, np.inf
-    rcond, info = _lapack("dtrcon")(factor[0], norm="1", uplo="U", diag="N")
+    outer = scale[:, None] * scale
+    c, info = _lapack("dpotrf")(G / outer, lower=0, clean=0)  # cho_factor, inlined
+    if info != 0:
+        return scale, None, np.inf, outer, norms
+    rcond, info = _lapack("dtrcon")(c, norm="1", uplo="U", diag="N")
     cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
-    return scale, factor, cond
+    return scale, (c, False), cond, outer, norms
 
 
 def _fast_path(
@@ -171,13 +180,14 @@ def _fast_path(
     (``gram``: :math:`X^\top X` if already computed)."""
     p = X.shape[1]
     G = X.T @ X if gram is None else gram
-    scaled = scaled_cholesky(G)
+    scaled = _scaled_factor(G)
     if scaled is None or not scaled[2] < FAST_COND:
         return None  # zero or overflowing column, or ill conditioned: the exact path handles it
-    scale, factor, cond = scaled
-    beta = cho_solve(factor, (X.T @ y) / scale) / scale
+    scale, (c, _), cond, outer, norms = scaled
+    potrs = _lapack("dpotrs")  # cho_solve, inlined (info is never nonzero for these arguments)
+    beta = potrs(c, (X.T @ y) / scale, lower=0)[0] / scale
     r = y - X @ beta
-    beta = beta + cho_solve(factor, (X.T @ r) / scale) / scale
+    beta = beta + potrs(c, (X.T @ r) / scale, lower=0)[0] / scale
     steps = 1
     # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
     # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
@@ -185,9 +195,8 @@ def _fast_path(
     # over the data: it is always taken when that is cheap (n p <= EXTENDED_SIZE), and otherwise
     # when the bound could leave a small coefficient with fewer than 13 correct digits.
     if X.size <= EXTENDED_SIZE or _refine_again(beta * scale, cond):
-        r = residual_extended(X, beta, y)
-        xtr = xt_r_extended(X, r)
-        beta = beta + cho_solve(factor, xtr / scale) / scale
+        r, xtr = residual_and_xt_r_extended(X, beta, y)
+        beta = beta + potrs(c, xtr / scale, lower=0)[0] / scale
         steps = 2
     if math.sqrt(y @ y) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
@@ -196,10 +205,9 @@ def _fast_path(
         r = y - X @ beta
     # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
-    outer = scale[:, None] * scale
-    xtx_inv = cho_solve(factor, np.eye(p)) / outer
-    rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
-    norms = np.sqrt(G.diagonal())
+    xtx_inv = potrs(c, np.eye(p), lower=0)[0] / outer
+    # (fsum of a list: the same correctly rounded sum, without a NumPy scalar per entry)
+    rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum((r * r).tolist())
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
 
 
@@ -410,7 +418,7 @@ def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
         solution = solve(rows.X, rows.y, residuals=False, gram=rows.gram)
     else:
         solution = _solve_by_chunks(rows)
-    sigma = float(np.sqrt(solution.rss / rows.n))
+    sigma = math.sqrt(solution.rss / rows.n)  # (correctly rounded, as np.sqrt)
     # column norms bound every |X_ij|, so this bounds the rounding level from above, for free...
     rounding = 8 * _EPS * max(rows.max_y, float(solution.col_norms @ np.abs(solution.beta)))
     if not sigma > rounding:  # ...and only where it is inconclusive, the column maxima decide

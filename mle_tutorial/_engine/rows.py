@@ -72,6 +72,10 @@ def data_key(n: int, total: int) -> str:
     return f"n={n} y#{total % (1 << 64):016x}"
 
 
+#: The largest and smallest entry of an array (the reductions behind ``a.max()`` and ``a.min()``,
+#: without their Python wrappers).
+_MAX, _MIN = np.maximum.reduce, np.minimum.reduce
+
 #: Rows per block: each block's temporaries stay in cache, so one pass reads X once.
 BLOCK_ROWS = 1 << 13
 
@@ -133,6 +137,9 @@ class InMemoryRows:
         self.n, self.p = X.shape
         self.x_shift = np.zeros(self.p, dtype=np.int64) if x_shift is None else np.asarray(x_shift)
         self.y_shift = int(y_shift)
+        #: Nothing scaled (no shifts given): the fitters' unscale is the identity, known without
+        #: reading the shifts.
+        self.plain = x_shift is None and not self.y_shift
 
     @classmethod
     def scaled(
@@ -149,7 +156,7 @@ class InMemoryRows:
         from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is). With
         ``gram``, the range of the columns is read from the diagonal of :math:`X^\top X`, kept as
         ``gram`` when nothing is scaled (the normal equations need it: one pass for both)."""
-        max_y = max(float(y.max()), -float(y.min()))
+        max_y = max(float(_MAX(y)), -float(_MIN(y)))
         G = None
         if gram and not always:
             # columns beyond 2**+-512 over- or underflow here (inf, or inf - inf = NaN with some
@@ -161,12 +168,14 @@ class InMemoryRows:
             max_x = column_maxima(X)
             x_shift = shifts(max_x, always)
         else:
-            max_x, x_shift = None, np.zeros(X.shape[1], dtype=np.int64)
+            max_x, x_shift = None, None
         y_shift = shift_of(max_y, always) if scale_y else 0
         if max_x is None and not y_shift:  # the common case: nothing to scale
-            rows = cls(X, y, offset, x_shift=x_shift)
+            rows = cls(X, y, offset)
             rows.max_x, rows.max_y, rows.gram = None, max_y, G
             return rows
+        if x_shift is None:
+            x_shift = np.zeros(X.shape[1], dtype=np.int64)
         rows = cls(shifted(X, x_shift), shifted(y, y_shift), offset, x_shift=x_shift, y_shift=y_shift)
         rows.max_x = None if max_x is None else shifted(max_x, x_shift)
         rows.max_y = float(shifted(max_y, y_shift))
@@ -283,6 +292,8 @@ class DaskRows:
 
 def as_rows(X, y, offset=None) -> DaskRows | None:
     """Dask row chunks if any argument is a Dask array, else None (the caller validates in memory)."""
+    if type(X) is np.ndarray and type(y) is np.ndarray and offset is None:  # (the common case)
+        return None
     if is_dask(X) or is_dask(y) or is_dask(offset):
         return DaskRows(X, y, offset)
     return None
