@@ -165,29 +165,43 @@ def _scaled_factor(G: NDArray):
     norms = np.sqrt(G.diagonal())
     scale = np.exp2(np.round(np.log2(norms)))
     outer = scale[:, None] * scale
-    c, info = _lapack("dpotrf")(G / outer, lower=0, clean=0)  # cho_factor, inlined
+    # cho_factor inlined (arguments by position: lower=0, clean=0), and trcon's 1-norm estimate
+    c, info = _lapack("dpotrf")(G / outer, 0, 0)
     if info != 0:
         return scale, None, np.inf, outer, norms
-    rcond, info = _lapack("dtrcon")(c, norm="1", uplo="U", diag="N")
+    rcond, info = _lapack("dtrcon")(c, "1", "U", "N")
     cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
     return scale, (c, False), cond, outer, norms
 
 
+def _identity(p: int) -> NDArray:
+    """The p x p identity, made once (read-only: potrs reads its right-hand side, as overwrite_b=0)."""
+    found = _EYE.get(p)
+    if found is None:
+        found = _EYE[p] = np.eye(p)
+        found.flags.writeable = False
+    return found
+
+
+_EYE: dict[int, NDArray] = {}
+
+
 def _fast_path(
-    X: NDArray, y: NDArray, residuals: bool = True, gram: NDArray | None = None
+    X: NDArray, y: NDArray, residuals: bool = True, gram: NDArray | None = None, yy: float | None = None
 ) -> LeastSquaresSolution | None:
     """Normal equations of the scaled design plus one refinement step, if well conditioned
-    (``gram``: :math:`X^\top X` if already computed)."""
+    (``gram``: :math:`X^\top X`, and ``yy``: :math:`y^\top y`, if already computed)."""
     p = X.shape[1]
     G = X.T @ X if gram is None else gram
     scaled = _scaled_factor(G)
     if scaled is None or not scaled[2] < FAST_COND:
         return None  # zero or overflowing column, or ill conditioned: the exact path handles it
     scale, (c, _), cond, outer, norms = scaled
-    potrs = _lapack("dpotrs")  # cho_solve, inlined (info is never nonzero for these arguments)
-    beta = potrs(c, (X.T @ y) / scale, lower=0)[0] / scale
+    # cho_solve inlined (lower=0 by default; info is never nonzero for these arguments)
+    potrs = _lapack("dpotrs")
+    beta = potrs(c, (X.T @ y) / scale)[0] / scale
     r = y - X @ beta
-    beta = beta + potrs(c, (X.T @ r) / scale, lower=0)[0] / scale
+    beta = beta + potrs(c, (X.T @ r) / scale)[0] / scale
     steps = 1
     # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
     # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
@@ -196,16 +210,16 @@ def _fast_path(
     # when the bound could leave a small coefficient with fewer than 13 correct digits.
     if X.size <= EXTENDED_SIZE or _refine_again(beta * scale, cond):
         r, xtr = residual_and_xt_r_extended(X, beta, y)
-        beta = beta + potrs(c, xtr / scale, lower=0)[0] / scale
+        beta = beta + potrs(c, xtr / scale)[0] / scale
         steps = 2
-    if math.sqrt(y @ y) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
+    if math.sqrt(y @ y if yy is None else yy) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
         r = residual_extended(X, beta, y)
     elif residuals:
         r = y - X @ beta
     # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
-    xtx_inv = potrs(c, np.eye(p), lower=0)[0] / outer
+    xtx_inv = potrs(c, _identity(p))[0] / outer
     # (fsum of a list: the same correctly rounded sum, without a NumPy scalar per entry)
     rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum((r * r).tolist())
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
@@ -274,12 +288,13 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
 
 
 def solve(
-    X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True, gram: NDArray | None = None
+    X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True, gram: NDArray | None = None,
+    yy: float | None = None,
 ) -> LeastSquaresSolution:
     """:func:`~mle_tutorial.solve_least_squares` on already-validated float arrays (``gram``:
-    :math:`X^\top X`, if already computed)."""
+    :math:`X^\top X`, and ``yy``: :math:`y^\top y`, if already computed)."""
     if fast:
-        solution = _fast_path(X, y, residuals, gram)
+        solution = _fast_path(X, y, residuals, gram, yy)
         if solution is not None:
             return solution
     n, p = X.shape
@@ -415,13 +430,14 @@ def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
     level of y, the same on both paths: residuals no bigger than the rounding error in y or in
     X @ beta (``8 eps max(max|y|, max|X| @ |beta|)``) mean an exact fit."""
     if rows.in_memory:
-        solution = solve(rows.X, rows.y, residuals=False, gram=rows.gram)
+        solution = solve(rows.X, rows.y, residuals=False, gram=rows.gram, yy=rows.yy)
     else:
         solution = _solve_by_chunks(rows)
     sigma = math.sqrt(solution.rss / rows.n)  # (correctly rounded, as np.sqrt)
     # column norms bound every |X_ij|, so this bounds the rounding level from above, for free...
-    rounding = 8 * _EPS * max(rows.max_y, float(solution.col_norms @ np.abs(solution.beta)))
-    if not sigma > rounding:  # ...and only where it is inconclusive, the column maxima decide
+    top_y = rows.max_y_bound() if rows.in_memory else rows.max_y  # (|y_i| or a bound of it)
+    rounding = 8 * _EPS * max(top_y, float(solution.col_norms @ np.abs(solution.beta)))
+    if not sigma > rounding:  # ...and only where it is inconclusive, the maxima decide
         max_x = column_maxima(rows.X) if rows.max_x is None else rows.max_x
         rounding = 8 * _EPS * max(rows.max_y, float(max_x @ np.abs(solution.beta)))
     return solution, sigma, rounding
