@@ -212,7 +212,8 @@ def _fast_path(
         r, xtr = residual_and_xt_r_extended(X, beta, y)
         beta = beta + potrs(c, xtr / scale)[0] / scale
         steps = 2
-    if math.sqrt(y @ y if yy is None else yy) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
+    yy = y @ y if yy is None else yy
+    if math.sqrt(yy) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
         r = residual_extended(X, beta, y)
     elif residuals:
@@ -288,7 +289,13 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
 
 
 def solve(
-    X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True, gram: NDArray | None = None,
+    X,
+    y,
+    *,
+    max_refine: int = 10,
+    fast: bool = True,
+    residuals: bool = True,
+    gram: NDArray | None = None,
     yy: float | None = None,
 ) -> LeastSquaresSolution:
     """:func:`~mle_tutorial.solve_least_squares` on already-validated float arrays (``gram``:

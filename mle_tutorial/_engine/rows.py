@@ -160,7 +160,7 @@ class InMemoryRows:
         self._max_y = value
 
     def max_y_bound(self) -> float:
-        """An upper bound of :attr:`max_y` without a pass over y where y'y is known:
+        r"""An upper bound of :attr:`max_y` without a pass over y where y'y is known:
         :math:`\sqrt{y^\top y}` (each |y_i| is at most that, computed or not: the rounded sum of
         squares is monotone and y'y is far from under- and overflow), with a margin."""
         if self._max_y is None and self.yy is not None:
