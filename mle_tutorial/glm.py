@@ -537,7 +537,7 @@ def check_and_start(rows, family: Family) -> NDArray:
     """Check the rank (in memory: a pivoted QR of X; over chunks: the Gram matrix, or a QR of its
     tall-skinny R) and find the family's start."""
     if rows.in_memory:
-        check_full_rank(rows.X)
+        check_full_rank(rows.X, rows.gram)
     else:
         check_full_rank_over_chunks(rows, rows.reduce(gram)["xtx"])
     return family.start(rows)
@@ -683,8 +683,8 @@ class GeneralizedLinear(RowsRegression):
     def working_rows(self):
         """The rows as Newton runs on them: columns far from 1 scaled by powers of two."""
         if self._cache_working is None:
-            self._cache_working = InMemoryRows.scaled(
-                self.rows.X, self.rows.y, self.rows.offset, scale_y=False
+            self._cache_working = InMemoryRows.scaled(  # (X'X kept for the rank check)
+                self.rows.X, self.rows.y, self.rows.offset, scale_y=False, gram=True
             )
         return self._cache_working
 

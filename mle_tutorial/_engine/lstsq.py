@@ -233,13 +233,13 @@ def _refine_again(z: NDArray, cond: float) -> bool:
     return bool(cond * _EPS * np.max(z) > 1e-13 * np.min(z))
 
 
-def check_full_rank(X: NDArray) -> None:
+def check_full_rank(X: NDArray, gram: NDArray | None = None) -> None:
     """Raise the clear rank-deficiency error of :func:`solve` if ``X`` needs it.
 
-    Cheap for a well-conditioned ``X`` (one pass for :math:`X^\\top X`); otherwise it runs the
-    exact path's pivoted QR, which names the offending column.
+    Cheap for a well-conditioned ``X`` (one pass for :math:`X^\\top X`, or none where ``gram``
+    gives it); otherwise it runs the exact path's pivoted QR, which names the offending column.
     """
-    scaled = scaled_cholesky(X.T @ X)
+    scaled = scaled_cholesky(X.T @ X if gram is None else gram)
     if scaled is None or not scaled[2] < FAST_COND:
         solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 

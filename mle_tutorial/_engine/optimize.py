@@ -3,6 +3,7 @@ they report, and :func:`~mle_tutorial.fitting.finish` decides."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,7 +144,7 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
     (``pass_fn.rounding(beta)``, if the pass has one), else not.
     """
     stats = pass_fn(beta)
-    if not np.isfinite(stats["loglik"]):
+    if not math.isfinite(stats["loglik"]):
         raise StartNotFinite("the log-likelihood is not finite at the start")
     previous, full, tail = np.inf, False, 0
     r_factor = getattr(pass_fn, "r_factor", None)
@@ -179,7 +180,7 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
                 break  # the step no longer moves any coefficient
             new = pass_fn(new_beta)
             small = decrement <= quadratic
-            if np.isfinite(new["loglik"]) and (small or new["loglik"] >= ll - 1e-12 * abs(ll)):
+            if math.isfinite(new["loglik"]) and (small or new["loglik"] >= ll - 1e-12 * abs(ll)):
                 break
             t *= 0.5
         if _same(new_beta, beta) or t < 2.0**-59:
