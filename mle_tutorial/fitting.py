@@ -139,6 +139,7 @@ def finish(model, est: Estimate) -> FitResult:
         cov=covariance_,
         profile=profile,
         bounds=None if bounds is None else float_bounds(bounds),
+        cov_type="model",
         constraints=int(model.constraints if est.constraints is None else est.constraints),
         stderr=stderr,
         model=model,

@@ -445,7 +445,7 @@ def _fit_exact(model: NormalLinear) -> FitResult:
     coefficients = Projections(rows.X, rows.y) if rows.in_memory else Sums(sol.beta, sol.xtx_inv)
     cov, problem = covariance.normal_linear(sol.xtx_inv, sigma, n)
     est = Estimate(
-        params=np.concatenate((sol.beta, (sigma,))),
+        params=np.array([*sol.beta.tolist(), sigma]),  # (cheaper than concatenate for a few)
         loglik=normal_max_loglik(n, sigma=sigma),
         converged=sol.converged,
         n_iter=sol.n_refine,

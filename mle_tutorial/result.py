@@ -197,8 +197,9 @@ class FitResult:
         ``object.__setattr__``, which costs microseconds on a small fit. For the fitters, which
         give every field already converted."""
         result = object.__new__(cls)
-        result.__dict__.update(_DEFAULTS)
-        result.__dict__.update(values)
+        object.__setattr__(
+            result, "__dict__", values if len(values) == len(_FIELDS) else {**_DEFAULTS, **values}
+        )
         return result
 
     def __setstate__(self, state: dict) -> None:
@@ -502,3 +503,4 @@ class FitResult:
 
 #: The default of each field of :class:`FitResult` that has one (for ``FitResult._built``).
 _DEFAULTS = {f.name: f.default for f in fields(FitResult) if f.default is not MISSING}
+_FIELDS = tuple(f.name for f in fields(FitResult))

@@ -96,7 +96,8 @@ def residual_and_xt_r_extended(X: NDArray, beta: NDArray, y: NDArray) -> tuple[N
     if not _LONG_IS_EXTENDED or y.shape[0] > 1 << 14:
         r = residual_extended(X, beta, y)
         return r, xt_r_extended(X, r)
-    # np.dot: the same sums as matmul's long double loop (each in order, from 0), with less overhead
+    # np.dot: the same sums as matmul's long double loop (each in order, from 0), with less overhead;
+    # a float64 operand beside a long double one is converted exactly, as astype would
     XL = X.astype(np.longdouble)
-    r = (y.astype(np.longdouble) - np.dot(XL, beta.astype(np.longdouble))).astype(np.float64)
-    return r, np.dot(r.astype(np.longdouble), XL).astype(np.float64)
+    r = (y - np.dot(XL, beta)).astype(np.float64)
+    return r, np.dot(r, XL).astype(np.float64)
