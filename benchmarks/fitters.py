@@ -353,7 +353,8 @@ _bench(fit, REPEATS, "statsmodels " + statsmodels.__version__,
                 + """
 import mle_tutorial as mle
 g = d[:, 4]
-_bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_linear_mixed(X, y, g)), REPEATS, mle.__version__)""",
+_bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_linear_mixed(X, y, g)),
+       REPEATS, mle.__version__)""",
             ),
             Tool(
                 "statsmodels MixedLM (ML)",
@@ -388,7 +389,8 @@ def run_tool(tool: Tool, data: Path, repeats: int) -> dict:
     if tool.language == "R":
         exe = shutil.which("Rscript")
         if exe is None:
-            return {"note": "skipped: Rscript not found (apt-get install r-base-core r-cran-survival r-cran-lme4)"}
+            hint = "apt-get install r-base-core r-cran-survival r-cran-lme4"
+            return {"note": f"skipped: Rscript not found ({hint})"}
         program = R_HARNESS + f'DATA <- "{data}"; REPEATS <- {repeats}\n' + tool.body
         command = [exe, "-e", program]
     else:
