@@ -9,9 +9,11 @@ in a fresh process (``python -c`` in this venv, ``Rscript`` for R, the interpret
 ``$SKLEARN_PYTHON`` for scikit-learn, which is not a dependency), fits once to warm up, then
 ``repeats`` times, and prints the median CPU time of one fit (user + system: the machine is shared,
 so CPU time is steadier than wall time; every tool is single-threaded here), its log-likelihood,
-its peak resident memory (``VmHWM``, the whole process) and its version. A tool that is not
-installed is skipped with a note. A new fitter (negative binomial, gamma, zero-inflated, mixed)
-is one more entry.
+its peak resident memory (``VmHWM``, the whole process), its version and a note where its
+log-likelihood is not the same quantity. A tool that is not installed is skipped with a note.
+The cases: censored (Weibull AFT), mixture, the fixed cost of a small linear and logistic fit,
+negative binomial, gamma and linear mixed regression (the mixed data are those of
+``benchmarks/mixed.py``, which compares more sizes and the GLMMs). A new fitter is one more entry.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.mixed import simulate as simulate_mixed
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 FIELDS = ["case", "tool", "version", "cpu_s", "package_time_share", "goal", "loglik", "peak_mb", "note"]
@@ -40,24 +44,24 @@ def _peak():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM"):
             return int(line.split()[1]) / 1024
-def _bench(fit, repeats, version):
+def _bench(fit, repeats, version, note=""):
     ll = fit()
     times = []
     for _ in range(repeats):
         t0 = time.process_time(); fit(); times.append(time.process_time() - t0)
     print(json.dumps({"cpu_s": statistics.median(times), "loglik": float(ll), "peak_mb": _peak(),
-                      "version": version}))
+                      "version": version, "note": note}))
 """
 
 R_HARNESS = """
 peak <- function() { s <- readLines("/proc/self/status"); as.numeric(strsplit(trimws(sub("VmHWM:", "",
   s[grepl("^VmHWM", s)])), " ")[[1]][1]) / 1024 }
-bench <- function(fit, repeats, version) {
+bench <- function(fit, repeats, version, note = "") {
   ll <- fit(); ts <- c()
   for (k in seq_len(repeats)) { t0 <- proc.time(); fit(); d <- proc.time() - t0
     ts <- c(ts, d[["user.self"]] + d[["sys.self"]]) }
-  cat(sprintf('{"cpu_s": %.6f, "loglik": %.10f, "peak_mb": %.1f, "version": "%s"}\\n', median(ts), ll,
-              peak(), version))
+  cat(sprintf('{"cpu_s": %.6f, "loglik": %.10f, "peak_mb": %.1f, "version": "%s", "note": "%s"}\\n',
+              median(ts), ll, peak(), version, note))
 }
 """
 
@@ -107,6 +111,55 @@ def small_linear_data(path: Path) -> None:
     X = np.column_stack([np.ones(100), rng.standard_normal((100, 2))])
     y = X @ [1.0, 0.5, -0.3] + rng.standard_normal(100)
     np.savetxt(path, np.column_stack([y, X]), delimiter=",", fmt="%.17g")
+
+
+def small_logistic_data(path: Path) -> None:
+    """n = 100, an intercept and 2 covariates, 0/1 outcomes: the fixed cost of a small logistic fit."""
+    rng = np.random.default_rng(1)
+    X = np.column_stack([np.ones(100), rng.standard_normal((100, 2))])
+    y = (rng.uniform(size=100) < 1.0 / (1.0 + np.exp(-(X @ [0.2, 1.0, -0.5])))).astype(float)
+    np.savetxt(path, np.column_stack([y, X]), delimiter=",", fmt="%.17g")
+
+
+def _counts_design(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 3))])
+    return X, np.exp(X @ [0.5, 0.3, -0.2, 0.1])
+
+
+def negative_binomial_data(path: Path) -> None:
+    """NB2 counts, n = 10^4, an intercept and 3 covariates, alpha = 0.5 (R's theta = 2); header
+    y,x1,x2,x3."""
+    rng = np.random.default_rng(3)
+    X, mu = _counts_design(rng, 10_000)
+    y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu))
+    table = np.column_stack([y, X[:, 1:]])
+    np.savetxt(path, table, delimiter=",", fmt="%.17g", header="y,x1,x2,x3", comments="")
+
+
+def gamma_data(path: Path) -> None:
+    """Gamma responses with the log link, shape 2, n = 10^4, an intercept and 3 covariates; header
+    y,x1,x2,x3."""
+    rng = np.random.default_rng(4)
+    X, mu = _counts_design(rng, 10_000)
+    y = rng.gamma(2.0, mu / 2.0)
+    table = np.column_stack([y, X[:, 1:]])
+    np.savetxt(path, table, delimiter=",", fmt="%.17g", header="y,x1,x2,x3", comments="")
+
+
+def mixed_data(path: Path) -> None:
+    """The linear mixed model's data of ``benchmarks/mixed.py`` (scenario lmm_intercept, G = 500
+    groups of 10 rows, a random intercept), as it writes them for lme4: header y,x1,x2,x3,g."""
+    d = simulate_mixed("lmm_intercept", 500)  # (the same simulation, not a copy)
+    table = np.column_stack([d["y"], d["X"][:, 1:], d["groups"] + 1])
+    np.savetxt(path, table, delimiter=",", fmt="%.10g", header="y,x1,x2,x3,g", comments="")
+
+
+#: Reads a case's CSV with a header y,x1,x2,x3[,g]: y, X with an intercept (and the groups).
+READ_TABLE = """
+import numpy as np
+d = np.loadtxt(DATA, delimiter=",", skiprows=1)
+y, X = d[:, 0], np.column_stack([np.ones(len(d)), d[:, 1:4]])
+"""
 
 
 CASES = [
@@ -196,6 +249,139 @@ _bench(fit, REPEATS, "statsmodels " + statsmodels.__version__)""",
         ],
         goal=0.5,
     ),
+    Case(
+        "logistic_n100_p3",
+        small_logistic_data,
+        [
+            Tool(
+                "mle_tutorial.fit_logistic",
+                "python",
+                """
+import numpy as np, mle_tutorial as mle
+d = np.loadtxt(DATA, delimiter=","); y, X = d[:, 0], d[:, 1:]
+def fit():
+    total = 0.0
+    for _ in range(200):
+        f = mle.fit_logistic(X, y); f.stderr; total = f.loglik
+    return total
+_bench(fit, REPEATS, mle.__version__)""",
+            ),
+            Tool(
+                "statsmodels Logit",
+                "python",
+                """
+import numpy as np, statsmodels, statsmodels.api as sm
+d = np.loadtxt(DATA, delimiter=","); y, X = d[:, 0], d[:, 1:]
+def fit():
+    for _ in range(200):
+        r = sm.Logit(y, X).fit(disp=0); r.bse
+    return r.llf
+_bench(fit, REPEATS, "statsmodels " + statsmodels.__version__)""",
+            ),
+        ],
+        goal=0.5,
+    ),
+    Case(
+        "negative_binomial_n1e4_p4",
+        negative_binomial_data,
+        [
+            Tool(
+                "mle_tutorial.fit_negative_binomial",
+                "python",
+                READ_TABLE
+                + """
+import mle_tutorial as mle
+_bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_negative_binomial(X, y)),
+       REPEATS, mle.__version__)""",
+            ),
+            Tool(
+                "statsmodels NegativeBinomial",
+                "python",
+                READ_TABLE
+                + """
+import statsmodels, statsmodels.api as sm
+def fit():
+    r = sm.NegativeBinomial(y, X).fit(disp=0); r.bse
+    return r.llf
+_bench(fit, REPEATS, "statsmodels " + statsmodels.__version__)""",
+            ),
+            Tool(
+                "R MASS::glm.nb",
+                "R",
+                """
+suppressMessages(library(MASS)); d <- read.csv(DATA)
+bench(function() { f <- glm.nb(y ~ x1 + x2 + x3, data = d); sqrt(diag(vcov(f))); as.numeric(logLik(f)) },
+      REPEATS, paste0("R ", R.version$major, ".", R.version$minor, ", MASS ", packageVersion("MASS")))""",
+            ),
+        ],
+    ),
+    Case(
+        "gamma_n1e4_p4",
+        gamma_data,
+        [
+            Tool(
+                "mle_tutorial.fit_gamma",
+                "python",
+                READ_TABLE
+                + """
+import mle_tutorial as mle
+_bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_gamma(X, y)), REPEATS, mle.__version__)""",
+            ),
+            Tool(
+                "statsmodels GLM Gamma (log link)",
+                "python",
+                READ_TABLE
+                + """
+import statsmodels, statsmodels.api as sm
+family = sm.families.Gamma(sm.families.links.Log())
+def fit():
+    r = sm.GLM(y, X, family=family).fit(); r.bse
+    return r.llf
+_bench(fit, REPEATS, "statsmodels " + statsmodels.__version__,
+       "its log-likelihood at the Pearson scale, not the shape's MLE")""",
+            ),
+        ],
+    ),
+    Case(
+        "linear_mixed_G500_n5000",
+        mixed_data,
+        [
+            Tool(
+                "mle_tutorial.fit_linear_mixed",
+                "python",
+                READ_TABLE
+                + """
+import mle_tutorial as mle
+g = d[:, 4]
+_bench(lambda: (lambda f: (f.stderr, f.loglik)[1])(mle.fit_linear_mixed(X, y, g)),
+       REPEATS, mle.__version__)""",
+            ),
+            Tool(
+                "statsmodels MixedLM (ML)",
+                "python",
+                READ_TABLE
+                + """
+import warnings, statsmodels, statsmodels.api as sm
+g = d[:, 4]
+def fit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = sm.MixedLM(y, X, g).fit(reml=False)
+    r.bse
+    return r.llf
+_bench(fit, REPEATS, "statsmodels " + statsmodels.__version__)""",
+            ),
+            Tool(
+                "R lme4::lmer (REML = FALSE)",
+                "R",
+                """
+suppressMessages(library(lme4)); d <- read.csv(DATA); d$g <- factor(d$g)
+bench(function() { f <- lmer(y ~ x1 + x2 + x3 + (1 | g), d, REML = FALSE); sqrt(diag(vcov(f)))
+                   as.numeric(logLik(f)) },
+      REPEATS, paste0("R ", R.version$major, ".", R.version$minor, ", lme4 ", packageVersion("lme4")))""",
+            ),
+        ],
+    ),
 ]
 
 
@@ -203,7 +389,8 @@ def run_tool(tool: Tool, data: Path, repeats: int) -> dict:
     if tool.language == "R":
         exe = shutil.which("Rscript")
         if exe is None:
-            return {"note": "skipped: Rscript not found (apt-get install r-base-core r-cran-survival)"}
+            hint = "apt-get install r-base-core r-cran-survival r-cran-lme4"
+            return {"note": f"skipped: Rscript not found ({hint})"}
         program = R_HARNESS + f'DATA <- "{data}"; REPEATS <- {repeats}\n' + tool.body
         command = [exe, "-e", program]
     else:

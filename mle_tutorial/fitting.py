@@ -95,26 +95,29 @@ def finish(model, est: Estimate) -> FitResult:
     covariance_, problem = est.cov, est.problem
     if est.exact_fit is not None:
         covariance_, problem = np.full_like(covariance_, np.nan), None
-    queued = [(est.failure, ConvergenceWarning), (problem, HessianWarning)]
-    for text, category in [
-        *(reversed(queued) if est.singular_first else queued),
-        (est.exact_fit, ExactFitWarning),
-    ]:
-        if text is not None:
-            warn(sentence(text), category)
+    if est.failure is not None or problem is not None or est.exact_fit is not None:
+        queued = [(est.failure, ConvergenceWarning), (problem, HessianWarning)]
+        for text, category in [
+            *(reversed(queued) if est.singular_first else queued),
+            (est.exact_fit, ExactFitWarning),
+        ]:
+            if text is not None:
+                warn(sentence(text), category)
     params = np.asarray(est.params, dtype=float)
     variances = covariance_.diagonal()
-    if (variances >= 0.0).all():
+    # (the few variances read as Python floats: cheaper than NumPy's reduction; NaN is not >= 0)
+    if all(v >= 0.0 for v in variances.tolist()):
         stderr = np.sqrt(variances)
     else:  # NaN (a singular Hessian, an exact fit) or a negative variance: NaN standard errors
         with np.errstate(invalid="ignore"):
             stderr = np.sqrt(variances)
     loglik, beta, sigma, profile, scaling = est.loglik, est.beta, est.sigma, est.profile, None
     unscale = est.unscale
+    names = model.param_names if est.names is None else est.names
     if unscale is not None and not unscale.identity:
         scaling = Scaling(tuple(int(v) for v in unscale.exponents), unscale.loglik_shift, covariance_)
         e = np.asarray(unscale.exponents)
-        check_representable(params, e, tuple(model.param_names if est.names is None else est.names))
+        check_representable(params, e, tuple(names))
         params, stderr, covariance_ = unshift(params, e), unshift(stderr, e), unshift_cov(covariance_, e)
         loglik = loglik + unscale.loglik_shift
         p = 0 if beta is None else len(beta)
@@ -122,9 +125,9 @@ def finish(model, est: Estimate) -> FitResult:
         sigma = None if sigma is None else float(unshift(sigma, e[p]))
         profile = None if profile is None else ScaledProfile(profile, unscale.exponents, unscale.loglik_shift)
     bounds = model.bounds if est.bounds is None else est.bounds
-    return FitResult(
+    return FitResult._built(
         params=params,
-        param_names=tuple(model.param_names if est.names is None else est.names),
+        param_names=tuple(names),
         loglik=float(loglik),
         nobs=int(model.nobs if est.nobs is None else est.nobs),
         converged=bool(est.converged),
@@ -135,12 +138,30 @@ def finish(model, est: Estimate) -> FitResult:
         sigma=sigma,
         cov=covariance_,
         profile=profile,
-        bounds=None if bounds is None else tuple((float(lo), float(hi)) for lo, hi in bounds),
+        bounds=None if bounds is None else float_bounds(bounds),
+        cov_type="model",
         constraints=int(model.constraints if est.constraints is None else est.constraints),
         stderr=stderr,
         model=model,
         scaling=scaling,
     )
+
+
+_BOUNDS: dict = {}
+
+
+def float_bounds(bounds) -> tuple[tuple[float, float], ...]:
+    """``bounds`` as a tuple of (float, float) pairs; the common ones (a model's tuple of ``FREE``
+    and ``POSITIVE``) converted once and remembered."""
+    try:
+        found = _BOUNDS.get(bounds)
+    except TypeError:  # not hashable (a list): converted every time
+        found = None
+    if found is None:
+        found = tuple((float(lo), float(hi)) for lo, hi in bounds)
+        if isinstance(bounds, tuple) and len(_BOUNDS) < 256:
+            _BOUNDS[bounds] = found
+    return found
 
 
 def check_representable(params: NDArray, e: NDArray, names: Sequence[str]) -> None:

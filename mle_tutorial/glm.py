@@ -44,7 +44,7 @@ from ._engine.lstsq import check_full_rank, check_full_rank_over_chunks, tsqr_co
 from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, ill_conditioned, newton
 from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, screen_stats
 from ._engine.sandwich import SANDWICH_RCOND, meat_of, robust_from
-from ._engine.scale import Unscale, shifts, unshift
+from ._engine.scale import Unscale, identity_unscale, plain, shifts, unshift
 from .fitting import FREE, Estimate, finish
 from .model import RowsRegression
 from .result import FitResult
@@ -204,7 +204,10 @@ def _logistic_block(eta: NDArray, y: NDArray):
     softplus = np.maximum(eta, 0.0) + np.log1p(e)
     inv = 1.0 / (1.0 + e)
     mu = np.where(eta >= 0, inv, e * inv)
-    return float(y @ eta - np.sum(softplus)), mu, mu * (1.0 - mu)
+    return float(y @ eta - _SUM(softplus)), mu, mu * (1.0 - mu)
+
+
+_SUM = np.add.reduce  # (np.sum's reduction, without its wrapper)
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,8 @@ def glm_stats(
     :math:`-\max\eta`, the MLE may not exist). ``exact=False``: the family's cheaper
     log-likelihood, enough to compare points on Newton's path."""
     n, p = X.shape
+    if n <= BLOCK_ROWS:  # one block: the same arithmetic, without the loop's slices
+        return _glm_stats_block(X, y, offset, beta, family, exact)
     if offset is None:
         offset = np.zeros(n)
     ll, score, info, biggest, top, zero_low = 0.0, np.zeros(p), np.zeros((p, p)), 0.0, -np.inf, -np.inf
@@ -384,6 +389,35 @@ def glm_stats(
         "max_eta_hi": top,
         "max_neg_eta0": zero_low,
     }
+
+
+def _glm_stats_block(X: NDArray, y: NDArray, offset: NDArray | None, beta: NDArray, family: Family,
+                     exact: bool) -> dict:  # fmt: skip
+    """:func:`glm_stats` of rows that fit in one block: the loop's first pass, its sums started
+    from 0 as there (``+ 0.0`` keeps their bits: a -0.0 becomes 0.0, as 0.0 + -0.0 does)."""
+    eta = X @ beta if offset is None else X @ beta + offset
+    ll, d_eta, w = family.block(eta, y, exact)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing mean: reported as not finite
+        score = X.T @ d_eta + 0.0
+        Xw = X * np.sqrt(w)[:, None]
+        info = Xw.T @ Xw + 0.0
+    top = max(-np.inf, float(_MAX(eta)))
+    zero_low = -np.inf
+    if family.zero_counts:
+        zeros = y == 0
+        if _ANY(zeros):
+            zero_low = max(zero_low, -float(_MIN(eta[zeros])))
+    return {
+        "loglik": 0.0 + ll,
+        "score": score,
+        "info": info,
+        "max_eta": max(0.0, top, -float(_MIN(eta))),
+        "max_eta_hi": top,
+        "max_neg_eta0": zero_low,
+    }
+
+
+_MAX, _MIN, _ANY = np.maximum.reduce, np.minimum.reduce, np.logical_or.reduce
 
 
 def glm_loglik(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family) -> dict:
@@ -503,7 +537,7 @@ def check_and_start(rows, family: Family) -> NDArray:
     """Check the rank (in memory: a pivoted QR of X; over chunks: the Gram matrix, or a QR of its
     tall-skinny R) and find the family's start."""
     if rows.in_memory:
-        check_full_rank(rows.X)
+        check_full_rank(rows.X, rows.gram)
     else:
         check_full_rank_over_chunks(rows, rows.reduce(gram)["xtx"])
     return family.start(rows)
@@ -588,14 +622,22 @@ class GeneralizedLinear(RowsRegression):
     def row_labels(self):
         return self.labels
 
-    def __init__(self, family: Family, rows, names: Sequence[str], key: str, *,
+    def __init__(self, family: Family, rows, names: Sequence[str], key: str | None, *,
                  options: dict | None = None, working=None):  # fmt: skip
         self.family = family
         self.rows = rows
         self.names = tuple(names)
-        self.key = key
+        self._key = key  # None: the fingerprint of y in memory, computed when first read
         self.options = options
         self._cache_working = working
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        """The fingerprint of the data (:attr:`data_key`), computed when first read (a pass over
+        ``y`` that a fit does not need: only the likelihood-ratio test and the like read it)."""
+        if self._key is None:
+            self._key = data_key(self.rows.n, fingerprint_sum(self.rows.y))
+        return self._key
 
     @classmethod
     def from_data(cls, family: Family, X, y, offset=None, *, names=None, options=None) -> GeneralizedLinear:
@@ -610,9 +652,8 @@ class GeneralizedLinear(RowsRegression):
             first_bad = f"y[{bad[0]}] = {y[bad[0]]:g}" if bad.size else ""
             _check_outcomes(family, len(y), bad.size, first_bad, family.successes(y))
             rows = InMemoryRows(X, y, check_offset(design.offset, X.shape[0]))
-            key = data_key(rows.n, fingerprint_sum(y))
             names = coefficient_names(names, design.columns, rows.p)
-            model = cls(family, rows, names, key, options=options)
+            model = cls(family, rows, names, None, options=options)  # (the key when first read)
             model.labels = design.index
             return model
         check_rows(rows.n, rows.p, "")
@@ -642,13 +683,15 @@ class GeneralizedLinear(RowsRegression):
     def working_rows(self):
         """The rows as Newton runs on them: columns far from 1 scaled by powers of two."""
         if self._cache_working is None:
-            self._cache_working = InMemoryRows.scaled(
-                self.rows.X, self.rows.y, self.rows.offset, scale_y=False
+            self._cache_working = InMemoryRows.scaled(  # (X'X kept for the rank check)
+                self.rows.X, self.rows.y, self.rows.offset, scale_y=False, gram=True
             )
         return self._cache_working
 
     def unscale(self) -> Unscale:
         w = self.working_rows()
+        if plain(w, self.rows):  # the common case, without reading the shifts
+            return identity_unscale(self.rows.p)
         return Unscale(tuple(int(v) for v in (self.rows.x_shift - w.x_shift)))
 
     def rescaled(self):

@@ -41,7 +41,7 @@ from ._engine.lstsq import LeastSquaresSolution, exact_least_squares, screened, 
 from ._engine.objectives import Objective
 from ._engine.optimize import maximize
 from ._engine.rows import DaskRows, InMemoryRows, as_rows, data_key, fingerprint_sum, is_dask
-from ._engine.scale import Unscale, normal_unscale, unshift
+from ._engine.scale import Unscale, identity_unscale, normal_unscale, plain, unshift
 from .fitting import FREE, POSITIVE, Estimate, exact_fit_message, finish
 from .likelihood import normal_nll, normal_nll_gradient, normal_nll_hessian
 from .model import RowsRegression
@@ -220,6 +220,8 @@ class NormalLinear(RowsRegression):
 
     def unscale(self) -> Unscale:
         w = self.working_rows()
+        if plain(w, self.rows):  # the common case, without reading the shifts
+            return identity_unscale(self.rows.p + 1)
         return normal_unscale(w.x_shift - self.rows.x_shift, w.y_shift - self.rows.y_shift, self.rows.n)
 
     def rescaled(self):
@@ -443,7 +445,7 @@ def _fit_exact(model: NormalLinear) -> FitResult:
     coefficients = Projections(rows.X, rows.y) if rows.in_memory else Sums(sol.beta, sol.xtx_inv)
     cov, problem = covariance.normal_linear(sol.xtx_inv, sigma, n)
     est = Estimate(
-        params=np.concatenate((sol.beta, (sigma,))),
+        params=np.array([*sol.beta.tolist(), sigma]),  # (cheaper than concatenate for a few)
         loglik=normal_max_loglik(n, sigma=sigma),
         converged=sol.converged,
         n_iter=sol.n_refine,

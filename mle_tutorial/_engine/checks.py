@@ -223,6 +223,16 @@ SMALL = 1 << 12
 _MASKED = np.ma.MaskedArray
 
 
+_F64 = np.dtype(np.float64)
+_ALL = np.logical_and.reduce
+
+
+def _finite(arr: NDArray) -> bool:
+    """Whether every entry of a small float array is finite (else :func:`count_not_finite` counts
+    them); a large one is left to :func:`count_not_finite`."""
+    return arr.size <= SMALL and bool(_ALL(np.isfinite(arr), axis=None))
+
+
 def count_not_finite(arr: NDArray) -> int:
     """How many entries are NaN or infinite, in one pass and with no n x p temporary when none is.
 
@@ -340,6 +350,19 @@ def read_design(
     """Validate a design matrix ``X`` (n, p), a response ``y`` (n,) and an optional ``offset``
     (n,), matching pandas objects by index label (see the module docstring; ``model`` as in
     :func:`check_rows`). A pandas Series as ``X`` is one predictor, named by the Series."""
+    if (  # the common case, two float64 ndarrays that pass every check, decided in a few steps
+        offset is None
+        and type(X) is np.ndarray
+        and type(y) is np.ndarray
+        and X.dtype == _F64
+        and y.dtype == _F64
+        and X.ndim == 2
+        and y.ndim == 1
+        and X.shape[0] == y.shape[0] > X.shape[1] > 0
+        and _finite(X)
+        and _finite(y)
+    ):
+        return Design(X, y, None, None)
     rows = match_rows({"X": X, "y": y, "offset": offset})
     X, columns = read_matrix(rows["X"])
     y, offset = as_float_array(rows["y"], "y", ndim=1), rows["offset"]
@@ -392,6 +415,10 @@ def check_offset(offset: ArrayLike | None, n: int) -> NDArray[np.float64]:
 
 
 # --- names ----------------------------------------------------------------------------------------
+#: The default names of k coefficients, made once for each (default, k) (tuples: immutable).
+_DEFAULT_NAMES: dict[tuple[str, int], tuple[str, ...]] = {}
+
+
 def coefficient_names(
     names: Sequence[str] | None,
     columns: tuple[str, ...] | None,
@@ -414,7 +441,10 @@ def coefficient_names(
     elif columns is not None:
         names, source = columns, "the column names of X"
     else:
-        return tuple(f"{default}[{j}]" for j in range(k))
+        found = _DEFAULT_NAMES.get((default, k))
+        if found is None:
+            found = _DEFAULT_NAMES[default, k] = tuple(f"{default}[{j}]" for j in range(k))
+        return found
     repeated = sorted({name for name in names if names.count(name) > 1})
     taken = sorted(set(names) & set(reserved))
     if repeated or taken:

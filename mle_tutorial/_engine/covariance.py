@@ -105,6 +105,18 @@ def normal_linear(xtx_inv: NDArray, sigma: float, n: int) -> tuple[NDArray, None
 INFORMATION_RCOND = 1e-3
 
 
+class _Lapack:
+    """scipy.linalg.lapack, looked up when first used (SciPy is imported lazily)."""
+
+    def __getattr__(self, name: str):
+        routine = getattr(linalg.lapack, name)
+        setattr(self, name, routine)  # found once
+        return routine
+
+
+_LAPACK = _Lapack()
+
+
 def from_information(info: NDArray, r_factor: Callable[[], NDArray]) -> tuple[NDArray, str | None]:
     """(X' W X)^{-1} of a GLM where ``info`` = X' W X was computed: from the Cholesky factor of the
     information when its column-scaled form is well conditioned (:data:`INFORMATION_RCOND`); else
@@ -112,18 +124,20 @@ def from_information(info: NDArray, r_factor: Callable[[], NDArray]) -> tuple[ND
     chunks, never squaring the condition number). Scaling the columns by powers of two first makes
     the choice, and the result, independent of the units of X."""
     p = info.shape[0]
-    d = np.sqrt(np.diag(info))
-    if np.all(np.isfinite(d)) and np.all(d > 0):
+    # every diagonal entry finite and > 0 (NaN fails), read as Python floats (cheaper than NumPy's
+    # reductions over a few entries)
+    if all(0.0 < v < np.inf for v in info.diagonal().tolist()):
+        d = np.sqrt(np.diag(info))
         scale = np.exp2(np.round(np.log2(d)))
-        try:
-            factor = linalg.cho_factor(info / np.outer(scale, scale), check_finite=False)
-        except np.linalg.LinAlgError:
-            factor = None
-        if factor is not None:
-            rcond, status = linalg.lapack.dtrcon(factor[0], norm="1", uplo="U", diag="N")
+        outer = np.outer(scale, scale)
+        # scipy.linalg's cho_factor and cho_solve (check_finite=False) are LAPACK's potrf and potrs
+        # with these arguments: called directly, without their wrappers' cost
+        c, status = _LAPACK.dpotrf(info / outer, 0, 0)
+        if status == 0:
+            rcond, status = _LAPACK.dtrcon(c, "1", "U", "N")
             if status == 0 and rcond > INFORMATION_RCOND:
-                inverse = linalg.cho_solve(factor, np.eye(p), check_finite=False)
-                return inverse / np.outer(scale, scale), None
+                inverse, _ = _LAPACK.dpotrs(c, np.eye(p))
+                return inverse / outer, None
     R = r_factor()[:p]
     if R.shape[0] < p:
         return np.full((p, p), np.nan), SINGULAR_HESSIAN

@@ -88,3 +88,16 @@ def xt_r_extended(X: NDArray, r: NDArray, block: int = 1 << 14) -> NDArray:
         stop = start + block
         out += X[start:stop].astype(np.longdouble).T @ r[start:stop].astype(np.longdouble)
     return out.astype(np.float64)
+
+
+def residual_and_xt_r_extended(X: NDArray, beta: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+    """:func:`residual_extended` and :func:`xt_r_extended` of it, in one call: where one block holds
+    the data, X in long double is formed once for both (the same arithmetic)."""
+    if not _LONG_IS_EXTENDED or y.shape[0] > 1 << 14:
+        r = residual_extended(X, beta, y)
+        return r, xt_r_extended(X, r)
+    # np.dot: the same sums as matmul's long double loop (each in order, from 0), with less overhead;
+    # a float64 operand beside a long double one is converted exactly, as astype would
+    XL = X.astype(np.longdouble)
+    r = (y - np.dot(XL, beta)).astype(np.float64)
+    return r, np.dot(r, XL).astype(np.float64)

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .checks import check_rows
-from .extended import residual_dd, residual_extended, xt_r_exact, xt_r_extended
+from .extended import residual_and_xt_r_extended, residual_dd, residual_extended, xt_r_exact
 from .lazy import linalg
 from .rows import InMemoryRows, data_key, screen_stats
 from .scale import column_maxima, shifts, unshift, unshift_cov
@@ -151,33 +151,57 @@ def scaled_cholesky(G: NDArray):
     Returns ``(scale, factor, cond)``, with ``factor=None`` and ``cond=inf`` where the
     factorization fails, or None when a column is all zeros or its norm overflows.
     """
-    norms = np.sqrt(G.diagonal())
-    if not (np.isfinite(norms).all() and norms.all()):
+    found = _scaled_factor(G)
+    return None if found is None else found[:3]
+
+
+def _scaled_factor(G: NDArray):
+    """:func:`scaled_cholesky`'s ``(scale, factor, cond)``, then the outer product of the scales
+    and the column norms, for the fast path (which needs both again)."""
+    # every diagonal entry finite and > 0 (NaN fails the comparison): read as Python floats, which
+    # costs less than NumPy's reductions over a few entries
+    if not all(0.0 < v < math.inf for v in G.diagonal().tolist()):
         return None
+    norms = np.sqrt(G.diagonal())
     scale = np.exp2(np.round(np.log2(norms)))
-    try:
-        factor = cho_factor(G / (scale[:, None] * scale))
-    except np.linalg.LinAlgError:
-        return scale, None, np.inf
-    rcond, info = _lapack("dtrcon")(factor[0], norm="1", uplo="U", diag="N")
+    outer = scale[:, None] * scale
+    # cho_factor inlined (arguments by position: lower=0, clean=0), and trcon's 1-norm estimate
+    c, info = _lapack("dpotrf")(G / outer, 0, 0)
+    if info != 0:
+        return scale, None, np.inf, outer, norms
+    rcond, info = _lapack("dtrcon")(c, "1", "U", "N")
     cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
-    return scale, factor, cond
+    return scale, (c, False), cond, outer, norms
+
+
+def _identity(p: int) -> NDArray:
+    """The p x p identity, made once (read-only: potrs reads its right-hand side, as overwrite_b=0)."""
+    found = _EYE.get(p)
+    if found is None:
+        found = _EYE[p] = np.eye(p)
+        found.flags.writeable = False
+    return found
+
+
+_EYE: dict[int, NDArray] = {}
 
 
 def _fast_path(
-    X: NDArray, y: NDArray, residuals: bool = True, gram: NDArray | None = None
+    X: NDArray, y: NDArray, residuals: bool = True, gram: NDArray | None = None, yy: float | None = None
 ) -> LeastSquaresSolution | None:
     """Normal equations of the scaled design plus one refinement step, if well conditioned
-    (``gram``: :math:`X^\top X` if already computed)."""
+    (``gram``: :math:`X^\top X`, and ``yy``: :math:`y^\top y`, if already computed)."""
     p = X.shape[1]
     G = X.T @ X if gram is None else gram
-    scaled = scaled_cholesky(G)
+    scaled = _scaled_factor(G)
     if scaled is None or not scaled[2] < FAST_COND:
         return None  # zero or overflowing column, or ill conditioned: the exact path handles it
-    scale, factor, cond = scaled
-    beta = cho_solve(factor, (X.T @ y) / scale) / scale
+    scale, (c, _), cond, outer, norms = scaled
+    # cho_solve inlined (lower=0 by default; info is never nonzero for these arguments)
+    potrs = _lapack("dpotrs")
+    beta = potrs(c, (X.T @ y) / scale)[0] / scale
     r = y - X @ beta
-    beta = beta + cho_solve(factor, (X.T @ r) / scale) / scale
+    beta = beta + potrs(c, (X.T @ r) / scale)[0] / scale
     steps = 1
     # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
     # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
@@ -185,21 +209,20 @@ def _fast_path(
     # over the data: it is always taken when that is cheap (n p <= EXTENDED_SIZE), and otherwise
     # when the bound could leave a small coefficient with fewer than 13 correct digits.
     if X.size <= EXTENDED_SIZE or _refine_again(beta * scale, cond):
-        r = residual_extended(X, beta, y)
-        xtr = xt_r_extended(X, r)
-        beta = beta + cho_solve(factor, xtr / scale) / scale
+        r, xtr = residual_and_xt_r_extended(X, beta, y)
+        beta = beta + potrs(c, xtr / scale)[0] / scale
         steps = 2
-    if math.sqrt(y @ y) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
+    yy = y @ y if yy is None else yy
+    if math.sqrt(yy) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
         # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
         r = residual_extended(X, beta, y)
     elif residuals:
         r = y - X @ beta
     # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
     # from the final one by delta' X'X delta, far below the RSS's own rounding error
-    outer = scale[:, None] * scale
-    xtx_inv = cho_solve(factor, np.eye(p)) / outer
-    rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum(r * r)
-    norms = np.sqrt(G.diagonal())
+    xtx_inv = potrs(c, _identity(p))[0] / outer
+    # (fsum of a list: the same correctly rounded sum, without a NumPy scalar per entry)
+    rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum((r * r).tolist())
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
 
 
@@ -210,13 +233,13 @@ def _refine_again(z: NDArray, cond: float) -> bool:
     return bool(cond * _EPS * np.max(z) > 1e-13 * np.min(z))
 
 
-def check_full_rank(X: NDArray) -> None:
+def check_full_rank(X: NDArray, gram: NDArray | None = None) -> None:
     """Raise the clear rank-deficiency error of :func:`solve` if ``X`` needs it.
 
-    Cheap for a well-conditioned ``X`` (one pass for :math:`X^\\top X`); otherwise it runs the
-    exact path's pivoted QR, which names the offending column.
+    Cheap for a well-conditioned ``X`` (one pass for :math:`X^\\top X`, or none where ``gram``
+    gives it); otherwise it runs the exact path's pivoted QR, which names the offending column.
     """
-    scaled = scaled_cholesky(X.T @ X)
+    scaled = scaled_cholesky(X.T @ X if gram is None else gram)
     if scaled is None or not scaled[2] < FAST_COND:
         solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 
@@ -266,12 +289,19 @@ def _rank_error_from_qr(R: NDArray, perm: NDArray, diag: NDArray, tol: float) ->
 
 
 def solve(
-    X, y, *, max_refine: int = 10, fast: bool = True, residuals: bool = True, gram: NDArray | None = None
+    X,
+    y,
+    *,
+    max_refine: int = 10,
+    fast: bool = True,
+    residuals: bool = True,
+    gram: NDArray | None = None,
+    yy: float | None = None,
 ) -> LeastSquaresSolution:
     """:func:`~mle_tutorial.solve_least_squares` on already-validated float arrays (``gram``:
-    :math:`X^\top X`, if already computed)."""
+    :math:`X^\top X`, and ``yy``: :math:`y^\top y`, if already computed)."""
     if fast:
-        solution = _fast_path(X, y, residuals, gram)
+        solution = _fast_path(X, y, residuals, gram, yy)
         if solution is not None:
             return solution
     n, p = X.shape
@@ -407,13 +437,14 @@ def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
     level of y, the same on both paths: residuals no bigger than the rounding error in y or in
     X @ beta (``8 eps max(max|y|, max|X| @ |beta|)``) mean an exact fit."""
     if rows.in_memory:
-        solution = solve(rows.X, rows.y, residuals=False, gram=rows.gram)
+        solution = solve(rows.X, rows.y, residuals=False, gram=rows.gram, yy=rows.yy)
     else:
         solution = _solve_by_chunks(rows)
-    sigma = float(np.sqrt(solution.rss / rows.n))
+    sigma = math.sqrt(solution.rss / rows.n)  # (correctly rounded, as np.sqrt)
     # column norms bound every |X_ij|, so this bounds the rounding level from above, for free...
-    rounding = 8 * _EPS * max(rows.max_y, float(solution.col_norms @ np.abs(solution.beta)))
-    if not sigma > rounding:  # ...and only where it is inconclusive, the column maxima decide
+    top_y = rows.max_y_bound() if rows.in_memory else rows.max_y  # (|y_i| or a bound of it)
+    rounding = 8 * _EPS * max(top_y, float(solution.col_norms @ np.abs(solution.beta)))
+    if not sigma > rounding:  # ...and only where it is inconclusive, the maxima decide
         max_x = column_maxima(rows.X) if rows.max_x is None else rows.max_x
         rounding = 8 * _EPS * max(rows.max_y, float(max_x @ np.abs(solution.beta)))
     return solution, sigma, rounding

@@ -3,6 +3,7 @@ they report, and :func:`~mle_tutorial.fitting.finish` decides."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,7 +144,7 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
     (``pass_fn.rounding(beta)``, if the pass has one), else not.
     """
     stats = pass_fn(beta)
-    if not np.isfinite(stats["loglik"]):
+    if not math.isfinite(stats["loglik"]):
         raise StartNotFinite("the log-likelihood is not finite at the start")
     previous, full, tail = np.inf, False, 0
     r_factor = getattr(pass_fn, "r_factor", None)
@@ -175,14 +176,14 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
         t = 1.0
         for _ in range(60):
             new_beta = beta + t * step
-            if np.array_equal(new_beta, beta):
+            if _same(new_beta, beta):
                 break  # the step no longer moves any coefficient
             new = pass_fn(new_beta)
             small = decrement <= quadratic
-            if np.isfinite(new["loglik"]) and (small or new["loglik"] >= ll - 1e-12 * abs(ll)):
+            if math.isfinite(new["loglik"]) and (small or new["loglik"] >= ll - 1e-12 * abs(ll)):
                 break
             t *= 0.5
-        if np.array_equal(new_beta, beta) or t < 2.0**-59:
+        if _same(new_beta, beta) or t < 2.0**-59:
             # no step moves the point, or none is better
             if _switch_to_qr(r_factor, by_qr, stats):
                 by_qr, previous, full = True, np.inf, False
@@ -195,6 +196,12 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
         beta, stats = new_beta, new
         it += 1
     return NewtonResult(beta, stats, max_iter, False, decrement, tail >= LINEAR_TAIL)
+
+
+def _same(a: NDArray, b: NDArray) -> bool:
+    """``np.array_equal(a, b)`` of two vectors of one length, on Python floats (cheaper for a
+    few entries; NaN is not equal to itself either way, and -0.0 equals 0.0)."""
+    return a.tolist() == b.tolist()
 
 
 def _switch_to_qr(r_factor: Callable | None, by_qr: bool, stats: dict) -> bool:

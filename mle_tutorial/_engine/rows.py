@@ -72,6 +72,15 @@ def data_key(n: int, total: int) -> str:
     return f"n={n} y#{total % (1 << 64):016x}"
 
 
+#: The largest and smallest entry of an array (the reductions behind ``a.max()`` and ``a.min()``,
+#: without their Python wrappers).
+_MAX, _MIN = np.maximum.reduce, np.minimum.reduce
+
+#: Where the computed y'y lies in [n 2**-398, 2**398], the true sum of squares is within
+#: (n 2**-400, 2**400) (the rounding errors are relative, far below these margins), so the largest
+#: |y_i| lies in (2**-200, 2**200): y needs no scaling (see :func:`~.scale.shift_of`).
+_YY_FLOOR, _YY_CEILING = 2.0**-398, 2.0**398
+
 #: Rows per block: each block's temporaries stay in cache, so one pass reads X once.
 BLOCK_ROWS = 1 << 13
 
@@ -123,8 +132,9 @@ class InMemoryRows:
     in_memory = True
     description = "memory"
     max_x: NDArray | None  # (recorded by scaled)
-    max_y: float
     gram: NDArray | None = None  # X'X, where scaled(gram=True) computed it
+    yy: float | None = None  # y'y, where scaled(gram=True) computed it (and found y near 1 by it)
+    _max_y: float | None = None
 
     def __init__(
         self, X: NDArray, y: NDArray, offset: NDArray | None = None, *, x_shift=None, y_shift: int = 0
@@ -133,6 +143,29 @@ class InMemoryRows:
         self.n, self.p = X.shape
         self.x_shift = np.zeros(self.p, dtype=np.int64) if x_shift is None else np.asarray(x_shift)
         self.y_shift = int(y_shift)
+        #: Nothing scaled (no shifts given): the fitters' unscale is the identity, known without
+        #: reading the shifts.
+        self.plain = x_shift is None and not self.y_shift
+
+    @property
+    def max_y(self) -> float:
+        """The largest |value| of y (computed when first read, where :meth:`scaled` did not need
+        it)."""
+        if self._max_y is None:
+            self._max_y = max(float(_MAX(self.y)), -float(_MIN(self.y)))
+        return self._max_y
+
+    @max_y.setter
+    def max_y(self, value: float) -> None:
+        self._max_y = value
+
+    def max_y_bound(self) -> float:
+        r"""An upper bound of :attr:`max_y` without a pass over y where y'y is known:
+        :math:`\sqrt{y^\top y}` (each |y_i| is at most that, computed or not: the rounded sum of
+        squares is monotone and y'y is far from under- and overflow), with a margin."""
+        if self._max_y is None and self.yy is not None:
+            return math.sqrt(self.yy) * (1.0 + 2.0**-20)
+        return self.max_y
 
     @classmethod
     def scaled(
@@ -148,25 +181,37 @@ class InMemoryRows:
         """The rows of validated arrays, with the columns (and ``y`` if ``scale_y``) that lie far
         from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is). With
         ``gram``, the range of the columns is read from the diagonal of :math:`X^\top X`, kept as
-        ``gram`` when nothing is scaled (the normal equations need it: one pass for both)."""
-        max_y = max(float(y.max()), -float(y.min()))
-        G = None
+        ``gram`` when nothing is scaled (the normal equations need it: one pass for both), and
+        that of y from :math:`y^\top y`, kept as ``yy``."""
+        G = yy = None
         if gram and not always:
             # columns beyond 2**+-512 over- or underflow here (inf, or inf - inf = NaN with some
             # BLAS kernels): out of range, and scaled below
             with np.errstate(over="ignore", under="ignore", invalid="ignore"):
                 G = X.T @ X
+                yy = float(y @ y) if scale_y else None
+            if yy is not None and not X.shape[0] * _YY_FLOOR <= yy <= _YY_CEILING:
+                yy = None  # y may be beyond 2**+-200: its largest value decides
+        # y'y in range: every |y_i| is below 2**200 and the largest above 2**-199 (see _YY_FLOOR),
+        # so y is not scaled, as its largest value would say
+        max_y = None if yy is not None else max(float(_MAX(y)), -float(_MIN(y)))
         within = G is not None and sums_within_range(G.diagonal())
         if not within and (always or not columns_within_range(X)):  # (the maxima are slower)
             max_x = column_maxima(X)
             x_shift = shifts(max_x, always)
         else:
-            max_x, x_shift = None, np.zeros(X.shape[1], dtype=np.int64)
-        y_shift = shift_of(max_y, always) if scale_y else 0
+            max_x, x_shift = None, None
+        y_shift = shift_of(max_y, always) if scale_y and max_y is not None else 0
         if max_x is None and not y_shift:  # the common case: nothing to scale
-            rows = cls(X, y, offset, x_shift=x_shift)
-            rows.max_x, rows.max_y, rows.gram = None, max_y, G
+            rows = cls(X, y, offset)
+            rows.max_x, rows.gram, rows.yy = None, G, yy
+            if max_y is not None:
+                rows.max_y = max_y
             return rows
+        if x_shift is None:
+            x_shift = np.zeros(X.shape[1], dtype=np.int64)
+        if max_y is None:
+            max_y = max(float(_MAX(y)), -float(_MIN(y)))
         rows = cls(shifted(X, x_shift), shifted(y, y_shift), offset, x_shift=x_shift, y_shift=y_shift)
         rows.max_x = None if max_x is None else shifted(max_x, x_shift)
         rows.max_y = float(shifted(max_y, y_shift))
@@ -283,6 +328,8 @@ class DaskRows:
 
 def as_rows(X, y, offset=None) -> DaskRows | None:
     """Dask row chunks if any argument is a Dask array, else None (the caller validates in memory)."""
+    if type(X) is np.ndarray and type(y) is np.ndarray and offset is None:  # (the common case)
+        return None
     if is_dask(X) or is_dask(y) or is_dask(offset):
         return DaskRows(X, y, offset)
     return None

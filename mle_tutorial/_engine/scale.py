@@ -48,12 +48,14 @@ def columns_within_range(X: NDArray) -> bool:
 
 #: 2**400: the bounds of :func:`sums_within_range`.
 _SUMSQ_LIMIT = 2.0 ** (2 * SAFE_EXPONENT)
+_SUMSQ_FLOOR = 1.0 / _SUMSQ_LIMIT
 
 
 def sums_within_range(sumsq: NDArray) -> bool:
     """Whether every column's sum of squares ``sumsq`` lies in [2**-400, 2**400] (see
-    :func:`columns_within_range`; the diagonal of :math:`X^\top X` holds them too)."""
-    return bool(((sumsq >= 1.0 / _SUMSQ_LIMIT) & (sumsq <= _SUMSQ_LIMIT)).all())
+    :func:`columns_within_range`; the diagonal of :math:`X^\top X` holds them too). NaN is not."""
+    # (Python floats: a few comparisons cost less than NumPy's reductions)
+    return all(_SUMSQ_FLOOR <= v <= _SUMSQ_LIMIT for v in sumsq.tolist())
 
 
 def shifts(maxima: NDArray | float, always: bool = False) -> NDArray:
@@ -104,6 +106,23 @@ class Unscale:
     @property
     def identity(self) -> bool:
         return not any(self.exponents) and self.loglik_shift == 0.0
+
+
+_IDENTITY: dict[int, Unscale] = {}
+
+
+def identity_unscale(k: int) -> Unscale:
+    """``Unscale((0,) * k)``: nothing scaled (one shared instance per ``k``: it is immutable)."""
+    found = _IDENTITY.get(k)
+    if found is None:
+        found = _IDENTITY[k] = Unscale((0,) * k, 0.0)
+    return found
+
+
+def plain(*rows) -> bool:
+    """Whether none of these row sources was scaled (``InMemoryRows.plain``; never said of
+    Dask rows, whose shifts are read instead)."""
+    return all(getattr(r, "plain", False) for r in rows)
 
 
 def normal_unscale(x_shift: NDArray, y_shift: int, n: int, extra: int = 0) -> Unscale:
