@@ -311,7 +311,8 @@ def bootstrap(
     >>> boot = bootstrap(fit_linear, X, y, n_resamples=200, seed=2)
     >>> boot.interval.shape, boot.n_failed
     ((3, 2), 0)
-    >>> bool(np.all(bootstrap(fit_linear(X, y), n_resamples=200, seed=2).interval == boot.interval))
+    >>> again = bootstrap(fit_linear(X, y), n_resamples=200, seed=2)
+    >>> bool(np.all(again.interval == boot.interval))
     True
     """
     if kind not in KINDS:

@@ -810,8 +810,10 @@ class LinearMixed(RegressionLikelihood):
     (the coefficients, the random effects' standard deviations and correlations, the residual
     standard deviation).
 
-    .. math:: \ell_g = -\tfrac12\left[n_g\log 2\pi + \log|V_g| + r_g^\top V_g^{-1} r_g\right],
-              \qquad V_g = \sigma^2 I + Z_g\Sigma Z_g^\top, \qquad r_g = y_g - X_g\beta
+    .. math:: \begin{aligned}
+              \ell_g &= -\tfrac12\left[n_g\log 2\pi + \log|V_g| + r_g^\top V_g^{-1} r_g\right],\\
+              V_g &= \sigma^2 I + Z_g\Sigma Z_g^\top, \qquad r_g = y_g - X_g\beta
+              \end{aligned}
 
     One contribution per **group** (``nobs`` is the number of groups): robust errors are
     clustered by group and the nonparametric bootstrap resamples groups. With ``reml`` the fit
@@ -1248,9 +1250,11 @@ def fit_linear_mixed(
     :math:`b_g \sim N(0, \Sigma)` and :math:`\varepsilon_g \sim N(0, \sigma^2 I)`, by profiled
     maximum likelihood or REML (as R's ``lme4::lmer``).
 
-    .. math:: \ell(\theta) = \sum_g -\tfrac12\left[n_g\log 2\pi + \log|V_g|
-              + (y_g - X_g\beta)^\top V_g^{-1}(y_g - X_g\beta)\right],
-              \qquad V_g = \sigma^2 I + Z_g\Sigma Z_g^\top
+    .. math:: \begin{aligned}
+              \ell(\theta) &= \sum_g -\tfrac12\Big[n_g\log 2\pi + \log|V_g|\\
+              &\qquad + (y_g - X_g\beta)^\top V_g^{-1}(y_g - X_g\beta)\Big],\\
+              V_g &= \sigma^2 I + Z_g\Sigma Z_g^\top
+              \end{aligned}
 
     :math:`\beta` and :math:`\sigma` are profiled out: the search is over lme4's relative
     covariance factor alone, with only per-group :math:`q\times q` and :math:`q\times p` systems

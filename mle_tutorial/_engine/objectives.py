@@ -65,8 +65,10 @@ class CallbackError(ValueError):
     >>> try:
     ...     mle.fit_mle(lambda t: 1 / float(t[0]), [0.0])
     ... except mle.CallbackError as err:
-    ...     print(err.call, "|", err.phase, "|", err.what)
-    negative_log_likelihood(theta) | at start | raised ZeroDivisionError: float division by zero
+    ...     print(err.call, "|", err.phase)
+    ...     print(err.what)
+    negative_log_likelihood(theta) | at start
+    raised ZeroDivisionError: float division by zero
     """
 
     def __init__(
