@@ -82,8 +82,11 @@ def ascend(pass_fn: Callable[[NDArray], dict], theta: NDArray, max_iter: int = 1
         if not np.all(np.isfinite(step)):
             return NewtonResult(theta, stats, it, False, decrement, tail >= LINEAR_TAIL)
         decrement = float(stats["score"] @ step)
-        if not polished:  # the polish's decrements are rounding noise: they say nothing of a tail
-            tail = tail + 1 if definite and full and 0.1 * previous < decrement < 0.1 else 0
+        # a tail: full steps whose decrements fall, each by less than a factor of 10 (as where the
+        # maximum is at infinity); not decrements at the rounding level, which rise and fall at random,
+        # and not the polish's, which are rounding noise
+        if not polished:
+            tail = tail + 1 if definite and full and 0.1 * previous < decrement < min(0.1, previous) else 0
         stalled = (
             definite and full and decrement <= FULL_STEP_DECREMENT and decrement > STALL_RATIO * previous
         )
