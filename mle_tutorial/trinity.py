@@ -342,8 +342,8 @@ def score_test(
     >>> test = score_test(fit_linear(X[:, :2], y), X)
     >>> test.df, bool(test.pvalue > 0.05)
     (1, True)
-    >>> full = fit_linear(X, y)
-    >>> score_test(fit_linear(X[:, :2], y), full).statistic == test.statistic
+    >>> small, full = fit_linear(X[:, :2], y), fit_linear(X, y)
+    >>> score_test(small, full).statistic == test.statistic
     True
     """
     restricted = _checked_fit(restricted, "restricted")
