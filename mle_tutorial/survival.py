@@ -244,7 +244,7 @@ def fit_interval_censored(
     relative width of about 1e-3 it comes from an expansion about its midpoint, and below about
     1e-5 (where even its two log ends would lose the width's digits) it is the density at the
     midpoint times the width, computed on the time scale; an interval one ulp wide is fitted
-    like an exact time, with a log-likelihood lower by the log of its width.
+    like an exact time, its log-likelihood that of the exact time plus the log of its width.
 
     Parameters
     ----------
