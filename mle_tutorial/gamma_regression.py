@@ -43,7 +43,7 @@ from ._engine.rows import BLOCK_ROWS, DaskRows, InMemoryRows, as_rows, data_key,
 from ._engine.scale import Unscale, shifts, unshift
 from .fitting import FREE, POSITIVE, Estimate, finish
 from .glm import Family, GLMPass, check_and_start
-from .model import RegressionLikelihood
+from .model import RowsRegression
 from .result import FitResult
 
 __all__ = ["GammaFamily", "GammaRegression", "fit_gamma", "gamma_stats"]
@@ -249,7 +249,7 @@ def _log_y(X, y, offset) -> dict:
 
 
 # --- the model ------------------------------------------------------------------------------------------
-class GammaRegression(RegressionLikelihood):
+class GammaRegression(RowsRegression):
     r"""Gamma regression with the log link on its data: parameters ``[beta..., shape]``.
 
     .. math:: \ell_i = a\log\frac{a y_i}{\mu_i} - \frac{a y_i}{\mu_i} - \log y_i
@@ -298,28 +298,8 @@ class GammaRegression(RegressionLikelihood):
         return GammaRegression(rows, self.names if names is None else names, key, options=self.options)
 
     @property
-    def param_names(self) -> tuple[str, ...]:
-        return self.names
-
-    @property
     def bounds(self):
         return (FREE,) * self.rows.p + (POSITIVE,)
-
-    @property
-    def nobs(self) -> int:
-        return self.rows.n
-
-    @property
-    def data_key(self) -> str:
-        return self.key
-
-    @property
-    def design(self) -> NDArray | None:
-        return self.rows.X if self.rows.in_memory else None
-
-    @property
-    def n_coef(self) -> int:
-        return self.rows.p
 
     def working_rows(self):
         """The rows as Newton runs on them: columns far from 1 scaled by powers of two."""

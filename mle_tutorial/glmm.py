@@ -83,12 +83,12 @@ from ._engine.lazy import special
 from ._engine.lstsq import check_full_rank
 from ._engine.optimize import COMMON_OPTIONS, check_options
 from ._engine.profiles import ScaledProfile
-from ._engine.rows import data_key, fingerprint_sum
 from ._engine.scale import column_maxima, shifted, shifts, unshift, unshift_cov
 from .fitting import FREE, Estimate, finish
 from .glm import LOGISTIC, POISSON, PerfectSeparationError, poisson_divergence, separation_direction
 from .linear_mixed import (
     CovarianceLayout,
+    GroupedRegression,
     Groups,
     NaturalProfile,
     RandomEffects,
@@ -107,7 +107,7 @@ from .linear_mixed import (
     spd_inverse,
     variance_kinds,
 )
-from .model import Nesting, RegressionLikelihood
+from .model import Nesting
 from .result import FitResult
 
 __all__ = [
@@ -353,7 +353,7 @@ def quadrature_terms(family: MixedFamily, data: _Data, offset: NDArray, modes: _
 
 
 # --- the model ------------------------------------------------------------------------------------
-class GeneralizedLinearMixed(RegressionLikelihood):
+class GeneralizedLinearMixed(GroupedRegression):
     r"""A binomial or Poisson GLMM on its data: parameters ``[beta..., sd[...]..., corr[...]...]``.
 
     .. math:: \ell_g = \log\int\prod_i f(y_{gi}\mid x_{gi}^\top\beta + z_{gi}^\top b)\,
@@ -401,32 +401,6 @@ class GeneralizedLinearMixed(RegressionLikelihood):
     @property
     def bounds(self):
         return (FREE,) * self.n_coef + self.layout.bounds
-
-    @property
-    def nobs(self) -> int:
-        """The number of groups (the independent units)."""
-        return self.groups.G
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def data_key(self) -> str:
-        return self.key
-
-    @property
-    def response_key(self) -> str:
-        """The data key of a GLM fitted to the same outcomes (for the nesting of a GLM)."""
-        return data_key(self.n_rows, fingerprint_sum(self.y))
-
-    @property
-    def design(self) -> NDArray:
-        return self.X
-
-    @property
-    def n_coef(self) -> int:
-        return int(self.X.shape[1])
 
     @property
     def method_name(self) -> str:

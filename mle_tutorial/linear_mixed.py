@@ -805,7 +805,45 @@ def mixed_data_key(y: NDArray, code: NDArray, extra: NDArray | None = None) -> s
     return data_key(y.shape[0], fingerprint_sum(np.concatenate(parts)))
 
 
-class LinearMixed(RegressionLikelihood):
+class GroupedRegression(RegressionLikelihood):
+    """What a model of grouped rows knows of its data, shared by :class:`LinearMixed` and
+    :class:`~mle_tutorial.glmm.GeneralizedLinearMixed`: the design ``X``, the response ``y``, the
+    groups (``groups.G`` of them, the independent units) and the data key ``key``."""
+
+    X: NDArray
+    y: NDArray
+    groups: Any
+    key: str
+
+    @property
+    def nobs(self) -> int:
+        """The number of groups (the independent units)."""
+        return self.groups.G
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def data_key(self) -> str:
+        return self.key
+
+    @property
+    def response_key(self) -> str:
+        """The data key a model without groups fitted to the same y has (a linear regression or a
+        GLM: for the nesting of such a model in this one)."""
+        return data_key(self.n_rows, fingerprint_sum(self.y))
+
+    @property
+    def design(self) -> NDArray:
+        return self.X
+
+    @property
+    def n_coef(self) -> int:
+        return int(self.X.shape[1])
+
+
+class LinearMixed(GroupedRegression):
     r"""A linear mixed model on its data: parameters ``[beta..., sd[...]..., corr[...]..., sigma]``
     (the coefficients, the random effects' standard deviations and correlations, the residual
     standard deviation).
@@ -851,32 +889,6 @@ class LinearMixed(RegressionLikelihood):
     @property
     def bounds(self):
         return (FREE,) * self.n_coef + self.layout.bounds + (POSITIVE,)
-
-    @property
-    def nobs(self) -> int:
-        """The number of groups (the independent units)."""
-        return self.groups.G
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.y.shape[0])
-
-    @property
-    def data_key(self) -> str:
-        return self.key
-
-    @property
-    def response_key(self) -> str:
-        """The data key a model without groups fitted to the same y has (a linear regression)."""
-        return data_key(self.n_rows, fingerprint_sum(self.y))
-
-    @property
-    def design(self) -> NDArray:
-        return self.X
-
-    @property
-    def n_coef(self) -> int:
-        return int(self.X.shape[1])
 
     def stats(self) -> _Stats:
         cached = getattr(self, "_cache_stats", None)

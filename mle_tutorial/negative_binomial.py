@@ -73,7 +73,7 @@ from .glm import (
     poisson_logpmf,
     weighted_r_block,
 )
-from .model import Nesting, RegressionLikelihood
+from .model import Nesting, RegressionLikelihood, RowsRegression
 from .result import FitResult
 
 __all__ = [
@@ -424,7 +424,7 @@ class NBProfile:
 
 
 # --- the model ---------------------------------------------------------------------------------------
-class NegativeBinomial(RegressionLikelihood):
+class NegativeBinomial(RowsRegression):
     r"""Negative binomial (NB2) regression on its data: parameters ``[beta..., alpha]``.
 
     .. math:: \ell_i = \log\frac{\Gamma(y_i + r)}{\Gamma(r)\,y_i!}
@@ -484,28 +484,8 @@ class NegativeBinomial(RegressionLikelihood):
         return NegativeBinomial(rows, self.names if names is None else names, key, options=self.options)
 
     @property
-    def param_names(self) -> tuple[str, ...]:
-        return self.names
-
-    @property
     def bounds(self):
         return (FREE,) * self.rows.p + (POSITIVE,)
-
-    @property
-    def nobs(self) -> int:
-        return self.rows.n
-
-    @property
-    def data_key(self) -> str:
-        return self.key
-
-    @property
-    def design(self) -> NDArray | None:
-        return self.rows.X if self.rows.in_memory else None
-
-    @property
-    def n_coef(self) -> int:
-        return self.rows.p
 
     def working_rows(self):
         """The rows as Newton runs on them: columns far from 1 scaled by powers of two."""
