@@ -184,6 +184,9 @@ class NormalLinear(RowsRegression):
         if rows is not None:
             working = screened(rows)
             columns, key = None, working.key
+        elif (working := InMemoryRows.checked(X, y)) is not None:  # the common case, in one pass
+            rows = working if working.plain else InMemoryRows(cast(NDArray, X), cast(NDArray, y))
+            columns, key = None, None
         else:
             design = read_design(X, y)
             rows, columns, working, key = InMemoryRows(design.X, design.y), design.columns, None, None
@@ -202,14 +205,6 @@ class NormalLinear(RowsRegression):
     @property
     def bounds(self):
         return (FREE,) * self.rows.p + (POSITIVE,)
-
-    @property
-    def key(self) -> str:  # type: ignore[override]
-        """The fingerprint of the data (:attr:`data_key`), computed when first read (a pass over
-        ``y`` that a fit does not need: only the likelihood-ratio test and the like read it)."""
-        if self._key is None:
-            self._key = data_key(self.rows.n, fingerprint_sum(self.rows.y))
-        return self._key
 
     def working_rows(self):
         """The rows as the fitter computes on them: columns (and y) far from 1 scaled by powers of

@@ -344,25 +344,29 @@ def read_matrix(X: ArrayLike, name: str = "X") -> tuple[NDArray[np.float64], tup
     return as_float_array(X, name, ndim=2), columns
 
 
-def read_design(
-    X: ArrayLike, y: ArrayLike, offset: ArrayLike | None = None, *, model: str | None = None
-) -> Design:
-    """Validate a design matrix ``X`` (n, p), a response ``y`` (n,) and an optional ``offset``
-    (n,), matching pandas objects by index label (see the module docstring; ``model`` as in
-    :func:`check_rows`). A pandas Series as ``X`` is one predictor, named by the Series."""
-    if (  # the common case, two float64 ndarrays that pass every check, decided in a few steps
-        offset is None
-        and type(X) is np.ndarray
+def plain_arrays(X: object, y: object) -> bool:
+    """Whether ``X`` and ``y`` are float64 ndarrays (not subclasses) of shapes (n, p) and (n,),
+    with n > p > 0: a design that needs no conversion, whose values are still to be checked."""
+    return (
+        type(X) is np.ndarray
         and type(y) is np.ndarray
         and X.dtype == _F64
         and y.dtype == _F64
         and X.ndim == 2
         and y.ndim == 1
         and X.shape[0] == y.shape[0] > X.shape[1] > 0
-        and _finite(X)
-        and _finite(y)
-    ):
-        return Design(X, y, None, None)
+    )
+
+
+def read_design(
+    X: ArrayLike, y: ArrayLike, offset: ArrayLike | None = None, *, model: str | None = None
+) -> Design:
+    """Validate a design matrix ``X`` (n, p), a response ``y`` (n,) and an optional ``offset``
+    (n,), matching pandas objects by index label (see the module docstring; ``model`` as in
+    :func:`check_rows`). A pandas Series as ``X`` is one predictor, named by the Series."""
+    # the common case, two float64 ndarrays that pass every check, decided in a few steps
+    if offset is None and plain_arrays(X, y) and _finite(cast(Any, X)) and _finite(cast(Any, y)):
+        return Design(cast(Any, X), cast(Any, y), None, None)
     rows = match_rows({"X": X, "y": y, "offset": offset})
     X, columns = read_matrix(rows["X"])
     y, offset = as_float_array(rows["y"], "y", ndim=1), rows["offset"]

@@ -16,15 +16,11 @@ from .lazy import linalg
 from .rows import InMemoryRows, data_key, screen_stats
 from .scale import column_maxima, shifts, unshift, unshift_cov
 
-_EPS = np.finfo(float).eps
+_EPS = float(np.finfo(float).eps)  # (a Python float: cheaper in scalar arithmetic than NumPy's)
 
 #: Largest condition number (of the column-scaled design) for which the fast
 #: Cholesky path is used; it keeps at least 13 correct digits up to here.
 FAST_COND = 1e3
-
-#: Designs with at most this many entries always get the fast path's extended-precision
-#: refinement step (it costs milliseconds there).
-EXTENDED_SIZE = 1 << 16
 
 #: In nonlinear least squares the coefficients count as not identified where the column-scaled
 #: Jacobian's smallest singular value is below this fraction of its largest. A numerical Jacobian
@@ -74,7 +70,9 @@ class LeastSquaresSolution:
         ``y - X @ beta``, accurate to working precision (None for a fit over Dask row chunks,
         whose residuals stay in their chunks).
     rss : float
-        Residual sum of squares, summed without cancellation (``math.fsum``).
+        Residual sum of squares: correctly rounded (``math.fsum``) on the exact path, a dot
+        product on the fast path (a sum of squares cancels nothing: it is accurate to a few units
+        of rounding either way).
     n_refine : int
         Refinement steps taken.
     converged : bool
@@ -151,27 +149,18 @@ def scaled_cholesky(G: NDArray):
     Returns ``(scale, factor, cond)``, with ``factor=None`` and ``cond=inf`` where the
     factorization fails, or None when a column is all zeros or its norm overflows.
     """
-    found = _scaled_factor(G)
-    return None if found is None else found[:3]
-
-
-def _scaled_factor(G: NDArray):
-    """:func:`scaled_cholesky`'s ``(scale, factor, cond)``, then the outer product of the scales
-    and the column norms, for the fast path (which needs both again)."""
     # every diagonal entry finite and > 0 (NaN fails the comparison): read as Python floats, which
     # costs less than NumPy's reductions over a few entries
     if not all(0.0 < v < math.inf for v in G.diagonal().tolist()):
         return None
-    norms = np.sqrt(G.diagonal())
-    scale = np.exp2(np.round(np.log2(norms)))
-    outer = scale[:, None] * scale
+    scale = np.exp2(np.round(np.log2(np.sqrt(G.diagonal()))))
     # cho_factor inlined (arguments by position: lower=0, clean=0), and trcon's 1-norm estimate
-    c, info = _lapack("dpotrf")(G / outer, 0, 0)
+    c, info = _lapack("dpotrf")(G / (scale[:, None] * scale), 0, 0)
     if info != 0:
-        return scale, None, np.inf, outer, norms
+        return scale, None, np.inf
     rcond, info = _lapack("dtrcon")(c, "1", "U", "N")
     cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
-    return scale, (c, False), cond, outer, norms
+    return scale, (c, False), cond
 
 
 def _identity(p: int) -> NDArray:
@@ -186,51 +175,88 @@ def _identity(p: int) -> NDArray:
 _EYE: dict[int, NDArray] = {}
 
 
+#: The fast path factors X'X as it is where every diagonal entry lies within 2**+-600 (a power-of-two
+#: scaling of the columns then changes no bit of the factor or the solves: nothing under- or
+#: overflows); the fitters' working rows always do.
+_DIAGONAL_RANGE = (2.0**-600, 2.0**600)
+
+
+def _well_conditioned_factor(G: NDArray) -> tuple[NDArray, float, NDArray] | None:
+    r"""The upper Cholesky factor of ``G`` = :math:`X^\top X`, LAPACK's condition estimate of the
+    column-scaled design (as :func:`scaled_cholesky`'s, the same bits) and the column norms, where
+    that estimate is below :data:`FAST_COND` and every diagonal entry within 2**+-600; else None."""
+    low, high = _DIAGONAL_RANGE
+    # (the few diagonal entries read as Python floats: cheaper than NumPy's reductions; NaN fails)
+    if not all(low < v < high for v in G.diagonal().tolist()):
+        return None
+    c, info = _lapack("dpotrf")(G, 0, 0)  # (cho_factor's arguments by position: lower=0, clean=0)
+    if info != 0:
+        return None
+    norms = np.sqrt(G.diagonal())
+    rcond, info = _lapack("dtrcon")(c / np.exp2(np.round(np.log2(norms))), "1", "U", "N")
+    cond = float(1.0 / rcond) if info == 0 and rcond > 0 else np.inf
+    return (c, cond, norms) if cond < FAST_COND else None
+
+
 def _fast_path(
     X: NDArray, y: NDArray, residuals: bool = True, gram: NDArray | None = None, yy: float | None = None
 ) -> LeastSquaresSolution | None:
-    """Normal equations of the scaled design plus one refinement step, if well conditioned
-    (``gram``: :math:`X^\top X`, and ``yy``: :math:`y^\top y`, if already computed)."""
+    r"""Normal equations plus one refinement step, if the column-scaled design is well conditioned
+    (``gram``: :math:`X^\top X`, and ``yy``: :math:`y^\top y`, if already computed).
+
+    The Cholesky factor of :math:`X^\top X` is that of the scaled :math:`D^{-1}X^\top XD^{-1}`
+    (D: powers of two near the column norms) times D, bit for bit, and so are the solves with it:
+    only the condition estimate needs the scaled factor :math:`RD^{-1}`.
+    """
     p = X.shape[1]
     G = X.T @ X if gram is None else gram
-    scaled = _scaled_factor(G)
-    if scaled is None or not scaled[2] < FAST_COND:
-        return None  # zero or overflowing column, or ill conditioned: the exact path handles it
-    scale, (c, _), cond, outer, norms = scaled
+    found = _well_conditioned_factor(G)
+    if found is None:
+        return None  # a zero column, one far from 1, or ill conditioned: the exact path handles it
+    c, cond, norms = found
     # cho_solve inlined (lower=0 by default; info is never nonzero for these arguments)
     potrs = _lapack("dpotrs")
-    beta = potrs(c, (X.T @ y) / scale)[0] / scale
+    beta = potrs(c, X.T @ y)[0]
     r = y - X @ beta
-    beta = beta + potrs(c, (X.T @ r) / scale)[0] / scale
+    xtr = X.T @ r
+    delta = potrs(c, xtr)[0]
+    beta = beta + delta
     steps = 1
     # This is accurate to about cond * eps relative to the largest scaled coefficient, less the
     # digits lost to rounding in y - X beta and X'r when the residuals are small. One more step
     # with both formed in extended precision removes that rounding. It costs about sixteen passes
-    # over the data: it is always taken when that is cheap (n p <= EXTENDED_SIZE), and otherwise
-    # when the bound could leave a small coefficient with fewer than 13 correct digits.
-    if X.size <= EXTENDED_SIZE or _refine_again(beta * scale, cond):
-        r, xtr = residual_and_xt_r_extended(X, beta, y)
-        beta = beta + potrs(c, xtr / scale)[0] / scale
-        steps = 2
+    # over the data, so it is taken where it matters: where the residuals are small beside y (the
+    # rounding in y - X beta is then a large part of them, and of sigma-hat), or where the bound
+    # could leave a small coefficient with fewer than 13 correct digits.
     yy = y @ y if yy is None else yy
-    if math.sqrt(yy) > 64.0 * math.sqrt(r @ r):  # (math.sqrt: correctly rounded, as np.sqrt)
-        # small residuals of a large y: y - X beta cancels digits, so form it in extended precision
-        r = residual_extended(X, beta, y)
+    rss = float(r @ r)  # (a sum of squares cancels nothing: BLAS's dot is accurate to a few ulps)
+    small = math.sqrt(yy) > 64.0 * math.sqrt(rss)  # (math.sqrt: correctly rounded, as np.sqrt)
+    if small or _refine_again(beta.tolist(), norms.tolist(), cond):
+        r, xtr = residual_and_xt_r_extended(X, beta, y)
+        beta = beta + potrs(c, xtr)[0]
+        steps = 2
+        if small:  # y - X beta cancels digits: form it in extended precision
+            r = residual_extended(X, beta, y)
+        elif residuals:
+            r = y - X @ beta
+        # else: r is the residual before the last (rounding-level) correction delta; the RSS
+        # differs from the final one by delta' X'X delta, far below the RSS's own rounding error
+        rss = float(r @ r)
     elif residuals:
         r = y - X @ beta
-    # else: r is the residual before the last (rounding-level) correction delta; the RSS differs
-    # from the final one by delta' X'X delta, far below the RSS's own rounding error
-    xtx_inv = potrs(c, _identity(p))[0] / outer
-    # (fsum of a list: the same correctly rounded sum, without a NumPy scalar per entry)
-    rss = float(r @ r) if r.shape[0] > 100_000 else math.fsum((r * r).tolist())
+        rss = float(r @ r)
+    else:  # the RSS at beta + delta without the residuals: RSS(beta) - delta' X'r, as X'X delta = X'r
+        rss -= sum(a * b for a, b in zip(xtr.tolist(), delta.tolist(), strict=True))
+    xtx_inv = potrs(c, _identity(p))[0]
     return LeastSquaresSolution(beta, r, rss, steps, True, cond, xtx_inv, "cholesky", norms)
 
 
-def _refine_again(z: NDArray, cond: float) -> bool:
-    """Whether the error bound ``cond * eps`` relative to the largest scaled coefficient ``|z|``
-    could leave the smallest with fewer than 13 correct digits."""
-    z = np.abs(z)
-    return bool(cond * _EPS * np.max(z) > 1e-13 * np.min(z))
+def _refine_again(beta: list[float], norms: list[float], cond: float) -> bool:
+    """Whether the error bound ``cond * eps`` relative to the largest scaled coefficient
+    ``|beta_j| * norms_j`` could leave the smallest with fewer than 13 correct digits (Python
+    floats: for a few values they cost less than NumPy)."""
+    z = [abs(b) * s for b, s in zip(beta, norms, strict=True)]
+    return bool(cond * _EPS * max(z) > 1e-13 * min(z))
 
 
 def check_full_rank(X: NDArray, gram: NDArray | None = None) -> None:
@@ -239,8 +265,7 @@ def check_full_rank(X: NDArray, gram: NDArray | None = None) -> None:
     Cheap for a well-conditioned ``X`` (one pass for :math:`X^\\top X`, or none where ``gram``
     gives it); otherwise it runs the exact path's pivoted QR, which names the offending column.
     """
-    scaled = scaled_cholesky(X.T @ X if gram is None else gram)
-    if scaled is None or not scaled[2] < FAST_COND:
+    if _well_conditioned_factor(X.T @ X if gram is None else gram) is None:
         solve(X, np.zeros(X.shape[0]), max_refine=0, fast=False)
 
 
@@ -298,7 +323,7 @@ def solve(
     gram: NDArray | None = None,
     yy: float | None = None,
 ) -> LeastSquaresSolution:
-    """:func:`~mle_tutorial.solve_least_squares` on already-validated float arrays (``gram``:
+    r""":func:`~mle_tutorial.solve_least_squares` on already-validated float arrays (``gram``:
     :math:`X^\top X`, and ``yy``: :math:`y^\top y`, if already computed)."""
     if fast:
         solution = _fast_path(X, y, residuals, gram, yy)
@@ -443,7 +468,10 @@ def exact_least_squares(rows) -> tuple[LeastSquaresSolution, float, float]:
     sigma = math.sqrt(solution.rss / rows.n)  # (correctly rounded, as np.sqrt)
     # column norms bound every |X_ij|, so this bounds the rounding level from above, for free...
     top_y = rows.max_y_bound() if rows.in_memory else rows.max_y  # (|y_i| or a bound of it)
-    rounding = 8 * _EPS * max(top_y, float(solution.col_norms @ np.abs(solution.beta)))
+    # (sum of |beta_j| times column norm j, in Python floats: cheaper than NumPy for a few columns)
+    assert solution.col_norms is not None  # (both paths give them)
+    pairs = zip(solution.beta.tolist(), solution.col_norms.tolist(), strict=True)
+    rounding = 8 * _EPS * max(top_y, sum(abs(b) * norm for b, norm in pairs))
     if not sigma > rounding:  # ...and only where it is inconclusive, the maxima decide
         max_x = column_maxima(rows.X) if rows.max_x is None else rows.max_x
         rounding = 8 * _EPS * max(rows.max_y, float(max_x @ np.abs(solution.beta)))

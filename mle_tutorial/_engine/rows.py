@@ -17,11 +17,12 @@ import copy
 import importlib
 import math
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .checks import check_dask_unmasked, check_lengths, check_numeric, count_not_finite
+from .checks import check_dask_unmasked, check_lengths, check_numeric, count_not_finite, plain_arrays
 from .scale import column_maxima, columns_within_range, shift_of, shifted, shifts, sums_within_range
 
 _DASK_HINT = 'install Dask for out-of-core fits: pip install "mle-tutorial[dask]"'
@@ -120,6 +121,14 @@ def _with_offset(func: Callable, X, y, offset, kwargs):
     return func(X, y, offset, **kwargs)
 
 
+def gram_and_yy(X: NDArray, y: NDArray) -> tuple[NDArray, float]:
+    r""":math:`X^\top X` and :math:`y^\top y`, without a warning where they over- or underflow
+    (columns beyond 2**+-512 give inf, or inf - inf = NaN with some BLAS kernels: the callers
+    read that as out of range)."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return X.T @ X, float(y @ y)
+
+
 class InMemoryRows:
     """NumPy arrays ``X`` (n, p), ``y`` (n,) and an optional ``offset`` (n,), already validated.
 
@@ -176,25 +185,29 @@ class InMemoryRows:
         *,
         scale_y: bool = True,
         always: bool = False,
-        gram: bool = False,
+        gram: bool | tuple[NDArray, float] = False,
     ):
-        """The rows of validated arrays, with the columns (and ``y`` if ``scale_y``) that lie far
+        r"""The rows of validated arrays, with the columns (and ``y`` if ``scale_y``) that lie far
         from 1 (or all, if ``always``) scaled by powers of two (a copy only where one is). With
         ``gram``, the range of the columns is read from the diagonal of :math:`X^\top X`, kept as
         ``gram`` when nothing is scaled (the normal equations need it: one pass for both), and
-        that of y from :math:`y^\top y`, kept as ``yy``."""
-        G = yy = None
-        if gram and not always:
-            # columns beyond 2**+-512 over- or underflow here (inf, or inf - inf = NaN with some
-            # BLAS kernels): out of range, and scaled below
-            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-                G = X.T @ X
-                yy = float(y @ y) if scale_y else None
-            if yy is not None and not X.shape[0] * _YY_FLOOR <= yy <= _YY_CEILING:
+        that of y from :math:`y^\top y`, kept as ``yy`` (``gram``: True, or both, as
+        :func:`gram_and_yy` computed them)."""
+        G: NDArray | None = None
+        yy: float | None = None
+        if isinstance(gram, tuple):
+            G, yy = gram
+        elif gram and not always:
+            G, yy = gram_and_yy(X, y)
+        if G is not None:
+            if not scale_y:
+                yy = None
+            elif not X.shape[0] * _YY_FLOOR <= cast(float, yy) <= _YY_CEILING:
                 yy = None  # y may be beyond 2**+-200: its largest value decides
         # y'y in range: every |y_i| is below 2**200 and the largest above 2**-199 (see _YY_FLOOR),
-        # so y is not scaled, as its largest value would say
-        max_y = None if yy is not None else max(float(_MAX(y)), -float(_MIN(y)))
+        # so y is not scaled, as its largest value would say (nor where not scale_y: its largest
+        # value is then computed only if read)
+        max_y = None if yy is not None or not scale_y else max(float(_MAX(y)), -float(_MIN(y)))
         within = G is not None and sums_within_range(G.diagonal())
         if not within and (always or not columns_within_range(X)):  # (the maxima are slower)
             max_x = column_maxima(X)
@@ -216,6 +229,25 @@ class InMemoryRows:
         rows.max_x = None if max_x is None else shifted(max_x, x_shift)
         rows.max_y = float(shifted(max_y, y_shift))
         return rows
+
+    @classmethod
+    def checked(
+        cls, X: object, y: object, offset: NDArray | None = None, *, scale_y: bool = True
+    ) -> InMemoryRows | None:
+        r""":meth:`scaled` (``gram=True``) of a design that needs no conversion: ``X`` and ``y``
+        float64 ndarrays of shapes (n, p) and (n,), n > p > 0, every value finite, which the
+        diagonal of :math:`X^\top X` and :math:`y^\top y` show (a NaN or an infinity makes its
+        sum of squares NaN or infinite): the check and the normal equations in one pass. None
+        where the arrays are not such, or a sum is not finite (a value that is not, or a sum
+        that overflows): :func:`~mle_tutorial._engine.checks.read_design` decides then.
+        ``offset`` (already checked) and ``scale_y`` as in :meth:`scaled`."""
+        if not plain_arrays(X, y):
+            return None
+        X, y = cast(NDArray, X), cast(NDArray, y)
+        G, yy = gram_and_yy(X, y)
+        if not (math.isfinite(yy) and all(math.isfinite(v) for v in G.diagonal().tolist())):
+            return None
+        return cls.scaled(X, y, offset, scale_y=scale_y, gram=(G, yy))
 
     def reduce(self, func: Callable, combine: Callable = add, *, with_start: bool = False, **kwargs):
         """``func(X, y, offset, **kwargs)`` on all the rows at once (``start=0`` too if

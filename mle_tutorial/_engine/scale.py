@@ -52,7 +52,7 @@ _SUMSQ_FLOOR = 1.0 / _SUMSQ_LIMIT
 
 
 def sums_within_range(sumsq: NDArray) -> bool:
-    """Whether every column's sum of squares ``sumsq`` lies in [2**-400, 2**400] (see
+    r"""Whether every column's sum of squares ``sumsq`` lies in [2**-400, 2**400] (see
     :func:`columns_within_range`; the diagonal of :math:`X^\top X` holds them too). NaN is not."""
     # (Python floats: a few comparisons cost less than NumPy's reductions)
     return all(_SUMSQ_FLOOR <= v <= _SUMSQ_LIMIT for v in sumsq.tolist())
@@ -122,7 +122,10 @@ def identity_unscale(k: int) -> Unscale:
 def plain(*rows) -> bool:
     """Whether none of these row sources was scaled (``InMemoryRows.plain``; never said of
     Dask rows, whose shifts are read instead)."""
-    return all(getattr(r, "plain", False) for r in rows)
+    for r in rows:  # (a loop, not all() of a generator: called once or twice per fit)
+        if not getattr(r, "plain", False):
+            return False
+    return True
 
 
 def normal_unscale(x_shift: NDArray, y_shift: int, n: int, extra: int = 0) -> Unscale:
