@@ -33,12 +33,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._engine import covariance, lazy
-from ._engine.checks import check_offset, check_rows, coefficient_names, read_design
+from ._engine.checks import Design, check_offset, check_rows, coefficient_names, plain_arrays, read_design
 from ._engine.lazy import linalg, special
 from ._engine.lstsq import check_full_rank, check_full_rank_over_chunks, tsqr_combine
 from ._engine.optimize import COMMON_OPTIONS, StartNotFinite, check_options, ill_conditioned, newton
@@ -144,13 +145,16 @@ class Family:
     each row; ``mean(eta)`` the mean; ``sample(eta, rng)`` draws; ``invalid(y)`` flags impossible
     outcomes and ``rule`` says what ``y`` must hold. The rest is what a family knows about where
     its MLE exists. ``exact_pass``: the cheap log-likelihood of a Newton pass is the exact one;
-    ``zero_counts``: Newton's passes track the fitted means of zero counts."""
+    ``zero_counts``: Newton's passes track the fitted means of zero counts; ``bounded``: the means
+    lie in [0, 1] and the weights in [0, 1/4], so the score and information of a pass over the
+    working rows (columns within 2**+-200) cannot overflow."""
 
     name: str
     title: str  # as in a sentence
     rule: str  # what y must hold, for the error message
     exact_pass: bool = True
     zero_counts: bool = False
+    bounded: bool = False
 
     def block(self, eta: NDArray, y: NDArray, exact: bool = True):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -169,6 +173,11 @@ class Family:
 
     def successes(self, y: NDArray) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def stats_at_zero(self, X: NDArray, y: NDArray) -> dict | None:
+        r"""A Newton pass's statistics at :math:`\beta = 0` (no offset), where the family knows
+        them for less than the pass costs (the logistic's usual start); None where it does not."""
+        return None
 
     def labels(self, y: NDArray) -> tuple[int, int]:
         """The count of impossible outcomes and of successes, for the lazy checks over chunks."""
@@ -217,10 +226,25 @@ class Logistic(Family):
     name: str = "logistic"
     title: str = "logistic"
     rule: str = "y must contain only 0 and 1 for logistic regression"
+    bounded: bool = True
 
     def block(self, eta, y, exact=True):
         ll, mu, w = _logistic_block(eta, y)
         return ll, y - mu, w
+
+    def stats_at_zero(self, X, y):
+        # mu = 1/2 and w = 1/4 everywhere: the pass's score and information, the same arithmetic
+        # (sqrt(w) = 1/2 exactly), without its exp, log1p and divisions; its log-likelihood,
+        # -n log 2, here to rounding (it is compared with the next point's, far above it)
+        Xw = X * 0.5
+        return {
+            "loglik": -y.shape[0] * math.log(2.0),
+            "score": X.T @ (y - 0.5) + 0.0,
+            "info": Xw.T @ Xw + 0.0,
+            "max_eta": 0.0,
+            "max_eta_hi": 0.0,
+            "max_neg_eta0": -np.inf,
+        }
 
     def terms(self, eta, y):
         return y * eta - (np.maximum(eta, 0.0) + np.log1p(np.exp(-np.abs(eta))))
@@ -235,7 +259,7 @@ class Logistic(Family):
         return (y != 0) & (y != 1)
 
     def successes(self, y):
-        return int(np.sum(y == 1))
+        return int(np.count_nonzero(y == 1))
 
     def boundary(self, n, successes):
         if successes in (0, n):
@@ -303,7 +327,7 @@ class Poisson(Family):
         return (y < 0) | (y != np.round(y))
 
     def successes(self, y):
-        return int(np.sum(y > 0))
+        return int(np.count_nonzero(y > 0))
 
     def boundary(self, n, successes):
         if successes == 0:
@@ -397,10 +421,11 @@ def _glm_stats_block(X: NDArray, y: NDArray, offset: NDArray | None, beta: NDArr
     from 0 as there (``+ 0.0`` keeps their bits: a -0.0 becomes 0.0, as 0.0 + -0.0 does)."""
     eta = X @ beta if offset is None else X @ beta + offset
     ll, d_eta, w = family.block(eta, y, exact)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing mean: reported as not finite
-        score = X.T @ d_eta + 0.0
-        Xw = X * np.sqrt(w)[:, None]
-        info = Xw.T @ Xw + 0.0
+    if family.bounded:
+        score, info = _score_and_information(X, d_eta, w)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing mean: reported as not finite
+            score, info = _score_and_information(X, d_eta, w)
     top = max(-np.inf, float(_MAX(eta)))
     zero_low = -np.inf
     if family.zero_counts:
@@ -418,6 +443,13 @@ def _glm_stats_block(X: NDArray, y: NDArray, offset: NDArray | None, beta: NDArr
 
 
 _MAX, _MIN, _ANY = np.maximum.reduce, np.minimum.reduce, np.logical_or.reduce
+
+
+def _score_and_information(X: NDArray, d_eta: NDArray, w: NDArray) -> tuple[NDArray, NDArray]:
+    r""":math:`X^\top \partial\ell/\partial\eta` and :math:`X^\top W X` of one block, their sums
+    started from 0 as the loop's (``+ 0.0``: a -0.0 becomes 0.0)."""
+    Xw = X * np.sqrt(w)[:, None]
+    return X.T @ d_eta + 0.0, Xw.T @ Xw + 0.0
 
 
 def glm_loglik(X: NDArray, y: NDArray, offset: NDArray | None, *, beta: NDArray, family: Family) -> dict:
@@ -512,6 +544,14 @@ class GLMPass:
     family: Family
 
     def __call__(self, beta: NDArray) -> dict:
+        if self.rows.in_memory and self.rows.n <= BLOCK_ROWS:  # (glm_stats' shortcut, called directly)
+            rows = cast(InMemoryRows, self.rows)
+            # (beta = 0, the usual start, tested on Python floats: cheaper than NumPy's any)
+            if not any(beta.tolist()) and (rows.offset is None or not rows.offset.any()):
+                found = self.family.stats_at_zero(rows.X, rows.y)
+                if found is not None:
+                    return found
+            return _glm_stats_block(rows.X, rows.y, rows.offset, beta, self.family, False)
         return self.rows.reduce(glm_stats, beta=beta, family=self.family, exact=False)
 
     def r_factor(self, beta: NDArray) -> NDArray:
@@ -631,14 +671,6 @@ class GeneralizedLinear(RowsRegression):
         self.options = options
         self._cache_working = working
 
-    @property
-    def key(self) -> str:  # type: ignore[override]
-        """The fingerprint of the data (:attr:`data_key`), computed when first read (a pass over
-        ``y`` that a fit does not need: only the likelihood-ratio test and the like read it)."""
-        if self._key is None:
-            self._key = data_key(self.rows.n, fingerprint_sum(self.rows.y))
-        return self._key
-
     @classmethod
     def from_data(cls, family: Family, X, y, offset=None, *, names=None, options=None) -> GeneralizedLinear:
         """Check the data as the family's fitter does (eagerly in memory, naming the first bad
@@ -646,14 +678,27 @@ class GeneralizedLinear(RowsRegression):
         rows: InMemoryRows | DaskRows | None
         rows = as_rows(X, y, offset)
         if rows is None:
-            design = read_design(X, y, offset, model=family.title)
+            # the common case in one pass (X'X and y'y check the values, and the rank check
+            # uses X'X), else read_design's checks
+            working, zeros = None, None
+            if offset is None and plain_arrays(X, y):
+                zeros = np.zeros(cast(NDArray, X).shape[0])  # (check_offset's offset of None)
+                working = InMemoryRows.checked(X, y, zeros, scale_y=False)
+            if working is not None:
+                design = Design(cast(NDArray, X), cast(NDArray, y), zeros, None)
+            else:
+                design = read_design(X, y, offset, model=family.title)
             X, y = design.X, design.y
             bad = np.flatnonzero(family.invalid(y))
             first_bad = f"y[{bad[0]}] = {y[bad[0]]:g}" if bad.size else ""
             _check_outcomes(family, len(y), bad.size, first_bad, family.successes(y))
-            rows = InMemoryRows(X, y, check_offset(design.offset, X.shape[0]))
+            if working is not None and working.plain:
+                rows = working
+            else:
+                rows, working = InMemoryRows(X, y, check_offset(design.offset, X.shape[0])), None
             names = coefficient_names(names, design.columns, rows.p)
-            model = cls(family, rows, names, None, options=options)  # (the key when first read)
+            # (the key computed when first read)
+            model = cls(family, rows, names, None, options=options, working=working)
             model.labels = design.index
             return model
         check_rows(rows.n, rows.p, "")
@@ -661,11 +706,11 @@ class GeneralizedLinear(RowsRegression):
         _check_outcomes(
             family, rows.n, first["bad_label"], f"{first['bad_label']} value(s) are not", first["ones"]
         )
-        working = rows.shifted(shifts(first["max_x"]))
         key = data_key(rows.n, first["fingerprint"])
         return cls(
-            family, rows, coefficient_names(names, None, rows.p), key, options=options, working=working
-        )
+            family, rows, coefficient_names(names, None, rows.p), key, options=options,
+            working=rows.shifted(shifts(first["max_x"])),
+        )  # fmt: skip
 
     def _like(self, rows, key: str | None = None, names=None) -> GeneralizedLinear:
         key = data_key(rows.n, fingerprint_sum(rows.y)) if key is None else key
@@ -954,12 +999,12 @@ def _fit(model: GeneralizedLinear, options: dict | None) -> FitResult:
         raise ValueError(_overflow_message(rows, "at the start")) from exc
     beta, stats, converged = fit.beta, fit.stats, fit.converged
     extra = "" if rows.in_memory else f" over {rows.description}"
-    e = -rows.x_shift  # beta_j of the data is the coefficient of the scaled column j times 2**-e_j
     if family.overflows(stats):
         raise ValueError(_overflow_message(rows, "at the estimate"))
     slow = not converged or fit.diverging  # a divergence along a direction where the MLE does not exist
     if family.suspect(stats, slow):
         if rows.in_memory:
+            e = -rows.x_shift  # beta_j of the data is the coefficient of the scaled column j times 2**-e_j
             family.raise_if_no_mle(rows.X, rows.y, e)
         elif slow and family.suspect(stats, False):
             converged = False

@@ -162,6 +162,22 @@ def test_in_memory_and_dask_rows_give_the_same_statistics(family, column, chunk_
     _same_sums(memory, chunks, rtol=1e-11)
 
 
+@pytest.mark.parametrize("p, view", [(1, False), (1, True), (3, False), (3, True), (7, True)])
+def test_the_logistic_pass_at_zero_is_the_pass(p, view):
+    # Newton's usual start: the shortcut gives the pass's score and information bit for bit (and
+    # its log-likelihood, -n log 2, to rounding), for contiguous arrays and column views alike
+    rng = np.random.default_rng(p)
+    data = rng.standard_normal((500, p + 2)) * 10.0 ** rng.uniform(-3, 3, p + 2)
+    X = data[:, 1 : p + 1] if view else np.ascontiguousarray(data[:, 1 : p + 1])
+    y = (rng.uniform(size=500) < 0.3).astype(float)
+    shortcut = glm.LOGISTIC.stats_at_zero(X, y)
+    full = glm.glm_stats(X, y, np.zeros(500), beta=np.zeros(p), family=glm.LOGISTIC, exact=False)
+    assert shortcut.keys() == full.keys()
+    for key in ("score", "info", "max_eta", "max_eta_hi", "max_neg_eta0"):
+        assert np.array_equal(shortcut[key], full[key]), key
+    assert shortcut["loglik"] == pytest.approx(full["loglik"], rel=1e-14)
+
+
 def test_tall_skinny_qr_over_chunks_equals_qr_in_memory():
     da = pytest.importorskip("dask.array")
     X, y, *_ = _data(n=3_000)

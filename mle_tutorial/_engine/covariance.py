@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .checks import as_float_array, check_numeric, unmasked
-from .lazy import linalg
+from .lazy import lapack, linalg
 from .lstsq import jacobian_rank_ok, svd_of_scaled
 
 SINGULAR_HESSIAN = (
@@ -105,18 +105,6 @@ def normal_linear(xtx_inv: NDArray, sigma: float, n: int) -> tuple[NDArray, None
 INFORMATION_RCOND = 1e-3
 
 
-class _Lapack:
-    """scipy.linalg.lapack, looked up when first used (SciPy is imported lazily)."""
-
-    def __getattr__(self, name: str):
-        routine = getattr(linalg.lapack, name)
-        setattr(self, name, routine)  # found once
-        return routine
-
-
-_LAPACK = _Lapack()
-
-
 def from_information(info: NDArray, r_factor: Callable[[], NDArray]) -> tuple[NDArray, str | None]:
     """(X' W X)^{-1} of a GLM where ``info`` = X' W X was computed: from the Cholesky factor of the
     information when its column-scaled form is well conditioned (:data:`INFORMATION_RCOND`); else
@@ -127,16 +115,16 @@ def from_information(info: NDArray, r_factor: Callable[[], NDArray]) -> tuple[ND
     # every diagonal entry finite and > 0 (NaN fails), read as Python floats (cheaper than NumPy's
     # reductions over a few entries)
     if all(0.0 < v < np.inf for v in info.diagonal().tolist()):
-        d = np.sqrt(np.diag(info))
+        d = np.sqrt(info.diagonal())
         scale = np.exp2(np.round(np.log2(d)))
-        outer = np.outer(scale, scale)
+        outer = scale[:, None] * scale  # (np.outer's products, without its wrapper)
         # scipy.linalg's cho_factor and cho_solve (check_finite=False) are LAPACK's potrf and potrs
         # with these arguments: called directly, without their wrappers' cost
-        c, status = _LAPACK.dpotrf(info / outer, 0, 0)
+        c, status = lapack.dpotrf(info / outer, 0, 0)
         if status == 0:
-            rcond, status = _LAPACK.dtrcon(c, "1", "U", "N")
+            rcond, status = lapack.dtrcon(c, "1", "U", "N")
             if status == 0 and rcond > INFORMATION_RCOND:
-                inverse, _ = _LAPACK.dpotrs(c, np.eye(p))
+                inverse, _ = lapack.dpotrs(c, np.eye(p))
                 return inverse / outer, None
     R = r_factor()[:p]
     if R.shape[0] < p:

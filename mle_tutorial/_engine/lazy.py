@@ -2,8 +2,9 @@
 numpy only, not SciPy (``scipy.stats`` and ``scipy.optimize`` take about 1 s together,
 ``scipy.linalg`` 0.2 s), nor pandas or Dask.
 
-``linalg`` and ``special`` stand for :mod:`scipy.linalg` and :mod:`scipy.special`: the module is
-imported at the first use of one of its attributes (``linalg.cho_factor(...)``).
+``linalg``, ``special`` and ``lapack`` stand for :mod:`scipy.linalg`, :mod:`scipy.special` and
+:mod:`scipy.linalg.lapack`: the module is imported at the first use of one of its attributes
+(``linalg.cho_factor(...)``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,21 @@ class _Module:
         return f"<{self._name}, imported when first used>"
 
 
+class _Routines(_Module):
+    """A module of routines imported when one is first used, each kept once found (a LAPACK
+    routine is called once per Newton step: the lookup is then a plain attribute)."""
+
+    def __getattr__(self, attribute: str):
+        routine = super().__getattr__(attribute)
+        setattr(self, attribute, routine)
+        return routine
+
+
 linalg = _Module("scipy.linalg")
 special = _Module("scipy.special")
+#: :mod:`scipy.linalg.lapack`: its routines called directly, without SciPy's checks and wrappers
+#: (which cost tens of microseconds, much of a small fit).
+lapack = _Routines("scipy.linalg.lapack")
 
 
 def stats():

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import lazy
-from .lazy import linalg
+from .lazy import lapack, linalg
 from .objectives import ObjectiveLike, start_phase
 
 #: An optimizer's answer counts as converged only if a Newton step from it would
@@ -89,7 +89,7 @@ def _cholesky(info: NDArray) -> NDArray | None:
     """The upper Cholesky factor of ``info`` (LAPACK's ``potrf``, as :func:`scipy.linalg.cho_factor`
     computes it, without its checks: Newton calls it once per step), or None if ``info`` is not
     positive definite."""
-    factor, status = linalg.lapack.dpotrf(info, lower=0, clean=0)
+    factor, status = lapack.dpotrf(info, 0, 0)  # (lower=0, clean=0, by position)
     return factor if status == 0 else None
 
 
@@ -98,13 +98,14 @@ def ill_conditioned(info: NDArray, rcond: float = CHOLESKY_RCOND) -> bool:
     its Cholesky factorization fails, or LAPACK's estimate of the reciprocal condition number
     (1-norm) of the factor, with the columns scaled to unit length (so that units do not count),
     is at most ``rcond`` (:data:`CHOLESKY_RCOND`)."""
-    d = np.sqrt(np.diagonal(info))
-    if not (d.min() > 0.0 and d.max() < np.inf):  # (NaN fails both)
+    # (the few diagonal entries read as Python floats: cheaper than NumPy's reductions; NaN fails)
+    if not all(0.0 < v < math.inf for v in np.diagonal(info).tolist()):
         return True
     upper = _cholesky(info)
     if upper is None:
         return True
-    estimate, status = linalg.lapack.dtrcon(upper / d, norm="1", uplo="U", diag="N")  # the upper triangle
+    d = np.sqrt(np.diagonal(info))
+    estimate, status = lapack.dtrcon(upper / d, "1", "U", "N")  # (norm, uplo, diag: the upper triangle)
     return not (status == 0 and estimate > rcond)
 
 
@@ -121,7 +122,7 @@ def _newton_step(info: NDArray, score: NDArray, R: NDArray | None = None) -> NDA
                 return step
     upper = _cholesky(info)
     if upper is not None:
-        step, status = linalg.lapack.dpotrs(upper, score, lower=0)
+        step, status = lapack.dpotrs(upper, score)  # (lower=0 by default)
         if status == 0:
             return step
     return np.linalg.lstsq(info, score, rcond=None)[0]
@@ -168,22 +169,25 @@ def newton(pass_fn: Callable, beta: NDArray, max_iter: int = 100, tol: float = D
         if decrement <= tol or stalled:
             # a coefficient with no information (every weight 0: the fitted means saturate) but a
             # score: the step is 0 for want of curvature, not because this is the maximum
-            blind = bool(np.any((np.diagonal(stats["info"]) == 0) & (stats["score"] != 0)))
+            # (the few entries read as Python floats: cheaper than NumPy's elementwise tests)
+            pairs = zip(np.diagonal(stats["info"]).tolist(), stats["score"].tolist(), strict=True)
+            blind = any(d == 0.0 and g != 0.0 for d, g in pairs)
             return NewtonResult(beta, stats, it, not blind, decrement, tail >= LINEAR_TAIL)
         if it == max_iter:
             break
         ll = stats["loglik"]
         t = 1.0
         for _ in range(60):
-            new_beta = beta + t * step
-            if _same(new_beta, beta):
+            new_beta = beta + step if t == 1.0 else beta + t * step  # (1.0 * step is step: the same bits)
+            unmoved = _same(new_beta, beta)
+            if unmoved:
                 break  # the step no longer moves any coefficient
             new = pass_fn(new_beta)
             small = decrement <= quadratic
             if math.isfinite(new["loglik"]) and (small or new["loglik"] >= ll - 1e-12 * abs(ll)):
                 break
             t *= 0.5
-        if _same(new_beta, beta) or t < 2.0**-59:
+        if unmoved or t < 2.0**-59:
             # no step moves the point, or none is better
             if _switch_to_qr(r_factor, by_qr, stats):
                 by_qr, previous, full = True, np.inf, False
@@ -408,7 +412,7 @@ POLISH_SIZE = 1e-15
 
 
 def polish(objective: ObjectiveLike, found: Minimum) -> tuple[NDArray, bool, str]:
-    """Newton steps from an optimizer's answer, then the package's convergence test there: the one
+    r"""Newton steps from an optimizer's answer, then the package's convergence test there: the one
     polish rule of every fitter that runs an optimizer with an analytic Hessian.
 
     An optimizer stops on its own tolerances, which are not the package's test (a Newton step
