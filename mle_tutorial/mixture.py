@@ -1001,7 +1001,7 @@ class NormalMixture(Likelihood):
         return S
 
     def theta_scores(self, params) -> NDArray:
-        """The score of each observation in the unconstrained coordinates :math:`\theta`."""
+        r"""The score of each observation in the unconstrained coordinates :math:`\theta`."""
         weights, means, sds = self._split(params)
         return theta_score_rows(pack(weights, means, sds), self.x, self.m)
 

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from ._engine import numdiff
 from ._engine.covariance import from_hessian
+from ._engine.rows import data_key, fingerprint_sum
 from ._engine.sandwich import design_basis, from_basis, meat_of, robust_from, sandwich
 from ._engine.scale import Unscale, unit_columns
 from .fitting import FREE, fit_likelihood
@@ -506,7 +507,20 @@ class RowsRegression(RegressionLikelihood):
 
     rows: Any
     names: tuple[str, ...]
-    key: str
+    _key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The fingerprint of the data (:attr:`data_key`): as given, or, where None was given,
+        computed when first read (a pass over ``y`` in memory that a fit does not need: only the
+        likelihood-ratio test and the like read it)."""
+        if self._key is None:
+            self._key = data_key(self.rows.n, fingerprint_sum(self.rows.y))
+        return self._key
+
+    @key.setter
+    def key(self, value: str | None) -> None:
+        self._key = value
 
     @property
     def param_names(self) -> tuple[str, ...]:
