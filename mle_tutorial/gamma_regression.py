@@ -259,6 +259,7 @@ class GammaRegression(RowsRegression):
     """
 
     name = "gamma"
+    reserved_names = ("shape",)
 
     def __init__(self, rows, names: Sequence[str], key: str, *, options: dict | None = None, working=None):
         self.rows = rows
@@ -281,7 +282,7 @@ class GammaRegression(RowsRegression):
             _check_size(n, p)
             rows = InMemoryRows(design.X, design.y)
             key = data_key(n, fingerprint_sum(design.y))
-            names = (*coefficient_names(names, design.columns, p, reserved=("shape",)), "shape")
+            names = (*coefficient_names(names, design.columns, p, reserved=cls.reserved_names), "shape")
             return cls(rows, names, key, options=options)
         check_rows(chunks.n, chunks.p, "")
         _check_size(chunks.n, chunks.p)
@@ -290,7 +291,7 @@ class GammaRegression(RowsRegression):
             raise ValueError(f"{family.rule}; {first['bad_label']} value(s) are not")
         working = chunks.shifted(shifts(first["max_x"]))
         key = data_key(chunks.n, first["fingerprint"])
-        names = (*coefficient_names(names, None, chunks.p, reserved=("shape",)), "shape")
+        names = (*coefficient_names(names, None, chunks.p, reserved=cls.reserved_names), "shape")
         return cls(chunks, names, key, options=options, working=working)
 
     def _like(self, rows, key: str | None = None, names=None) -> GammaRegression:
@@ -318,10 +319,6 @@ class GammaRegression(RowsRegression):
     def _split(self, params) -> tuple[NDArray, float]:
         params = np.asarray(params, dtype=float)
         return params[: self.rows.p], float(params[self.rows.p])
-
-    def _memory(self, what: str) -> None:
-        if not self.rows.in_memory:
-            raise ValueError(f"the {what} of a fit over Dask row chunks stay in their chunks")
 
     def loglik_obs(self, params):
         self._memory("per-observation log-likelihoods")
@@ -373,16 +370,6 @@ class GammaRegression(RowsRegression):
         beta, shape = self._split(params)
         y = rng.gamma(shape, np.exp(self.rows.X @ beta) / shape)
         return self._like(InMemoryRows(self.rows.X, y))
-
-    def resample(self, rows):
-        self._memory("resampled rows")
-        return self._like(InMemoryRows(self.rows.X[rows], self.rows.y[rows]))
-
-    def with_design(self, X):
-        self._memory("designs")
-        design = read_design(X, self.rows.y)
-        names = (*coefficient_names(None, design.columns, design.X.shape[1], reserved=("shape",)), "shape")
-        return self._like(InMemoryRows(design.X, design.y), self.key, names)
 
 
 def _check_size(n: int, p: int) -> None:

@@ -750,10 +750,6 @@ class GeneralizedLinear(RowsRegression):
         beta = np.asarray(beta, dtype=float)
         return X @ beta if offset is None else X @ beta + offset
 
-    def _memory(self, what: str):
-        if not self.rows.in_memory:
-            raise ValueError(f"the {what} of a fit over Dask row chunks stay in their chunks")
-
     def loglik_obs(self, params):
         self._memory("per-observation log-likelihoods")
         return self.family.terms(self._eta(params), self.rows.y)
@@ -850,17 +846,6 @@ class GeneralizedLinear(RowsRegression):
         self._memory("simulated outcomes")
         y = self.family.sample(self._eta(params), rng)
         return self._like(InMemoryRows(self.rows.X, y, self.rows.offset))
-
-    def resample(self, rows):
-        self._memory("resampled rows")
-        offset = None if self.rows.offset is None else self.rows.offset[rows]
-        return self._like(InMemoryRows(self.rows.X[rows], self.rows.y[rows], offset))
-
-    def with_design(self, X):
-        self._memory("designs")
-        design = read_design(X, self.rows.y, self.rows.offset)
-        names = coefficient_names(None, design.columns, design.X.shape[1])
-        return self._like(InMemoryRows(design.X, design.y, design.offset), self.key, names)
 
 
 def _check_outcomes(family: Family, n: int, bad: int, first_bad: str, successes: int) -> None:

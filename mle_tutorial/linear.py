@@ -158,6 +158,7 @@ class NormalLinear(RowsRegression):
     """
 
     name = "normal"
+    reserved_names = ("sigma",)
     keeps_labels = True
     #: The row labels of the data (a pandas Index), None for arrays.
     labels = None
@@ -191,7 +192,7 @@ class NormalLinear(RowsRegression):
             design = read_design(X, y)
             rows, columns, working, key = InMemoryRows(design.X, design.y), design.columns, None, None
             labels = design.index
-        names = (*coefficient_names(names, columns, rows.p, reserved=("sigma",)), "sigma")
+        names = (*coefficient_names(names, columns, rows.p, reserved=cls.reserved_names), "sigma")
         model = cls(rows, names, key, method=method, start=start, options=options, working=working)
         model.labels = labels
         return model
@@ -231,8 +232,8 @@ class NormalLinear(RowsRegression):
         return params[: self.rows.p], float(params[self.rows.p])
 
     def _memory(self, what: str):
-        if not self.rows.in_memory:
-            raise ValueError(f"the {what} of a fit over Dask row chunks stay in their chunks")
+        """The design and response, in memory (else :meth:`RowsRegression._memory`'s error)."""
+        super()._memory(what)
         return self.rows.X, self.rows.y
 
     def loglik_obs(self, params):
@@ -318,15 +319,6 @@ class NormalLinear(RowsRegression):
         X, _ = self._memory("simulated responses")
         beta, sigma = self._split(params)
         return self._like(InMemoryRows(X, X @ beta + sigma * rng.standard_normal(X.shape[0])))
-
-    def resample(self, rows):
-        X, y = self._memory("resampled rows")
-        return self._like(InMemoryRows(X[rows], y[rows]))
-
-    def with_design(self, X):
-        design = read_design(X, self._memory("designs")[1])
-        names = (*coefficient_names(None, design.columns, design.X.shape[1], reserved=("sigma",)), "sigma")
-        return self._like(InMemoryRows(design.X, design.y), self.key, names)
 
 
 # --- the fitter ------------------------------------------------------------------------------------------

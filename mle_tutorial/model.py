@@ -28,8 +28,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._engine import numdiff
+from ._engine.checks import coefficient_names, read_design
 from ._engine.covariance import from_hessian
-from ._engine.rows import data_key, fingerprint_sum
+from ._engine.rows import InMemoryRows, data_key, fingerprint_sum
 from ._engine.sandwich import design_basis, from_basis, meat_of, robust_from, sandwich
 from ._engine.scale import Unscale, unit_columns
 from .fitting import FREE, fit_likelihood
@@ -503,7 +504,9 @@ class RegressionLikelihood(Likelihood):
 class RowsRegression(RegressionLikelihood):
     """A regression whose data are a row source, ``rows`` (in memory or over Dask row chunks: see
     :mod:`~mle_tutorial._engine.rows`), with ``names`` for its parameters and ``key`` the
-    fingerprint of its data; its layout follows from them."""
+    fingerprint of its data; its layout follows from them, and so do the bootstrap's resampled
+    models and the score test's other designs, given :meth:`_like` (the same model on other rows)
+    and :attr:`reserved_names`."""
 
     rows: Any
     names: tuple[str, ...]
@@ -521,6 +524,34 @@ class RowsRegression(RegressionLikelihood):
     @key.setter
     def key(self, value: str | None) -> None:
         self._key = value
+
+    #: The names a coefficient may not take: those of the parameters after the coefficients (a
+    #: column so named is refused, as it would be ambiguous).
+    reserved_names: tuple[str, ...] = ()
+
+    def _like(self, rows: Any, key: str | None = None, names: Any = None) -> RowsRegression:
+        """The same model, with the same settings, on the in-memory ``rows`` (``key``: their
+        fingerprint, computed if None; ``names``: the parameters', this model's if None)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be built on other rows")
+
+    def _memory(self, what: str) -> None:
+        """A ValueError where the data are Dask row chunks, whose ``what`` stay in them."""
+        if not self.rows.in_memory:
+            raise ValueError(f"the {what} of a fit over Dask row chunks stay in their chunks")
+
+    def resample(self, rows: NDArray) -> RowsRegression:
+        self._memory("resampled rows")
+        data = self.rows
+        offset = None if data.offset is None else data.offset[rows]
+        return self._like(InMemoryRows(data.X[rows], data.y[rows], offset))
+
+    def with_design(self, X) -> RowsRegression:
+        self._memory("designs")
+        design = read_design(X, self.rows.y, self.rows.offset)
+        p = design.X.shape[1]
+        names = (*coefficient_names(None, design.columns, p, reserved=self.reserved_names),
+                 *self.names[self.rows.p :])  # fmt: skip
+        return self._like(InMemoryRows(design.X, design.y, design.offset), self.key, names)
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -439,6 +439,7 @@ class NegativeBinomial(RowsRegression):
     """
 
     name = "negative_binomial"
+    reserved_names = ("alpha",)
 
     def __init__(self, rows, names: Sequence[str], key: str, *, options: dict | None = None, working=None):
         self.rows = rows
@@ -464,7 +465,7 @@ class NegativeBinomial(RowsRegression):
             _check_size(n, p)
             rows = InMemoryRows(design.X, design.y, check_offset(design.offset, n))
             key = data_key(rows.n, fingerprint_sum(design.y))
-            names = (*coefficient_names(names, design.columns, p, reserved=("alpha",)), "alpha")
+            names = (*coefficient_names(names, design.columns, p, reserved=cls.reserved_names), "alpha")
             return cls(rows, names, key, options=options)
         check_rows(chunks.n, chunks.p, "")
         _check_size(chunks.n, chunks.p)
@@ -476,7 +477,7 @@ class NegativeBinomial(RowsRegression):
             raise ValueError(message)
         working = chunks.shifted(shifts(first["max_x"]))
         key = data_key(chunks.n, first["fingerprint"])
-        names = (*coefficient_names(names, None, chunks.p, reserved=("alpha",)), "alpha")
+        names = (*coefficient_names(names, None, chunks.p, reserved=cls.reserved_names), "alpha")
         return cls(chunks, names, key, options=options, working=working)
 
     def _like(self, rows, key: str | None = None, names=None) -> NegativeBinomial:
@@ -507,10 +508,6 @@ class NegativeBinomial(RowsRegression):
     def _split(self, params) -> tuple[NDArray, float]:
         params = np.asarray(params, dtype=float)
         return params[: self.rows.p], float(params[self.rows.p])
-
-    def _memory(self, what: str) -> None:
-        if not self.rows.in_memory:
-            raise ValueError(f"the {what} of a fit over Dask row chunks stay in their chunks")
 
     def _eta(self, beta):
         eta = self.rows.X @ beta
@@ -588,17 +585,6 @@ class NegativeBinomial(RowsRegression):
         beta, alpha = self._split(params)
         y = draw_counts(np.exp(self._eta(beta)), alpha, rng)
         return self._like(InMemoryRows(self.rows.X, y, self.rows.offset))
-
-    def resample(self, rows):
-        self._memory("resampled rows")
-        offset = None if self.rows.offset is None else self.rows.offset[rows]
-        return self._like(InMemoryRows(self.rows.X[rows], self.rows.y[rows], offset))
-
-    def with_design(self, X):
-        self._memory("designs")
-        design = read_design(X, self.rows.y, self.rows.offset)
-        names = (*coefficient_names(None, design.columns, design.X.shape[1], reserved=("alpha",)), "alpha")
-        return self._like(InMemoryRows(design.X, design.y, design.offset), self.key, names)
 
     # nesting: the Poisson regression is alpha = 0
     def nesting(self, restricted) -> Nesting:

@@ -193,6 +193,7 @@ class StudentT(RowsRegression):
     """
 
     name = "student_t"
+    reserved_names = ("sigma", "nu")
     keeps_labels = True
     #: The row labels of the data (a pandas Index), None for arrays.
     labels = None
@@ -220,7 +221,7 @@ class StudentT(RowsRegression):
         nu_fixed = None if df is None else as_positive(df, "df")
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        names = (*coefficient_names(names, design.columns, rows.p, reserved=("sigma", "nu")), "sigma")
+        names = (*coefficient_names(names, design.columns, rows.p, reserved=cls.reserved_names), "sigma")
         names = (*names, "nu") if nu_fixed is None else names
         key = data_key(rows.n, fingerprint_sum(design.y))
         model = cls(rows, names, key, df=nu_fixed, method=method, start=start, options=options)
@@ -340,15 +341,6 @@ class StudentT(RowsRegression):
         nu = float(params[p + 1]) if self.df is None else self.df
         X = self.rows.X
         return self._like(InMemoryRows(X, X @ params[:p] + float(params[p]) * rng.standard_t(nu, X.shape[0])))
-
-    def resample(self, rows):
-        return self._like(InMemoryRows(self.rows.X[rows], self.rows.y[rows]))
-
-    def with_design(self, X):
-        design = read_design(X, self.rows.y)
-        names = (*coefficient_names(None, design.columns, design.X.shape[1], reserved=("sigma", "nu")),
-                 *self.names[self.rows.p :])  # fmt: skip
-        return self._like(InMemoryRows(design.X, design.y), self.key, names)
 
 
 # --- the fitter ------------------------------------------------------------------------------------------
