@@ -10,7 +10,7 @@ plain QR solve. :func:`solve_least_squares` combines the known tools:
 0. **A fast path for well-conditioned designs.** One pass over the data
    forms :math:`X^\top X` (a BLAS ``syrk``); its Cholesky factor gives a
    condition estimate (LAPACK ``trcon``). If the column-scaled design has
-   condition number at most :data:`FAST_COND`, the solution of the normal
+   condition number below :data:`FAST_COND`, the solution of the normal
    equations plus one step of *corrected semi-normal equations* refinement
    (:math:`\delta = (X^\top X)^{-1} X^\top r`) is accurate to 13-16 digits, at
    about five passes over the data. Otherwise the exact path below runs.
@@ -56,7 +56,7 @@ def solve_least_squares(
         Most refinement steps of the exact path; two or three are usual.
     fast : bool
         Try the fast Cholesky path first (used only when the scaled design's condition
-        number is at most :data:`FAST_COND`).
+        number is below :data:`FAST_COND`).
     residuals : bool
         If False, the fast path may skip the final pass over the data that forms the residuals
         at the returned ``beta``; ``residuals`` then holds those of the previous iterate (the RSS
